@@ -1,0 +1,80 @@
+// Benchmark plumbing: wall time and peak RSS of a child process tree, and ratio reporting against a baseline.
+import {spawn} from 'node:child_process'
+import {readFile, readdir} from 'node:fs/promises'
+
+export interface Measured {
+  seconds: number
+  /** Highest VmHWM seen for the main process, in MB (polled from /proc every 20 ms). */
+  peakRssMb: number
+  /** Highest summed VmRSS of the whole process tree (main + children such as xz), in MB. */
+  peakTreeRssMb: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs argv, polling /proc for memory of the process and its descendants; fails on a non-zero exit. */
+export async function measure(
+  argv: string[],
+  options: {env?: NodeJS.ProcessEnv; cwd?: string} = {},
+): Promise<Measured> {
+  const [file = '', ...args] = argv
+  const started = performance.now()
+  const child = spawn(file, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  let peakRssMb = 0
+  let peakTreeRssMb = 0
+  const timer = setInterval(() => {
+    void treeMemory(child.pid ?? 0).then(({hwm, tree}) => {
+      peakRssMb = Math.max(peakRssMb, hwm)
+      peakTreeRssMb = Math.max(peakTreeRssMb, tree)
+    })
+  }, 20)
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
+  clearInterval(timer)
+  const seconds = (performance.now() - started) / 1000
+  if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${stderr.slice(-2000)}`)
+  return {seconds, peakRssMb, peakTreeRssMb, stdout, stderr}
+}
+
+async function treeMemory(pid: number): Promise<{hwm: number; tree: number}> {
+  const status = async (p: number) => readFile(`/proc/${p}/status`, 'utf8').catch(() => '')
+  const field = (text: string, name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) / 1024
+  const main = await status(pid)
+  let tree = field(main, 'VmRSS')
+  for (const child of await childrenOf(pid)) tree += field(await status(child), 'VmRSS')
+  return {hwm: field(main, 'VmHWM'), tree}
+}
+
+async function childrenOf(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[])
+  const direct = (
+    await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')))
+  )
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+  const nested = await Promise.all(direct.map(childrenOf))
+  return [...direct, ...nested.flat()]
+}
+
+/** Best (minimum) of n runs: the least disturbed measurement of the same work. */
+export async function bestOf<T extends {seconds: number}>(runs: number, once: () => Promise<T>): Promise<T[]> {
+  const results: T[] = []
+  for (let i = 0; i < runs; i++) results.push(await once())
+  return results.sort((a, b) => a.seconds - b.seconds)
+}
+
+export function report(name: string, lines: Array<[string, string]>): void {
+  process.stdout.write(`\n== ${name}\n`)
+  const width = Math.max(...lines.map(([label]) => label.length))
+  for (const [label, value] of lines) process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`)
+}

@@ -1,0 +1,70 @@
+// The base of every tsez command: global flags, config and deps wiring, and one-line errors mapped to exit codes.
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import {loadConfig, type TsezConfig} from '../config.js'
+import {EXIT, TsezError, describeError} from '../errors.js'
+import {systemClock} from '../system/clock.js'
+import type {Deps} from '../system/deps.js'
+import {createRunner} from '../system/runner.js'
+import {createProgress} from '../ui/progress.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof TsezCommand)['baseFlags'] & T['flags']
+>
+
+/** -n/--dry-run, declared by every command that changes anything. */
+export const dryRunFlag = Flags.boolean({
+  char: 'n',
+  description: 'Print the plan (directories, files, programs with their argv) and change nothing.',
+})
+
+export abstract class TsezCommand extends Command {
+  static override baseFlags = {
+    config: Flags.string({
+      description: 'Config file (default $TSEZ_CONFIG, else /usr/local/etc/tsez.conf).',
+      helpGroup: 'GLOBAL',
+    }),
+    verbose: Flags.boolean({char: 'v', description: 'Echo every program tsez runs, on stderr.', helpGroup: 'GLOBAL'}),
+  }
+  static override enableJsonFlag = true
+
+  private verbose = false
+
+  /** Loads the configuration and builds the real dependencies for this run. */
+  protected async setup(flags: {config?: string; verbose: boolean}): Promise<{config: TsezConfig; deps: Deps}> {
+    this.verbose = flags.verbose
+    const json = this.jsonEnabled()
+    const warn = (message: string) => process.stderr.write(`tsez: warning: ${message}\n`)
+    const config = await loadConfig({flag: flags.config, env: process.env, warn})
+    const deps: Deps = {
+      run: createRunner(flags.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined),
+      log: {info: (message) => json || process.stderr.write(`${message}\n`), warn},
+      progress: createProgress({stream: process.stderr, silent: json}),
+      clock: systemClock,
+      env: process.env,
+      packageRoot: this.config.root,
+    }
+    return {config, deps}
+  }
+
+  /** Waiting time for the host lock: 10 s, or TSEZ_LOCK_WAIT seconds. */
+  protected lockWaitMs(): number {
+    const seconds = Number(process.env.TSEZ_LOCK_WAIT ?? 10)
+    return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 10_000
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits catch(); this one decides synchronously
+  override async catch(error: Interfaces.CommandError): Promise<void> {
+    const exit =
+      error instanceof TsezError ? error.exitCode : ((error as {oclif?: {exit?: number}}).oclif?.exit ?? EXIT.failed)
+    process.exitCode = exit
+    const message = describeError(error)
+    if (this.jsonEnabled()) {
+      this.logJson({error: {name: error.name, message, exitCode: exit}})
+      return
+    }
+    process.stderr.write(`tsez: ${message}\n`)
+    if (this.verbose && !(error instanceof TsezError) && error.stack) process.stderr.write(`${error.stack}\n`)
+    throw Object.assign(error, {skipOclifErrorHandling: true, oclif: {exit}})
+  }
+}

@@ -1,0 +1,204 @@
+// Fetches MANIFEST and distribution sets from a mirror: streamed, sha256-verified, cached only once verified.
+import {createHash, randomBytes} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises'
+import path from 'node:path'
+import {Readable, Transform, type TransformCallback} from 'node:stream'
+
+import {OperationError} from '../errors.js'
+import type {Mirror} from './release.js'
+
+export interface SetStream {
+  /** The set's bytes; errors at its end if the sha256 does not match. */
+  stream: Readable
+  /** Resolves after the stream ended verified (and, for downloads, after the set landed in the cache). */
+  verified: Promise<{sha256: string; bytes: number; fromCache: boolean; cachePath?: string}>
+}
+
+export interface OpenSetOptions {
+  mirror: Mirror
+  file: string
+  /** Expected sha256 from MANIFEST; undefined only with --no-verify. */
+  sha256: string | undefined
+  /** Directory of the cache for this release and platform. */
+  cacheDir: string
+  onBytes?: (bytes: number, total: number | undefined) => void
+}
+
+/** Reads MANIFEST text from the mirror, or undefined when the mirror has none (404 / ENOENT). */
+export async function readMirrorFile(mirror: Mirror, file: string): Promise<string | undefined> {
+  if (mirror.kind === 'file') {
+    try {
+      return await readFile(path.join(mirror.dir, file), 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw new OperationError(`cannot read ${path.join(mirror.dir, file)}: ${(error as Error).message}`)
+    }
+  }
+  const url = mirror.url + file
+  const response = await httpGet(url)
+  if (response.status === 404) {
+    await response.body?.cancel()
+    return undefined
+  }
+  try {
+    return await response.text()
+  } catch (error) {
+    throw new OperationError(`download of ${url} failed: ${causeOf(error)}`)
+  }
+}
+
+/** Opens a set for streaming: from the cache when a verified copy is there, else from the mirror. */
+export async function openSet(options: OpenSetOptions): Promise<SetStream> {
+  const {mirror, file, sha256} = options
+  const cachePath = sha256 ? path.join(options.cacheDir, sha256, file) : undefined
+  if (cachePath && (await exists(cachePath))) {
+    const size = (await stat(cachePath)).size
+    return verifying(createReadStream(cachePath, {highWaterMark: 1 << 20}), {...options, size, label: cachePath})
+  }
+  if (mirror.kind === 'file') {
+    const source = path.join(mirror.dir, file)
+    let size: number
+    try {
+      size = (await stat(source)).size
+    } catch {
+      throw new OperationError(`set ${file} not found at ${source}`)
+    }
+    return verifying(createReadStream(source, {highWaterMark: 1 << 20}), {...options, size, label: source})
+  }
+  const url = mirror.url + file
+  const response = await httpGet(url)
+  if (!response.ok || !response.body) {
+    await response.body?.cancel()
+    throw new OperationError(`download of ${url} failed: HTTP ${response.status} ${response.statusText}`.trim())
+  }
+  const length = Number(response.headers.get('content-length') ?? NaN)
+  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)
+  return verifying(body, {...options, size: Number.isFinite(length) ? length : undefined, label: url, cachePath})
+}
+
+interface VerifyOptions extends OpenSetOptions {
+  size: number | undefined
+  label: string
+  /** When set, the bytes are also written to a partial file that becomes this path once verified. */
+  cachePath?: string
+}
+
+function verifying(source: Readable, options: VerifyOptions): SetStream {
+  const hash = createHash('sha256')
+  let bytes = 0
+  let partial: {path: string; handle: Promise<import('node:fs/promises').FileHandle>} | undefined
+  if (options.cachePath) {
+    const partialPath = path.join(options.cacheDir, `.partial-${options.file}-${randomBytes(6).toString('hex')}`)
+    partial = {
+      path: partialPath,
+      handle: mkdir(options.cacheDir, {recursive: true, mode: 0o755}).then(() => open(partialPath, 'wx', 0o644)),
+    }
+  }
+  let settle: {resolve: (v: Awaited<SetStream['verified']>) => void; reject: (e: Error) => void} | undefined
+  const verified = new Promise<Awaited<SetStream['verified']>>((resolve, reject) => (settle = {resolve, reject}))
+  verified.catch(() => undefined)
+  const fail = async (error: Error) => {
+    if (partial) await discard(partial)
+    settle?.reject(error)
+  }
+
+  const checker = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk)
+      bytes += chunk.length
+      options.onBytes?.(bytes, options.size)
+      if (!partial) return callback(null, chunk)
+      partial.handle
+        .then((handle) => handle.write(chunk))
+        .then(
+          () => callback(null, chunk),
+          (error: Error) =>
+            callback(new OperationError(`cannot write to the cache ${options.cacheDir}: ${error.message}`)),
+        )
+    },
+    flush(callback: TransformCallback) {
+      const actual = hash.digest('hex')
+      const problem =
+        options.size !== undefined && bytes !== options.size
+          ? `truncated: got ${bytes} of ${options.size} bytes`
+          : options.sha256 && actual !== options.sha256
+            ? `sha256 mismatch: MANIFEST says ${options.sha256}, got ${actual}`
+            : undefined
+      if (problem) {
+        const error = new OperationError(`${options.file} from ${options.label}: ${problem}`)
+        void fail(error)
+        return callback(error)
+      }
+      void land(partial, options.cachePath).then(
+        () => {
+          settle?.resolve({
+            sha256: actual,
+            bytes,
+            fromCache: !partial && isInCache(options),
+            cachePath: options.cachePath,
+          })
+          callback()
+        },
+        (error: Error) => {
+          void fail(error)
+          callback(error)
+        },
+      )
+    },
+  })
+  source.on('error', (error) => {
+    const wrapped = new OperationError(`download of ${options.file} from ${options.label} failed: ${causeOf(error)}`)
+    void fail(wrapped)
+    checker.destroy(wrapped)
+  })
+  checker.on('close', () => {
+    source.destroy()
+    if (!checker.writableFinished) void fail(new OperationError(`reading ${options.file} was interrupted`))
+  })
+  return {stream: source.pipe(checker), verified}
+}
+
+function isInCache(options: VerifyOptions): boolean {
+  return Boolean(options.sha256) && options.label.startsWith(options.cacheDir + path.sep)
+}
+
+/** A verified partial file becomes the cache entry: fsync, then rename (a partial never has the final name). */
+async function land(
+  partial: {path: string; handle: Promise<import('node:fs/promises').FileHandle>} | undefined,
+  target?: string,
+) {
+  if (!partial || !target) return
+  const handle = await partial.handle
+  await handle.sync()
+  await handle.close()
+  await mkdir(path.dirname(target), {recursive: true, mode: 0o755})
+  await rename(partial.path, target)
+}
+
+async function discard(partial: {path: string; handle: Promise<import('node:fs/promises').FileHandle>}) {
+  await partial.handle.then((h) => h.close()).catch(() => undefined)
+  await rm(partial.path, {force: true})
+}
+
+async function httpGet(url: string): Promise<Response> {
+  try {
+    return await fetch(url, {redirect: 'follow', headers: {'user-agent': 'tsez'}})
+  } catch (error) {
+    throw new OperationError(`cannot reach ${url}: ${causeOf(error)}`)
+  }
+}
+
+function causeOf(error: unknown): string {
+  const cause = (error as {cause?: {message?: string; code?: string}}).cause
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`
+  return cause?.message ?? (error as Error).message ?? String(error)
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  )
+}

@@ -1,0 +1,37 @@
+// Parses FreeBSD's MANIFEST: six TAB-separated columns per set (file, sha256, entries, name, "description", on|off).
+import {OperationError} from '../errors.js'
+
+export interface ManifestEntry {
+  file: string
+  sha256: string
+  entries: number
+  name: string
+  description: string
+  selected: boolean
+}
+
+export function parseManifest(text: string, source: string): Map<string, ManifestEntry> {
+  const sets = new Map<string, ManifestEntry>()
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return
+    const fields = line.split('\t')
+    const [file = '', sha256 = '', entries = '', name = '', quoted = '', selected = ''] = fields
+    const bad = (why: string) => new OperationError(`malformed MANIFEST from ${source}, line ${index + 1}: ${why}`)
+    if (fields.length !== 6) throw bad(`expected 6 tab-separated fields, found ${fields.length}`)
+    if (!/^[\w.-]+\.txz$/.test(file)) throw bad(`bad file name ${JSON.stringify(file)}`)
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw bad(`bad sha256 for ${file}`)
+    if (!/^\d+$/.test(entries)) throw bad(`bad entry count for ${file}`)
+    if (!/^"[^"]*"$/.test(quoted)) throw bad(`description of ${file} is not double-quoted`)
+    if (selected !== 'on' && selected !== 'off') throw bad(`last field of ${file} must be on or off`)
+    sets.set(name, {
+      file,
+      sha256,
+      entries: Number(entries),
+      name,
+      description: quoted.slice(1, -1),
+      selected: selected === 'on',
+    })
+  })
+  if (sets.size === 0) throw new OperationError(`MANIFEST from ${source} lists no sets`)
+  return sets
+}

@@ -1,0 +1,36 @@
+// Filesystem helpers with the guarantees tsez needs: atomic small-file writes and flag-aware tree removal.
+import {randomBytes} from 'node:crypto'
+import {lstat, mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {CommandRunner} from './runner.js'
+
+/** Writes a small file atomically: temp file in the same directory, flushed, then renamed over the target. */
+export async function writeFileAtomic(file: string, content: string, mode = 0o644): Promise<void> {
+  await mkdir(path.dirname(file), {recursive: true, mode: 0o755})
+  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`
+  try {
+    await writeFile(temp, content, {mode, flush: true})
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, {force: true})
+    throw error
+  }
+}
+
+export async function pathExists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  )
+}
+
+/**
+ * Removes a tree tsez itself made (staging, a replaced basejail): clears schg and friends first with
+ * `chflags -R noschg` (FreeBSD refuses to unlink immutable files), then removes without following symlinks.
+ */
+export async function removeOwnTree(run: CommandRunner, dir: string): Promise<void> {
+  if (!(await pathExists(dir))) return
+  await run.run('chflags', ['-R', 'noschg,nouchg,nosappnd,nouappnd,nosunlnk,nouunlnk', dir])
+  await rm(dir, {recursive: true, force: true})
+}

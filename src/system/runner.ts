@@ -1,0 +1,117 @@
+// The one seam through which tsez runs external programs: by name through PATH, always with an argv array.
+import {spawn} from 'node:child_process'
+import type {Readable} from 'node:stream'
+
+import {ExternalCommandError} from '../errors.js'
+
+export interface RunOptions {
+  cwd?: string
+  env?: Record<string, string>
+  input?: string
+  /** Pass the terminal through (console): stdio inherit, output not captured. */
+  inherit?: boolean
+  /** stream() only: bytes fed to the program's stdin. */
+  stdin?: Readable
+}
+
+export interface RunResult {
+  exitCode: number
+  stderr: string
+  stdout: string
+}
+
+export interface StreamingRun {
+  stdout: Readable
+  /** Settles when the program exits; rejects with ExternalCommandError on a non-zero exit. */
+  done: Promise<RunResult>
+  kill(): void
+}
+
+export interface CommandRunner {
+  /** Runs a program and returns its result whatever the exit status. */
+  tryRun(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>
+  /** Runs a program; a non-zero exit throws ExternalCommandError. */
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>
+  /** Starts a program whose stdout is consumed as a stream (xz -dc). */
+  stream(file: string, args: readonly string[], options?: RunOptions): StreamingRun
+}
+
+export type Echo = (line: string) => void
+
+/** The real runner over execa (imported lazily: it costs ~70 ms of start-up that help/version never need). */
+export function createRunner(echo?: Echo): CommandRunner {
+  const show = (file: string, args: readonly string[], options?: RunOptions) => {
+    if (!echo) return
+    const env = Object.entries(options?.env ?? {})
+      .filter(([key]) => key === 'PAGER' || key === 'UNAME_r')
+      .map(([key, value]) => `${key}=${value} `)
+      .join('')
+    echo(`+ ${env}${[file, ...args].map(quoteForEcho).join(' ')}`)
+  }
+
+  const tryRun: CommandRunner['tryRun'] = async (file, args, options = {}) => {
+    show(file, args, options)
+    const {execa} = await import('execa')
+    const result = await execa(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      input: options.input,
+      reject: false,
+      stdio: options.inherit ? 'inherit' : 'pipe',
+      stripFinalNewline: false,
+    })
+    if (result.failed && result.exitCode === undefined) {
+      return {exitCode: 127, stderr: result.shortMessage ?? `cannot run ${file}`, stdout: ''}
+    }
+    return {exitCode: result.exitCode ?? 1, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
+  }
+
+  return {
+    tryRun,
+    async run(file, args, options) {
+      const result = await tryRun(file, args, options)
+      if (result.exitCode !== 0) throw new ExternalCommandError(file, args, result)
+      return result
+    },
+    stream(file, args, options = {}) {
+      show(file, args, options)
+      return spawnStreaming(file, args, options)
+    },
+  }
+}
+
+/** node:child_process directly: execa buffers stdout even when it is piped (toolchain.md §3.4). */
+function spawnStreaming(file: string, args: readonly string[], options: RunOptions): StreamingRun {
+  const child = spawn(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  })
+  if (options.stdin && child.stdin) {
+    const stdin = child.stdin
+    stdin.on('error', () => undefined) // EPIPE when the program exits early; its exit status tells what happened
+    options.stdin.on('error', () => child.kill('SIGTERM'))
+    options.stdin.pipe(stdin)
+  }
+  let stderr = ''
+  const stdout = child.stdout!
+  child.stderr!.setEncoding('utf8')
+  child.stderr!.on('data', (chunk: string) => {
+    if (stderr.length < 64 * 1024) stderr += chunk
+  })
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new ExternalCommandError(file, args, {exitCode: 127, stderr: error.message, stdout: ''})),
+    )
+    child.once('close', (code, signal) => {
+      const result = {exitCode: code ?? 128, stderr: signal ? `killed by ${signal}` : stderr, stdout: ''}
+      if (code === 0) resolve(result)
+      else reject(new ExternalCommandError(file, args, result))
+    })
+  })
+  return {stdout, done, kill: () => child.kill('SIGTERM')}
+}
+
+function quoteForEcho(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
+}

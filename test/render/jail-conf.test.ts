@@ -1,0 +1,298 @@
+// Tests for jail.conf rendering and parsing: the file tsez writes, escaping, and reading jail.conf back.
+import assert from 'node:assert/strict'
+
+import {parseIpList} from '../../src/jail/ip.js'
+import {jailConfProblems, type JailConfSpec, parseJailConf, renderJailConf} from '../../src/render/jail-conf.js'
+
+function spec(overrides: Partial<JailConfSpec> = {}): JailConfSpec {
+  return {
+    name: 'www_example_com',
+    path: '/usr/jails/www.example.com',
+    hostname: 'www.example.com',
+    addresses: parseIpList('em0|192.0.2.11/24').addresses,
+    fstab: '/etc/fstab.www_example_com',
+    devfsRuleset: 4,
+    execStart: '/bin/sh /etc/rc',
+    execStop: '/bin/sh /etc/rc.shutdown jail',
+    consoleLog: '/var/log/jail_www_example_com_console.log',
+    depend: [],
+    params: {},
+    ...overrides,
+  }
+}
+
+/** The one jail in TEXT, as a plain object for deepEqual. */
+function parseOne(text: string): Record<string, string[] | true> {
+  const jails = parseJailConf(text)
+  assert.equal(jails.length, 1)
+  return Object.fromEntries(jails[0]?.params ?? [])
+}
+
+describe('jail.conf', () => {
+  describe('renderJailConf', () => {
+    it('writes the whole jail definition tsez needs, in a fixed order', () => {
+      assert.equal(
+        renderJailConf(spec()),
+        [
+          '# Jail www_example_com, written by tsez: `tsez config www_example_com` rewrites this file.',
+          'www_example_com {',
+          '\tpath = "/usr/jails/www.example.com";',
+          '\thost.hostname = "www.example.com";',
+          '\tip4.addr = "em0|192.0.2.11/24";',
+          '\tip6 = disable;',
+          '\tmount.fstab = "/etc/fstab.www_example_com";',
+          '\tmount.devfs;',
+          '\tdevfs_ruleset = 4;',
+          '\texec.start = "/bin/sh /etc/rc";',
+          '\texec.stop = "/bin/sh /etc/rc.shutdown jail";',
+          '\texec.clean;',
+          '\texec.consolelog = "/var/log/jail_www_example_com_console.log";',
+          '\tenforce_statfs = 2;',
+          '}',
+          '',
+        ].join('\n'),
+      )
+    })
+
+    it('writes both families as comma lists, and disables a family without addresses', () => {
+      const both = parseOne(
+        renderJailConf(spec({addresses: parseIpList('10.0.0.1,lo1|10.0.0.2,2001:db8::1').addresses})),
+      )
+      assert.deepEqual(both['ip4.addr'], ['10.0.0.1', 'lo1|10.0.0.2'])
+      assert.deepEqual(both['ip6.addr'], ['2001:db8::1'])
+      assert.equal(both['ip4'], undefined)
+      assert.equal(both['ip6'], undefined)
+      const v6 = parseOne(renderJailConf(spec({addresses: parseIpList('em0|2001:db8::1/64').addresses})))
+      assert.deepEqual(v6['ip4'], ['disable'])
+      assert.deepEqual(v6['ip6.addr'], ['em0|2001:db8::1/64'])
+    })
+
+    it('writes depend only when there are dependencies', () => {
+      assert.ok(!renderJailConf(spec()).includes('depend'))
+      assert.deepEqual(parseOne(renderJailConf(spec({depend: ['db', 'cache']})))['depend'], ['db', 'cache'])
+    })
+
+    it('never writes osrelease or osreldate', () => {
+      const text = renderJailConf(spec({params: {'allow.raw_sockets': true, securelevel: 2}}))
+      assert.ok(!/osrel/.test(text))
+    })
+
+    it('lets --param parameters override defaults in place and appends the others', () => {
+      const text = renderJailConf(
+        spec({params: {'allow.raw_sockets': true, enforce_statfs: 1, 'exec.clean': false, sysvshm: 'new'}}),
+      )
+      const lines = text.split('\n')
+      assert.equal(lines.filter((l) => l.includes('enforce_statfs')).length, 1)
+      assert.ok(lines.indexOf('\tenforce_statfs = 1;') < lines.indexOf('\tallow.raw_sockets;'))
+      assert.ok(lines.includes('\texec.clean = false;'))
+      assert.ok(lines.includes('\tsysvshm = new;'))
+      assert.deepEqual(parseOne(text)['allow.raw_sockets'], true)
+    })
+
+    it('writes list parameters as comma lists', () => {
+      const params = {'exec.poststart': ['logger started', 'touch /var/run/x']}
+      assert.deepEqual(parseOne(renderJailConf(spec({params})))['exec.poststart'], params['exec.poststart'])
+    })
+
+    it('escapes quotes, backslashes and dollars so they survive jail(8) unchanged', () => {
+      const nasty = [
+        'echo "quoted" \'single\'',
+        'C:\\path\\ with \\\\ two',
+        'echo $HOME ${name} $$ $',
+        'trailing backslash \\',
+        'semi; colon, comma = equals { brace } # hash // slashes /* c */',
+        'unicode ünïcödé ✓',
+      ]
+      for (const value of nasty) {
+        const text = renderJailConf(spec({execStart: value, params: {'exec.poststop': value}}))
+        const parsed = parseOne(text)
+        assert.deepEqual(parsed['exec.start'], [value], text)
+        assert.deepEqual(parsed['exec.poststop'], [value])
+      }
+      assert.ok(renderJailConf(spec({execStart: 'echo $HOME'})).includes('"echo \\$HOME"'))
+    })
+
+    it('keeps paths and hostnames exactly', () => {
+      const parsed = parseOne(
+        renderJailConf(spec({path: '/usr/jails/we"ird$dir', hostname: 'host-1.example.org', depend: ['db_1']})),
+      )
+      assert.deepEqual(parsed['path'], ['/usr/jails/we"ird$dir'])
+      assert.deepEqual(parsed['host.hostname'], ['host-1.example.org'])
+      assert.deepEqual(parsed['depend'], ['db_1'])
+    })
+
+    it('throws instead of writing a broken file', () => {
+      assert.throws(() => renderJailConf(spec({execStart: 'a\nb'})), /control character/)
+    })
+  })
+
+  describe('jailConfProblems', () => {
+    it('finds nothing wrong with a sound spec', () => {
+      assert.deepEqual(jailConfProblems(spec()), [])
+    })
+
+    it('reports every problem', () => {
+      const problems = jailConfProblems(
+        spec({
+          name: 'www.example.com',
+          path: 'usr/jails/x',
+          consoleLog: '/var/log/a\nb',
+          hostname: '',
+          devfsRuleset: -1,
+          depend: ['x.y', 'db', 'db'],
+          params: {osrelease: '14.1-RELEASE', 'exec.clean': ['x'], 'allow.nomount': true, enforce_statfs: 7},
+        }),
+      )
+      const expected = [
+        /jail name "www.example.com"/,
+        /host.hostname is empty/,
+        /path "usr\/jails\/x" must be an absolute host path/,
+        /exec.consolelog .* must be an absolute host path on one line/,
+        /devfs_ruleset -1/,
+        /depend: "x.y" is not a jail name/,
+        /depend: db is listed twice/,
+        /osrelease.*goes stale/,
+        /exec.clean takes one value, not a list/,
+        /write jail parameter allow.nomount as allow.mount/,
+        /enforce_statfs: "7" is out of range/,
+      ]
+      for (const pattern of expected)
+        assert.ok(
+          problems.some((p) => pattern.test(p)),
+          `missing ${pattern}`,
+        )
+      assert.equal(problems.length, expected.length, JSON.stringify(problems))
+    })
+
+    it('refuses parameters tsez owns and address-family contradictions', () => {
+      const owned = jailConfProblems(spec({params: {'ip4.addr': '10.0.0.9', path: '/x'}}))
+      assert.equal(owned.length, 2)
+      assert.deepEqual(jailConfProblems(spec({params: {ip4: 'inherit'}})), [
+        "ip4 = inherit contradicts the jail's IPv4 addresses",
+      ])
+      assert.match(jailConfProblems(spec({params: {vnet: 'new'}}))[0] ?? '', /vnet jail configures its own IPv4/)
+      assert.deepEqual(jailConfProblems(spec({params: {ip6: 'inherit'}})), [])
+    })
+
+    it('refuses a jail that depends on itself', () => {
+      assert.match(jailConfProblems(spec({depend: ['www_example_com']}))[0] ?? '', /cannot depend on itself/)
+    })
+  })
+
+  describe('parseJailConf', () => {
+    it('reads the example from the reference, comments and all', () => {
+      const text = [
+        '/* A C comment',
+        ' * over lines */',
+        'www1 { // the jail',
+        '    path = "/usr/jails/www1";',
+        '    host.hostname = "www1.example.org";   # shell comment',
+        '    ip4.addr = "em0|192.0.2.11/32";',
+        '    mount.devfs;',
+        '    devfs_ruleset = 4;',
+        '    exec.start = "/bin/sh /etc/rc";',
+        '    allow.raw_sockets = 0;',
+        '}',
+      ].join('\n')
+      assert.deepEqual(parseOne(text), {
+        path: ['/usr/jails/www1'],
+        'host.hostname': ['www1.example.org'],
+        'ip4.addr': ['em0|192.0.2.11/32'],
+        'mount.devfs': true,
+        devfs_ruleset: ['4'],
+        'exec.start': ['/bin/sh /etc/rc'],
+        'allow.raw_sockets': ['0'],
+      })
+    })
+
+    it('reads bare tokens, single quotes, joined pieces, += and name-value forms', () => {
+      const parsed = parseOne(
+        [
+          'j {',
+          '  path = /usr/jails/j;',
+          "  exec.start = '';",
+          "  exec.stop = 'no $subst in \\'single\\' quotes';",
+          '  exec.poststart = /a/"b c"\'d\';',
+          '  ip4.addr = 10.1.1.1, 10.1.1.2;',
+          '  ip4.addr += 10.1.1.3;',
+          '  host.domainname example.org;',
+          '  ;',
+          '}',
+        ].join('\n'),
+      )
+      assert.deepEqual(parsed['path'], ['/usr/jails/j'])
+      assert.deepEqual(parsed['exec.start'], [''])
+      assert.deepEqual(parsed['exec.stop'], ["no $subst in 'single' quotes"])
+      assert.deepEqual(parsed['exec.poststart'], ['/a/b cd'])
+      assert.deepEqual(parsed['ip4.addr'], ['10.1.1.1', '10.1.1.2', '10.1.1.3'])
+      assert.deepEqual(parsed['host.domainname'], ['example.org'])
+    })
+
+    it('decodes C-style escapes and line continuations', () => {
+      const parsed = parseOne('j { a = "t\\tn\\n\\101\\x42\\\\\\"\\$ \\q"; b = "one \\\ntwo"; c = x\\ y; }')
+      assert.deepEqual(parsed['a'], ['t\tn\nAB\\"$ q'])
+      assert.deepEqual(parsed['b'], ['one two'])
+      assert.deepEqual(parsed['c'], ['x y'])
+    })
+
+    it('merges wildcard parameters and substitutes variables like jail(8)', () => {
+      const jails = parseJailConf(
+        [
+          'exec.clean;',
+          '$base = "/var/jail";',
+          'path = "$base/$name";',
+          'foo { host.hostname = "${name}.example.com"; path = /srv/foo; }',
+          'bar { allow.nomount; $cmd = "echo hi"; exec.start = $cmd; }',
+          '* { allow.mount; }',
+        ].join('\n'),
+      )
+      assert.deepEqual(
+        jails.map((j) => [j.name, Object.fromEntries(j.params)]),
+        [
+          ['foo', {'exec.clean': true, path: ['/srv/foo'], 'host.hostname': ['foo.example.com'], 'allow.mount': true}],
+          ['bar', {'exec.clean': true, path: ['/var/jail/bar'], 'allow.mount': true, 'exec.start': ['echo hi']}],
+        ],
+      )
+    })
+
+    it('expands a list variable when it is the whole value', () => {
+      const parsed = parseOne('$ips = 10.0.0.1, 10.0.0.2; j { ip4.addr = "$ips"; }')
+      assert.deepEqual(parsed['ip4.addr'], ['10.0.0.1', '10.0.0.2'])
+    })
+
+    it('applies "foo.*" wildcards to child jails only', () => {
+      const jails = parseJailConf('"foo.*" { persist; } foo { path = /a; } "foo.bar" { path = /b; }')
+      assert.deepEqual(Object.fromEntries(jails[0]?.params ?? []), {path: ['/a']})
+      assert.deepEqual(Object.fromEntries(jails[1]?.params ?? []), {path: ['/b'], persist: true})
+    })
+
+    it('skips .include directives (it reads no other file)', () => {
+      assert.deepEqual(parseJailConf('.include "/etc/jail.conf.d/*.conf";\nj { persist; }').length, 1)
+    })
+
+    it('throws a SyntaxError naming the line for malformed text', () => {
+      const cases: Array<[string, RegExp]> = [
+        ['j {\n  path = "/x;\n}', /line 2: unterminated string/],
+        ['j {\n  path = /x\n}', /line 3: expected ";"/],
+        ['j { path = ; }', /expected a value/],
+        ['/* open', /line 1: unterminated comment/],
+        ['j { path = /x; ', /missing "}"/],
+        ['j { a = ${x\n}; }', /line 1: unterminated variable/],
+        ['j { a = ${x; }', /expected ";"/],
+        ['foo.* { persist; }', /expected a jail name/],
+        ['j { path = "$nope"; }', /variable "nope" not found/],
+        ['j { $a = "$b"; $b = "$a"; x = "$a"; }', /variable loop/],
+        ['$l = a, b; j { x = "pre-$l"; }', /array cannot be substituted inline/],
+        ['j { name = other; }', /cannot redefine parameter "name"/],
+        ['j { x = é; }', /unexpected character "é"/],
+      ]
+      for (const [text, pattern] of cases) {
+        assert.throws(
+          () => parseJailConf(text),
+          (e: unknown) => e instanceof SyntaxError && pattern.test(e.message),
+          text,
+        )
+      }
+    })
+  })
+})
