@@ -21,7 +21,10 @@ export default defineConfig(
   },
   {
     files: ['**/*.cjs'],
-    languageOptions: {sourceType: 'commonjs', globals: {module: 'writable', process: 'readonly', require: 'readonly'}},
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {module: 'writable', process: 'readonly', require: 'readonly', __dirname: 'readonly'},
+    },
     rules: {'@typescript-eslint/no-require-imports': 'off'},
   },
 )

@@ -1,7 +1,7 @@
 // Fetches MANIFEST and distribution sets from a mirror: streamed, sha256-verified, cached only once verified.
 import {createHash, randomBytes} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises'
+import {mkdir, open, readFile, readdir, rename, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable, Transform, type TransformCallback} from 'node:stream'
 
@@ -11,8 +11,12 @@ import type {Mirror} from './release.js'
 export interface SetStream {
   /** The set's bytes; errors at its end if the sha256 does not match. */
   stream: Readable
-  /** Resolves after the stream ended verified (and, for downloads, after the set landed in the cache). */
-  verified: Promise<{sha256: string; bytes: number; fromCache: boolean; cachePath?: string}>
+  /** Resolves after the stream ended verified (a download is then complete and fsynced under a partial name). */
+  verified: Promise<{sha256: string; bytes: number; fromCache: boolean}>
+  /** Lands a verified download in the cache under its final name (call once the set was also extracted). */
+  keep(): Promise<void>
+  /** Removes a download's partial file (on any failure). */
+  drop(): Promise<void>
 }
 
 export interface OpenSetOptions {
@@ -87,20 +91,13 @@ interface VerifyOptions extends OpenSetOptions {
 function verifying(source: Readable, options: VerifyOptions): SetStream {
   const hash = createHash('sha256')
   let bytes = 0
-  let partial: {path: string; handle: Promise<import('node:fs/promises').FileHandle>} | undefined
-  if (options.cachePath) {
-    const partialPath = path.join(options.cacheDir, `.partial-${options.file}-${randomBytes(6).toString('hex')}`)
-    partial = {
-      path: partialPath,
-      handle: mkdir(options.cacheDir, {recursive: true, mode: 0o755}).then(() => open(partialPath, 'wx', 0o644)),
-    }
-  }
+  const partial = options.cachePath ? startPartial(options) : undefined
   let settle: {resolve: (v: Awaited<SetStream['verified']>) => void; reject: (e: Error) => void} | undefined
   const verified = new Promise<Awaited<SetStream['verified']>>((resolve, reject) => (settle = {resolve, reject}))
   verified.catch(() => undefined)
-  const fail = async (error: Error) => {
-    if (partial) await discard(partial)
-    settle?.reject(error)
+  const fail = (error: Error) => {
+    settle?.reject(error) // first: the verification failure is the cause of whatever fails downstream
+    if (partial) void partial.drop()
   }
 
   const checker = new Transform({
@@ -110,13 +107,10 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
       bytes += chunk.length
       options.onBytes?.(bytes, options.size)
       if (!partial) return callback(null, chunk)
-      partial.handle
-        .then((handle) => handle.write(chunk))
-        .then(
-          () => callback(null, chunk),
-          (error: Error) =>
-            callback(new OperationError(`cannot write to the cache ${options.cacheDir}: ${error.message}`)),
-        )
+      partial.write(chunk).then(
+        () => callback(null, chunk),
+        (error: Error) => callback(new OperationError(`cannot write to the cache ${options.cacheDir}: ${error.message}`)),
+      )
     },
     flush(callback: TransformCallback) {
       const actual = hash.digest('hex')
@@ -128,21 +122,16 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
             : undefined
       if (problem) {
         const error = new OperationError(`${options.file} from ${options.label}: ${problem}`)
-        void fail(error)
+        fail(error)
         return callback(error)
       }
-      void land(partial, options.cachePath).then(
+      void (partial ? partial.complete() : Promise.resolve()).then(
         () => {
-          settle?.resolve({
-            sha256: actual,
-            bytes,
-            fromCache: !partial && isInCache(options),
-            cachePath: options.cachePath,
-          })
+          settle?.resolve({sha256: actual, bytes, fromCache: isInCache(options)})
           callback()
         },
         (error: Error) => {
-          void fail(error)
+          fail(error)
           callback(error)
         },
       )
@@ -150,36 +139,60 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
   })
   source.on('error', (error) => {
     const wrapped = new OperationError(`download of ${options.file} from ${options.label} failed: ${causeOf(error)}`)
-    void fail(wrapped)
+    fail(wrapped)
     checker.destroy(wrapped)
   })
   checker.on('close', () => {
     source.destroy()
-    if (!checker.writableFinished) void fail(new OperationError(`reading ${options.file} was interrupted`))
+    if (!checker.writableFinished) fail(new OperationError(`reading ${options.file} was interrupted`))
   })
-  return {stream: source.pipe(checker), verified}
+  return {
+    stream: source.pipe(checker),
+    verified,
+    keep: async () => {
+      if (partial && options.cachePath) await partial.land(options.cachePath)
+    },
+    drop: async () => partial?.drop(),
+  }
+}
+
+/** A download's bytes on their way into the cache: a `.partial-*` file until verified, extracted and landed. */
+function startPartial(options: VerifyOptions) {
+  const file = path.join(options.cacheDir, `.partial-${options.file}-${randomBytes(6).toString('hex')}`)
+  const handle = mkdir(options.cacheDir, {recursive: true, mode: 0o755}).then(() => open(file, 'wx', 0o644))
+  handle.catch(() => undefined)
+  let closed = false
+  const close = async () => {
+    if (closed) return
+    closed = true
+    await (await handle).close()
+  }
+  return {
+    write: async (chunk: Buffer) => void (await (await handle).write(chunk)),
+    complete: async () => {
+      await (await handle).sync()
+      await close()
+    },
+    land: async (target: string) => {
+      await close()
+      await mkdir(path.dirname(target), {recursive: true, mode: 0o755})
+      await rename(file, target)
+    },
+    drop: async () => {
+      await close().catch(() => undefined)
+      await rm(file, {force: true})
+    },
+  }
+}
+
+/** Removes partial downloads a killed install left in the cache directory. */
+export async function sweepPartials(cacheDir: string): Promise<void> {
+  const names = await readdir(cacheDir).catch(() => [] as string[])
+  await Promise.all(names.filter((n) => n.startsWith('.partial-')).map((n) => rm(path.join(cacheDir, n), {force: true})))
 }
 
 function isInCache(options: VerifyOptions): boolean {
   return Boolean(options.sha256) && options.label.startsWith(options.cacheDir + path.sep)
-}
-
-/** A verified partial file becomes the cache entry: fsync, then rename (a partial never has the final name). */
-async function land(
-  partial: {path: string; handle: Promise<import('node:fs/promises').FileHandle>} | undefined,
-  target?: string,
-) {
-  if (!partial || !target) return
-  const handle = await partial.handle
-  await handle.sync()
-  await handle.close()
-  await mkdir(path.dirname(target), {recursive: true, mode: 0o755})
-  await rename(partial.path, target)
-}
-
-async function discard(partial: {path: string; handle: Promise<import('node:fs/promises').FileHandle>}) {
-  await partial.handle.then((h) => h.close()).catch(() => undefined)
-  await rm(partial.path, {force: true})
 }
 
 async function httpGet(url: string): Promise<Response> {

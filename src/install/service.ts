@@ -16,9 +16,9 @@ import {pathExists, removeOwnTree, writeFileAtomic} from '../system/files.js'
 import {acquireHostLock} from '../system/lock.js'
 import {parseMountP} from '../render/fstab.js'
 import {applyFileFlags} from './flags.js'
-import {readMirrorFile} from './fetch.js'
+import {readMirrorFile, sweepPartials} from './fetch.js'
 import {parseManifest, type ManifestEntry} from './manifest.js'
-import {describeInstallPlan, planInstall, type InstallPlan} from './plan.js'
+import {cacheDirFor, describeInstallPlan, planInstall, type InstallPlan} from './plan.js'
 import {
   describeMirror,
   parsePlatform,
@@ -108,6 +108,7 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
     const staging = stagingPaths(config.jaildir)
     const record = path.join(config.dbdir, 'release.json')
     for (const action of await recoverStaging(deps.run, staging, {...config, record})) deps.log.info(action)
+    await sweepPartials(cacheDirFor(config, release, platform))
     const manifest = await readManifest(config, facts, request.verify)
     const plan = planInstall(config, {...facts, ...(await flavourFacts(config, deps)), manifest})
     const {sets, userland} = await buildAndSwap(config, plan, deps)
@@ -127,7 +128,7 @@ async function buildAndSwap(config: TsezConfig, plan: InstallPlan, deps: Deps) {
     await mkdir(staging.root, {mode: 0o700})
     await mkdir(staging.full, {mode: 0o755})
     const sets: InstalledSet[] = []
-    for (const set of plan.sets) sets.push(await installSet(set, plan, deps))
+    for (const set of plan.sets) sets.push(await installSet(set, plan, deps, sets.at(-1)?.tree))
     await applyFileFlags(
       deps.run,
       staging.full,

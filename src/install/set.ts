@@ -1,6 +1,6 @@
 // Installs one distribution set into the staging tree: verified bytes → xz -dc -T0 → faithful extraction.
 import type {Deps} from '../system/deps.js'
-import {extractTar} from '../system/extract.js'
+import {extractTar, type ExtractedTree} from '../system/extract.js'
 import {openSet} from './fetch.js'
 import type {FileFlags} from './flags.js'
 import type {InstallPlan, PlannedSet} from './plan.js'
@@ -13,9 +13,12 @@ export interface InstalledSet {
   entries: number
   fromCache: boolean
   flags: FileFlags[]
+  /** The staging tree after this set, for the next set to extract over. */
+  tree: ExtractedTree
 }
 
-export async function installSet(set: PlannedSet, plan: InstallPlan, deps: Deps): Promise<InstalledSet> {
+/** Extracts `set` into the staging tree, over `tree` (what earlier sets of this install made there). */
+export async function installSet(set: PlannedSet, plan: InstallPlan, deps: Deps, tree?: ExtractedTree): Promise<InstalledSet> {
   const step = deps.progress.step(`${set.file}: fetching from ${set.from}`)
   let downloaded = 0
   let extracted = 0
@@ -33,20 +36,23 @@ export async function installSet(set: PlannedSet, plan: InstallPlan, deps: Deps)
     })
     const xz = deps.run.stream('xz', ['-dc', '-T0'], {stdin: source.stream})
     const extraction = extractTar(xz.stdout, plan.full, {
+      over: tree,
       onProgress: ({entries}) => {
         extracted = entries
         step.update(status())
       },
     })
-    // The first failure is the cause (a sha256 mismatch surfaces before the truncated stream it leads to);
-    // the rest are stopped and awaited, so nothing still writes into the staging tree when it is removed.
+    // The first failure is the cause (verification rejects before the truncated stream it leads to); the rest
+    // are stopped and awaited, so nothing still writes into the staging tree when it is removed.
     const parts = [source.verified, xz.done, extraction] as const
     const [verified, , result] = await Promise.all(parts).catch(async (error: unknown) => {
       xz.kill()
       source.stream.destroy()
       await Promise.allSettled(parts)
+      await source.drop()
       throw error
     })
+    await source.keep()
     if (set.entries !== undefined && result.entries !== set.entries) {
       deps.log.warn(`${set.file}: MANIFEST lists ${set.entries} entries, the archive had ${result.entries}`)
     }
@@ -62,6 +68,7 @@ export async function installSet(set: PlannedSet, plan: InstallPlan, deps: Deps)
       entries: result.entries,
       fromCache: verified.fromCache,
       flags: result.flags,
+      tree: result.tree,
     }
   } catch (error) {
     step.fail(`${set.file}: failed`)

@@ -1,6 +1,6 @@
 // Runs tsez commands in-process (oclif's runCommand) against the TypeScript sources, or as a real child process.
-import type {Config} from '@oclif/core'
-import {runCommand} from '@oclif/test'
+import {run, type Config} from '@oclif/core'
+import {captureOutput} from '@oclif/test'
 import {spawn} from 'node:child_process'
 
 import {packageRoot, sourceConfig as loadSourceConfig} from '../../bin/source-config.js'
@@ -27,7 +27,9 @@ export async function tsez(args: string[], env: NodeJS.ProcessEnv = {}): Promise
   Object.assign(process.env, env)
   process.exitCode = undefined
   try {
-    const {stdout, stderr, error} = await runCommand(args, await sourceConfig())
+    const config = await sourceConfig()
+    // Not runCommand: it joins argv with spaces and splits it again, which breaks arguments containing spaces.
+    const {stdout, stderr, error} = await captureOutput(async () => run(args, config))
     const exitCode =
       (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? Number(process.exitCode ?? (error ? 1 : 0))
     return {stdout, stderr, exitCode}
