@@ -109,7 +109,8 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
       if (!partial) return callback(null, chunk)
       partial.write(chunk).then(
         () => callback(null, chunk),
-        (error: Error) => callback(new OperationError(`cannot write to the cache ${options.cacheDir}: ${error.message}`)),
+        (error: Error) =>
+          callback(new OperationError(`cannot write to the cache ${options.cacheDir}: ${error.message}`)),
       )
     },
     flush(callback: TransformCallback) {
@@ -188,7 +189,9 @@ function startPartial(options: VerifyOptions) {
 /** Removes partial downloads a killed install left in the cache directory. */
 export async function sweepPartials(cacheDir: string): Promise<void> {
   const names = await readdir(cacheDir).catch(() => [] as string[])
-  await Promise.all(names.filter((n) => n.startsWith('.partial-')).map((n) => rm(path.join(cacheDir, n), {force: true})))
+  await Promise.all(
+    names.filter((n) => n.startsWith('.partial-')).map((n) => rm(path.join(cacheDir, n), {force: true})),
+  )
 }
 
 function isInCache(options: VerifyOptions): boolean {

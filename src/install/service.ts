@@ -13,7 +13,7 @@ import {
 import {OperationError, UsageError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, removeOwnTree, writeFileAtomic} from '../system/files.js'
-import {acquireHostLock} from '../system/lock.js'
+import {lockHost} from '../system/lock.js'
 import {parseMountP} from '../render/fstab.js'
 import {applyFileFlags} from './flags.js'
 import {readMirrorFile, sweepPartials} from './fetch.js'
@@ -98,12 +98,7 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
     )
   }
 
-  const lock = await acquireHostLock({
-    dbdir: config.dbdir,
-    command: 'install',
-    waitMs: request.lockWaitMs,
-    now: () => deps.clock.now(),
-  })
+  const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
   try {
     const staging = stagingPaths(config.jaildir)
     const record = path.join(config.dbdir, 'release.json')

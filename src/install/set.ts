@@ -18,7 +18,12 @@ export interface InstalledSet {
 }
 
 /** Extracts `set` into the staging tree, over `tree` (what earlier sets of this install made there). */
-export async function installSet(set: PlannedSet, plan: InstallPlan, deps: Deps, tree?: ExtractedTree): Promise<InstalledSet> {
+export async function installSet(
+  set: PlannedSet,
+  plan: InstallPlan,
+  deps: Deps,
+  tree?: ExtractedTree,
+): Promise<InstalledSet> {
   const step = deps.progress.step(`${set.file}: fetching from ${set.from}`)
   let downloaded = 0
   let extracted = 0

@@ -18,8 +18,6 @@ export interface JailConfSpec {
   execStop: string
   /** Absolute host path that collects the output of exec.start / exec.stop. */
   consoleLog: string
-  /** Jails started before this one and stopped after it. */
-  depend: string[]
   /** Extra jail(8) parameters from `tsez config --param`, by plain name; they override tsez's defaults. */
   params: Record<string, string | number | boolean | string[]>
 }
@@ -27,7 +25,7 @@ export interface JailConfSpec {
 /*
  * What the file holds, in this order: path, host.hostname, ip4.addr (or `ip4 = disable` when the jail has
  * no IPv4 address), ip6.addr (or `ip6 = disable`), mount.fstab, mount.devfs, devfs_ruleset, exec.start,
- * exec.stop, exec.clean, exec.consolelog, enforce_statfs = 2, depend (when any), then the --param
+ * exec.stop, exec.clean, exec.consolelog, enforce_statfs = 2, then the --param
  * parameters. A --param of the same name replaces a default in place (enforce_statfs, exec.clean, ip4…).
  * Never osrelease/osreldate: a baked release goes stale when the basejail is updated.
  *
@@ -62,11 +60,6 @@ export function jailConfProblems(spec: JailConfSpec): string[] {
   }
   if (!Number.isInteger(spec.devfsRuleset) || spec.devfsRuleset < 0 || spec.devfsRuleset > 65535) {
     problems.push(`devfs_ruleset ${spec.devfsRuleset} is not an integer from 0 to 65535`)
-  }
-  for (const [i, jail] of spec.depend.entries()) {
-    if (!JAIL_NAME.test(jail)) problems.push(`depend: ${JSON.stringify(jail)} is not a jail name`)
-    if (jail === spec.name) problems.push(`depend: jail ${spec.name} cannot depend on itself`)
-    if (spec.depend.indexOf(jail) !== i) problems.push(`depend: ${jail} is listed twice`)
   }
   for (const [name, value] of Object.entries(spec.params)) problems.push(...paramProblems(name, value))
   problems.push(...addressConflicts(spec))
@@ -124,7 +117,6 @@ export function renderJailConf(spec: JailConfSpec): string {
   set('exec.clean', true)
   set('exec.consolelog', spec.consoleLog)
   set('enforce_statfs', 2)
-  if (spec.depend.length > 0) set('depend', spec.depend)
   for (const [name, value] of Object.entries(spec.params)) set(name, value)
 
   const body = [...statements.values()].map((statement) => `\t${statement};\n`).join('')

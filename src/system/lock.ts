@@ -22,6 +22,17 @@ export interface AcquireOptions {
   now: () => Date
 }
 
+/** The lock a service holds while it changes the host; --dry-run changes nothing, not even the lock file. */
+export async function lockHost(
+  dbdir: string,
+  deps: {clock: {now(): Date}},
+  command: string,
+  options: {waitMs: number; dryRun?: boolean},
+): Promise<HostLock> {
+  if (options.dryRun) return {release: () => Promise.resolve()}
+  return acquireHostLock({dbdir, command, waitMs: options.waitMs, now: () => deps.clock.now()})
+}
+
 export async function acquireHostLock(options: AcquireOptions): Promise<HostLock> {
   const file = path.join(options.dbdir, 'lock')
   await mkdir(options.dbdir, {recursive: true, mode: 0o700})

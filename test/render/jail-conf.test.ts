@@ -15,7 +15,6 @@ function spec(overrides: Partial<JailConfSpec> = {}): JailConfSpec {
     execStart: '/bin/sh /etc/rc',
     execStop: '/bin/sh /etc/rc.shutdown jail',
     consoleLog: '/var/log/jail_www_example_com_console.log',
-    depend: [],
     params: {},
     ...overrides,
   }
@@ -67,9 +66,8 @@ describe('jail.conf', () => {
       assert.deepEqual(v6['ip6.addr'], ['em0|2001:db8::1/64'])
     })
 
-    it('writes depend only when there are dependencies', () => {
+    it('never writes depend: jail(8) refuses a dependency defined in another file; tsez orders jails itself', () => {
       assert.ok(!renderJailConf(spec()).includes('depend'))
-      assert.deepEqual(parseOne(renderJailConf(spec({depend: ['db', 'cache']})))['depend'], ['db', 'cache'])
     })
 
     it('never writes osrelease or osreldate', () => {
@@ -114,11 +112,10 @@ describe('jail.conf', () => {
 
     it('keeps paths and hostnames exactly', () => {
       const parsed = parseOne(
-        renderJailConf(spec({path: '/usr/jails/we"ird$dir', hostname: 'host-1.example.org', depend: ['db_1']})),
+        renderJailConf(spec({path: '/usr/jails/we"ird$dir', hostname: 'host-1.example.org'})),
       )
       assert.deepEqual(parsed['path'], ['/usr/jails/we"ird$dir'])
       assert.deepEqual(parsed['host.hostname'], ['host-1.example.org'])
-      assert.deepEqual(parsed['depend'], ['db_1'])
     })
 
     it('throws instead of writing a broken file', () => {
@@ -139,7 +136,6 @@ describe('jail.conf', () => {
           consoleLog: '/var/log/a\nb',
           hostname: '',
           devfsRuleset: -1,
-          depend: ['x.y', 'db', 'db'],
           params: {osrelease: '14.1-RELEASE', 'exec.clean': ['x'], 'allow.nomount': true, enforce_statfs: 7},
         }),
       )
@@ -149,8 +145,6 @@ describe('jail.conf', () => {
         /path "usr\/jails\/x" must be an absolute host path/,
         /exec.consolelog .* must be an absolute host path on one line/,
         /devfs_ruleset -1/,
-        /depend: "x.y" is not a jail name/,
-        /depend: db is listed twice/,
         /osrelease.*goes stale/,
         /exec.clean takes one value, not a list/,
         /write jail parameter allow.nomount as allow.mount/,
@@ -172,10 +166,6 @@ describe('jail.conf', () => {
       ])
       assert.match(jailConfProblems(spec({params: {vnet: 'new'}}))[0] ?? '', /vnet jail configures its own IPv4/)
       assert.deepEqual(jailConfProblems(spec({params: {ip6: 'inherit'}})), [])
-    })
-
-    it('refuses a jail that depends on itself', () => {
-      assert.match(jailConfProblems(spec({depend: ['www_example_com']}))[0] ?? '', /cannot depend on itself/)
     })
   })
 

@@ -1,0 +1,97 @@
+// Benchmark: tsez create against `cp -a newjail` — the copy-and-configure core, 100 CLI creates, bytes per jail.
+import {execFile} from 'node:child_process'
+import {mkdir, rm} from 'node:fs/promises'
+import path from 'node:path'
+import {promisify} from 'node:util'
+
+import {loadConfig} from '../src/config.js'
+import {createJail} from '../src/create/service.js'
+import {systemClock} from '../src/system/clock.js'
+import {createRunner} from '../src/system/runner.js'
+import {packageRoot} from '../test/support/cli.js'
+import {createInstalledHost} from '../test/support/installed-host.js'
+import {measure, report} from './measure.js'
+
+const CORE_ROUNDS = 30
+const CLI_CREATES = 100
+
+export async function benchCreate(): Promise<void> {
+  const exec = promisify(execFile)
+  await exec('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: packageRoot}).catch(() => undefined)
+  const host = await createInstalledHost()
+  const saved = process.env.PATH
+  process.env.PATH = host.env.PATH // the real runner finds the fake chflags/jls through PATH
+  try {
+    const config = await loadConfig({flag: host.configFile})
+    const scratch = path.join(host.root, 'cp-a')
+    await mkdir(scratch)
+
+    // (a) The core work in-process, against spawning cp -a newjail, alternating so both see the same cache.
+    const step = {update() {}, succeed() {}, fail() {}}
+    const deps = {
+      run: createRunner(),
+      log: {info() {}, warn() {}},
+      progress: {step: () => step},
+      clock: systemClock,
+      env: process.env,
+      packageRoot,
+    }
+    let core = 0
+    let copy = 0
+    for (let i = 0; i < CORE_ROUNDS; i++) {
+      let started = performance.now()
+      await exec('cp', ['-a', config.newjail, path.join(scratch, `c${i}`)])
+      copy += performance.now() - started
+      started = performance.now()
+      const request = {name: `core${i}`, ipList: `10.1.0.${i + 1}`, existingRoot: false, norun: false}
+      await createJail(config, {...request, flavours: [], dryRun: false, lockWaitMs: 1000}, deps)
+      core += performance.now() - started
+    }
+    await rm(scratch, {recursive: true, force: true})
+    await mkdir(scratch)
+
+    // (b) 100 creates through the compiled CLI, against 100 × (node -e 0 + cp -a newjail).
+    const tsez = (...args: string[]) => [process.execPath, path.join(packageRoot, 'bin', 'run.js'), ...args]
+    let cli = 0
+    let baseline = 0
+    let peakRss = 0
+    for (let i = 0; i < CLI_CREATES; i++) {
+      const node = await measure([process.execPath, '-e', '0'])
+      const cp = await measure(['cp', '-a', config.newjail, path.join(scratch, `b${i}`)])
+      baseline += node.seconds + cp.seconds
+      const run = await measure(tsez('create', `cli${i}`, `10.2.${Math.floor(i / 250)}.${(i % 250) + 1}`), {
+        env: host.env,
+      })
+      cli += run.seconds
+      peakRss = Math.max(peakRss, run.peakRssMb)
+    }
+
+    // (c) Bytes per jail: its root plus its conf, fstab and record.
+    const files = [
+      path.join(config.jaildir, 'cli0'),
+      path.join(config.jailconfDir, 'cli0.conf'),
+      path.join(config.fstabDir, 'fstab.cli0'),
+      path.join(config.confdir, 'cli0.json'),
+    ]
+    const du = await exec('du', ['-scb', ...files])
+    const bytes = Number(/^(\d+)\s+total$/m.exec(du.stdout)?.[1] ?? NaN)
+    const newjail = (await exec('find', [config.newjail])).stdout.trim().split('\n').length
+
+    report(`create: newjail of ${newjail} entries`, [
+      [`(a) core createJail x${CORE_ROUNDS} (in-process)`, ms(core / 1000 / CORE_ROUNDS) + ' per jail'],
+      [`(a) cp -a newjail x${CORE_ROUNDS} (spawned)`, ms(copy / 1000 / CORE_ROUNDS) + ' per copy'],
+      ['(a) ratio core / cp -a', `${(core / copy).toFixed(2)}x (target <= 1.5x, aim 1.2x)`],
+      [`(b) tsez create x${CLI_CREATES} (node bin/run.js)`, `${cli.toFixed(2)} s, peak RSS ${peakRss.toFixed(0)} MB`],
+      [`(b) node -e 0 + cp -a x${CLI_CREATES}`, `${baseline.toFixed(2)} s`],
+      ['(b) ratio CLI / baseline', `${(cli / baseline).toFixed(2)}x (target <= 2.5x, aim 1.5x)`],
+      ['(c) bytes per jail (root + conf + fstab + record)', `${(bytes / 1e6).toFixed(2)} MB (target <= 3 MB)`],
+    ])
+  } finally {
+    process.env.PATH = saved
+    await host.cleanup()
+  }
+}
+
+function ms(seconds: number): string {
+  return `${(seconds * 1000).toFixed(1)} ms`
+}

@@ -1,0 +1,82 @@
+// Benchmark: `tsez start -p 8` of 100 jails whose fake `jail -c` takes 50 ms, against the ideal 100/8 × 50 ms.
+import {execFile} from 'node:child_process'
+import {mkdir, rm, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+import {promisify} from 'node:util'
+
+import {createFakeHost} from '../test/fixtures/fake-host.js'
+import {packageRoot} from '../test/support/cli.js'
+import {seedHost, seedJail} from '../test/support/seed-jails.js'
+import {runScheduled} from '../src/run/scheduler.js'
+import {bestOf, measure, report} from './measure.js'
+
+const JAILS = 100
+const PARALLEL = 8
+const CREATE_SECONDS = 0.05
+
+export async function benchStart(): Promise<void> {
+  const exec = promisify(execFile)
+  // The compiled CLI: bin/dev.js would add tsx's TypeScript compilation to every run.
+  await exec('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: packageRoot}).catch(() => undefined)
+  const host = await seedHost()
+  const fake = await createFakeHost()
+  try {
+    const names = Array.from({length: JAILS}, (_, i) => `bench${String(i).padStart(3, '0')}`)
+    for (const name of names) await seedJail(host.config, {name})
+    const env = {...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'}
+    const tsez = (...args: string[]) => [process.execPath, path.join(packageRoot, 'bin', 'run.js'), ...args]
+    // Back to "nothing running" by clearing the fake host's jail and mount tables (faster than 100 jail -r).
+    const reset = async () => {
+      await rm(path.join(fake.stateDir, 'jails'), {recursive: true, force: true})
+      await mkdir(path.join(fake.stateDir, 'jails'))
+      fake.unset('mounts')
+    }
+    fake.set('jail.sleep', String(CREATE_SECONDS))
+
+    // Baseline: the same 100 fake `jail -f CONF -c NAME` calls, 8 at once, from xargs -P (no tsez at all).
+    const list = path.join(host.dir, 'jail-calls')
+    await writeFile(list, names.map((n) => `${path.join(host.config.jailconfDir, `${n}.conf`)} -c ${n}\n`).join(''))
+    const shell = await bestOf(3, async () => {
+      const run = await measure(['sh', '-c', `xargs -P ${PARALLEL} -L 1 jail -f < '${list}'`], {env})
+      await reset()
+      return run
+    })
+    const [fixed] = await bestOf(3, () => measure(tsez('start', '-n', '--json'), {env}))
+    const runs = await bestOf(3, async () => {
+      const run = await measure(tsez('start', '-p', String(PARALLEL), '--json'), {env})
+      const result = JSON.parse(run.stdout) as {ok: boolean; jails: unknown[]}
+      if (!result.ok || result.jails.length !== JAILS) throw new Error(`tsez start failed: ${run.stdout.slice(0, 500)}`)
+      await reset()
+      return run
+    })
+    // The scheduler alone, in-process: 100 tasks of exactly 50 ms, 8 at once (no processes, no fake).
+    const began = performance.now()
+    const order = names.map((name) => ({name, after: []}))
+    const sleep = () =>
+      new Promise<{ok: true}>((resolve) => setTimeout(() => resolve({ok: true}), CREATE_SECONDS * 1000))
+    await runScheduled(order, PARALLEL, sleep, () => ({ok: true}))
+    const scheduler = (performance.now() - began) / 1000
+    const best = runs[0]!
+    const baseline = shell[0]!
+    const ideal = (JAILS / PARALLEL) * CREATE_SECONDS
+    const all = (list: Array<{seconds: number}>) => list.map((r) => ms(r.seconds)).join(', ')
+    report(`start: ${JAILS} jails, -p ${PARALLEL}, fake jail -c sleeps ${CREATE_SECONDS * 1000} ms`, [
+      ['ideal (100/8 x 50 ms)', ms(ideal)],
+      ['baseline: xargs -P 8 jail -c (no tsez)', `${ms(baseline.seconds)} (runs: ${all(shell)})`],
+      ['tsez start -n (fixed cost: node, records, jls, mount -p)', ms(fixed!.seconds)],
+      ['scheduler alone (in-process, 50 ms tasks)', `${ms(scheduler)} = ${(scheduler / ideal).toFixed(2)}x ideal`],
+      ['tsez start -p 8', `${ms(best.seconds)} (runs: ${all(runs)})`],
+      ['ratio tsez / ideal', `${(best.seconds / ideal).toFixed(2)}x (target <= 1.5x, aim 1.2x)`],
+      ['ratio tsez / xargs baseline', `${(best.seconds / baseline.seconds).toFixed(2)}x`],
+      ['ratio xargs baseline / ideal (the fake itself)', `${(baseline.seconds / ideal).toFixed(2)}x`],
+      ['peak RSS tsez', `${best.peakRssMb.toFixed(0)} MB (tree ${best.peakTreeRssMb.toFixed(0)} MB)`],
+    ])
+  } finally {
+    await fake.cleanup()
+    await host.cleanup()
+  }
+}
+
+function ms(seconds: number): string {
+  return `${Math.round(seconds * 1000)} ms`
+}

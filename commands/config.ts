@@ -1,0 +1,71 @@
+// tsez config: change a stopped jail's settings (run/norun, name, addresses, hostname, dependencies, jail(8) parameters).
+import {Args, Flags} from '@oclif/core'
+
+import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
+import type {ConfigResult} from '../src/jailconfig/service.js'
+
+export default class Config extends TsezCommand {
+  static override summary = "Change a jail's settings and rewrite its jail.conf."
+  static override description = `Rewrites the jail's record and re-renders tsez_jailconf_dir/NAME.conf from it (the record is written
+last: it is the commit). --rename moves the root too when it is the default tsez_jaildir/NAME, and rewrites the
+fstab and the depend lists of other jails. --param sets any jail(8) parameter, checked against jail(8)'s names
+and types (allow.raw_sockets=1, allow.sysvipc=1, securelevel=3, children.max=2, ...); --unset removes one.
+Refuses while the jail runs (exit 2): stop it first.`
+  static override examples = [
+    {description: 'Do not start at boot', command: '<%= config.bin %> <%= command.id %> web1 --norun'},
+    {description: 'Allow ping', command: '<%= config.bin %> <%= command.id %> web1 --param allow.raw_sockets=1'},
+    {description: 'Rename', command: '<%= config.bin %> <%= command.id %> web1 --rename www.example.com'},
+  ]
+  static override args = {
+    name: Args.string({description: 'Jail name (or the hostname it was created with).', required: true}),
+  }
+  static override flags = {
+    run: Flags.boolean({description: 'Start with `tsez start` (no names) and at boot.', exclusive: ['norun']}),
+    norun: Flags.boolean({description: 'Do not start without being named.', exclusive: ['run']}),
+    rename: Flags.string({description: 'New name (or hostname); the hostname follows unless --hostname is given.'}),
+    ip: Flags.string({description: 'Replace the addresses: comma-separated [iface|]address[/prefix].'}),
+    hostname: Flags.string({description: 'host.hostname.'}),
+    depend: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: 'A jail to start before this one (repeatable).',
+    }),
+    param: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: 'jail(8) parameter NAME=VALUE (repeatable).',
+    }),
+    unset: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: 'Remove a parameter set with --param (repeatable).',
+    }),
+    'dry-run': dryRunFlag,
+  }
+
+  async run(): Promise<ConfigResult> {
+    const {args, flags} = await this.parse(Config)
+    const {config, deps} = await this.setup(flags)
+    const {configureJail} = await import('../src/jailconfig/service.js')
+    const result = await configureJail(
+      config,
+      {
+        name: args.name,
+        run: flags.run ? true : flags.norun ? false : undefined,
+        rename: flags.rename,
+        ipList: flags.ip,
+        hostname: flags.hostname,
+        depend: flags.depend,
+        params: flags.param,
+        unset: flags.unset,
+        dryRun: flags['dry-run'] === true,
+        lockWaitMs: this.lockWaitMs(),
+      },
+      deps,
+    )
+    if (result.dryRun) for (const line of result.plan) this.log(line)
+    else if (result.renamedFrom !== null) this.log(`renamed jail ${result.renamedFrom} to ${result.jail.name}`)
+    else this.log(`updated jail ${result.jail.name}`)
+    return result
+  }
+}

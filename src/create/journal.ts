@@ -1,0 +1,105 @@
+// The create journal: what an unfinished `tsez create` may have left, so the next tsez can remove exactly that.
+import {readFile, readdir, rm} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {jailFiles} from '../jail/store.js'
+import {pathExists, removeOwnTree, writeFileAtomic} from '../system/files.js'
+import type {CommandRunner} from '../system/runner.js'
+
+/*
+ * create writes the journal before it touches anything else and removes it after the record (the commit
+ * point) is written. A journal without a record is therefore an interrupted create: its staging copy, its
+ * root (only when create made it, i.e. not with -x), and its conf and fstab are create's own and are removed.
+ * A journal next to a record is a create killed after its commit: only the journal goes.
+ */
+
+export interface CreateJournal {
+  version: 1
+  name: string
+  /** The staging copy (absent with -x). */
+  staging?: string
+  root: string
+  /** True when create copies the root into place (not -x): the root is then create's to remove. */
+  ownsRoot: boolean
+  pid: number
+  started: string
+}
+
+const PREFIX = 'create-'
+
+export function journalFile(config: TsezConfig, name: string): string {
+  return path.join(config.dbdir, `${PREFIX}${name}.json`)
+}
+
+export async function writeJournal(config: TsezConfig, journal: CreateJournal): Promise<void> {
+  await writeFileAtomic(journalFile(config, journal.name), JSON.stringify(journal) + '\n', 0o600)
+}
+
+export async function removeJournal(config: TsezConfig, name: string): Promise<void> {
+  await rm(journalFile(config, name), {force: true})
+}
+
+/** Names with a create journal (an unfinished or uncommitted create), sorted. */
+export async function journalNames(config: TsezConfig): Promise<string[]> {
+  const files = await readdir(config.dbdir).catch(() => [] as string[])
+  return files
+    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
+    .map((file) => file.slice(PREFIX.length, -'.json'.length))
+    .sort()
+}
+
+export async function readJournal(config: TsezConfig, name: string): Promise<CreateJournal | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(journalFile(config, name), 'utf8')) as Partial<CreateJournal>
+    if (parsed.version === 1 && parsed.name === name && typeof parsed.root === 'string') return parsed as CreateJournal
+  } catch {
+    // Unreadable or half-written: writeJournal renames into place, so this is not create's; leave it be.
+  }
+  return undefined
+}
+
+export interface Leftover {
+  path: string
+  /** Trees are removed with removeOwnTree (schg cleared first), files with rm. */
+  kind: 'tree' | 'file'
+}
+
+/** What the sweep of NAME would remove (for --dry-run and for the sweep itself), journal last. */
+export async function leftoversOf(config: TsezConfig, name: string): Promise<Leftover[]> {
+  const journal = await readJournal(config, name)
+  if (journal === undefined) return []
+  const files = jailFiles(config, name)
+  const own: Leftover = {path: journalFile(config, name), kind: 'file'}
+  if (await pathExists(files.record)) return [own]
+  const candidates: Array<Leftover | undefined> = [
+    journal.staging === undefined ? undefined : {path: journal.staging, kind: 'tree'},
+    journal.ownsRoot ? {path: journal.root, kind: 'tree'} : undefined,
+    {path: files.conf, kind: 'file'},
+    {path: files.fstab, kind: 'file'},
+  ]
+  const present: Leftover[] = []
+  for (const candidate of candidates) if (candidate && (await pathExists(candidate.path))) present.push(candidate)
+  return [...present, own]
+}
+
+/**
+ * Removes what interrupted creates left (every journal, or NAME's only). Call it holding the host lock:
+ * no create can then be running, so every journal belongs to a dead one.
+ */
+export async function sweepInterruptedCreates(
+  config: TsezConfig,
+  run: CommandRunner,
+  only?: string,
+): Promise<string[]> {
+  const names = only === undefined ? await journalNames(config) : [only]
+  const removed: string[] = []
+  for (const name of names) {
+    for (const item of await leftoversOf(config, name)) {
+      if (item.kind === 'tree') await removeOwnTree(run, item.path)
+      else await rm(item.path, {force: true})
+      removed.push(item.path)
+    }
+  }
+  return removed
+}

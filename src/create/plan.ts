@@ -1,0 +1,166 @@
+// Pure planning of `tsez create`: (request, observed host) → every problem at once, or the exact plan to carry out.
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {formatJailAddress, parseIpList} from '../jail/ip.js'
+import {hostnameFor, jailNameFor, validateJailName} from '../jail/names.js'
+import {FIRSTBOOT_DIR, JAIL_RECORD_VERSION, jailFiles, type JailRecord} from '../jail/store.js'
+import {fstabFieldProblem} from '../render/fstab.js'
+import {jailConfProblems} from '../render/jail-conf.js'
+import {jailConfSpecFor} from '../jail/conf-spec.js'
+import type {Ownership} from './jail-files.js'
+import {journalFile} from './journal.js'
+
+export interface CreateRequest {
+  /** NAME as given: a plain name or a hostname. */
+  name: string
+  ipList: string
+  /** -f values in order; undefined when none was given (tsez_default_flavour applies). */
+  flavours?: string[]
+  /** -r: absolute, or relative to tsez_jaildir. */
+  rootdir?: string
+  /** -x: the root exists; write only the configuration. */
+  existingRoot: boolean
+  norun: boolean
+}
+
+export interface CreateObservation {
+  /** Hostnames of the jails tsez has records for. */
+  existingJails: string[]
+  reserved: string[]
+  /** Flavour directory names under tsez_flavours. */
+  availableFlavours: string[]
+  /** Per flavour: its first-start script (tsez.flavour, else ezjail.flavour) when it has one. */
+  flavourScripts: Record<string, string | undefined>
+  /** What is at the root path now. */
+  root: 'missing' | 'directory' | 'other'
+  conf: Ownership
+  fstab: Ownership
+  newjailPresent: boolean
+  /** USERLAND_VERSION of the basejail, undefined when there is none. */
+  release: string | undefined
+  now: Date
+  /** Random suffix for the staging directory. */
+  nonce: string
+}
+
+export interface FlavourStep {
+  name: string
+  dir: string
+  /** Copied to ROOT/var/db/tsez/firstboot/NN-name, mode 0700, to run once at the jail's first start. */
+  script?: {source: string; target: string}
+}
+
+export interface CreatePlan {
+  record: JailRecord
+  files: {conf: string; fstab: string; record: string; journal: string}
+  /** The staging copy renamed to the root at the end; undefined with -x. */
+  staging?: string
+  newjail: string
+  flavours: FlavourStep[]
+}
+
+/** Top-level flavour entries that describe the flavour rather than belong in the jail. */
+export function isFlavourMetadata(rel: string): boolean {
+  return /^readme/i.test(rel) || rel === 'tsez.flavour' || rel === 'ezjail.flavour'
+}
+
+export function planCreate(config: TsezConfig, request: CreateRequest, seen: CreateObservation): CreatePlan | string[] {
+  const problems = validateJailName(request.name, {existing: seen.existingJails, reserved: seen.reserved})
+  const name = jailNameFor(request.name)
+  const ips = parseIpList(request.ipList)
+  problems.push(...ips.problems)
+
+  const flavours = request.flavours ?? (request.existingRoot ? [] : config.defaultFlavours)
+  if (request.existingRoot && request.flavours !== undefined && request.flavours.length > 0) {
+    problems.push('-x writes only the configuration of an existing root: it applies no flavour; drop -f')
+  }
+  const unknown = flavours.filter((f) => !seen.availableFlavours.includes(f) || f.includes('/') || f.startsWith('.'))
+  if (unknown.length > 0) {
+    const available = seen.availableFlavours.length > 0 ? seen.availableFlavours.join(', ') : 'none'
+    problems.push(`unknown flavour ${unknown.join(', ')} (in ${config.flavours}); available: ${available}`)
+  }
+  const twice = flavours.filter((f, i) => flavours.indexOf(f) !== i)
+  if (twice.length > 0) problems.push(`flavour ${[...new Set(twice)].join(', ')} given more than once`)
+
+  const root = path.resolve(config.jaildir, request.rootdir ?? name)
+  problems.push(...rootProblems(config, root, request, seen))
+  const files = jailFiles(config, name)
+  if (seen.conf === 'foreign') problems.push(`${files.conf} exists and was not written by tsez; move it away first`)
+  if (seen.fstab === 'foreign') problems.push(`${files.fstab} exists and was not written by tsez; move it away first`)
+  if (seen.release === undefined) problems.push(`no basejail at ${config.basejail}; run tsez install first`)
+  if (!request.existingRoot && !seen.newjailPresent)
+    problems.push(`no newjail at ${config.newjail}; run tsez install first`)
+
+  const record: JailRecord = {
+    version: JAIL_RECORD_VERSION,
+    name,
+    hostname: hostnameFor(request.name),
+    root,
+    addresses: ips.addresses.map(formatJailAddress),
+    flavours,
+    run: !request.norun,
+    depend: [],
+    params: {},
+    release: seen.release ?? '',
+    created: seen.now.toISOString(),
+  }
+  if (problems.length === 0) problems.push(...jailConfProblems(jailConfSpecFor(config, record)))
+  if (problems.length > 0) return problems
+
+  return {
+    record,
+    files: {...files, journal: journalFile(config, name)},
+    staging: request.existingRoot ? undefined : path.join(path.dirname(root), `.tsez-create-${name}.${seen.nonce}`),
+    newjail: config.newjail,
+    flavours: flavours.map((flavour, index) => {
+      const script = seen.flavourScripts[flavour]
+      const number = String(index + 1).padStart(2, '0')
+      return {
+        name: flavour,
+        dir: path.join(config.flavours, flavour),
+        ...(script === undefined ? {} : {script: {source: script, target: `${FIRSTBOOT_DIR}/${number}-${flavour}`}}),
+      }
+    }),
+  }
+}
+
+function rootProblems(config: TsezConfig, root: string, request: CreateRequest, seen: CreateObservation): string[] {
+  const problems: string[] = []
+  const fieldProblem = fstabFieldProblem(root, 'root directory')
+  if (fieldProblem !== undefined) problems.push(fieldProblem)
+  const within = (dir: string, parent: string) => dir === parent || dir.startsWith(`${parent}/`)
+  const own = [config.basejail, config.newjail, config.flavours, config.archives, config.confdir, config.dbdir]
+  const clash =
+    own.find((dir) => within(root, dir) || within(dir, root)) ??
+    (within(config.jaildir, root) ? config.jaildir : undefined)
+  if (clash !== undefined) problems.push(`root directory ${root} overlaps tsez's own ${clash}; choose another -r`)
+  if (request.existingRoot && seen.root !== 'directory') {
+    problems.push(
+      `-x needs an existing root directory, but ${root} is ${seen.root === 'missing' ? 'missing' : 'not a directory'}`,
+    )
+  }
+  if (!request.existingRoot && seen.root !== 'missing') {
+    problems.push(`root directory ${root} exists already; remove it, choose another -r, or use -x to keep it`)
+  }
+  return problems
+}
+
+/** The plan as the lines --dry-run prints: every directory, file and rename, in order. */
+export function describeCreatePlan(plan: CreatePlan): string[] {
+  const {record, files, staging} = plan
+  const lines = [`write ${files.journal} (create journal)`]
+  if (staging !== undefined) {
+    lines.push(`copy ${plan.newjail} -> ${staging} (faithful copy: owners, modes, links, mtimes)`)
+    for (const flavour of plan.flavours) {
+      lines.push(`overlay flavour ${flavour.name}: ${flavour.dir} -> ${staging}`)
+      if (flavour.script) {
+        lines.push(`install ${flavour.script.source} -> ${path.join(staging, flavour.script.target)} (mode 0700)`)
+      }
+    }
+  }
+  lines.push(`write ${files.fstab}`, `write ${files.conf}`)
+  if (staging !== undefined) lines.push(`rename ${staging} -> ${record.root}`)
+  lines.push(`write ${files.record} (commit)`, `remove ${files.journal}`)
+  return lines
+}

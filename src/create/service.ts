@@ -1,0 +1,185 @@
+// tsez create: observe the host, plan, then build the jail in staging and commit it with its record, atomically.
+import {randomBytes} from 'node:crypto'
+import {copyFile, chmod, chown, lstat, mkdir, readdir, rename} from 'node:fs/promises'
+import path from 'node:path'
+
+import {reservedNames, type TsezConfig} from '../config.js'
+import {readUserlandVersion} from '../base/freebsd-update.js'
+import {OperationError, UsageError, describeError} from '../errors.js'
+import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
+import {copyTree, type CopyFs} from '../system/copy-tree.js'
+import type {Deps} from '../system/deps.js'
+import {writeFileAtomic} from '../system/files.js'
+import {lockHost} from '../system/lock.js'
+import {ownershipOf, renderJailConfFor, renderJailFstab} from './jail-files.js'
+import {removeJournal, sweepInterruptedCreates, writeJournal} from './journal.js'
+import {
+  describeCreatePlan,
+  isFlavourMetadata,
+  planCreate,
+  type CreateObservation,
+  type CreatePlan,
+  type CreateRequest,
+} from './plan.js'
+
+export interface CreateOptions extends CreateRequest {
+  dryRun: boolean
+  lockWaitMs: number
+  /** Test seam: the file copy used for the newjail and flavours (a full disk is a failing copyFile). */
+  fs?: Partial<CopyFs>
+}
+
+export interface CreateResult {
+  jail: JailRecord
+  files: {conf: string; fstab: string; record: string}
+  firstboot: string[]
+  dryRun: boolean
+  plan: string[]
+}
+
+export async function createJail(config: TsezConfig, options: CreateOptions, deps: Deps): Promise<CreateResult> {
+  const planned = planCreate(config, options, await observe(config, options, deps))
+  if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
+  const result: CreateResult = {
+    jail: planned.record,
+    files: {conf: planned.files.conf, fstab: planned.files.fstab, record: planned.files.record},
+    firstboot: planned.flavours.flatMap((f) => (f.script ? [`/${f.script.target}`] : [])),
+    dryRun: options.dryRun,
+    plan: describeCreatePlan(planned),
+  }
+  if (options.dryRun) return result
+
+  const lock = await lockHost(config.dbdir, deps, `create ${planned.record.name}`, {waitMs: options.lockWaitMs})
+  try {
+    for (const removed of await sweepInterruptedCreates(config, deps.run)) {
+      deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
+    }
+    // Under the lock the host may have changed since we looked: plan again before touching anything.
+    const again = planCreate(config, options, {...(await observe(config, options, deps)), nonce: nonceOf(planned)})
+    if (Array.isArray(again)) throw new UsageError(again.join('; '))
+    await apply(config, again, deps, options.fs)
+  } finally {
+    await lock.release()
+  }
+  return result
+}
+
+function nonceOf(plan: CreatePlan): string {
+  return plan.staging === undefined ? randomBytes(4).toString('hex') : (plan.staging.split('.').pop() ?? '')
+}
+
+async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): Promise<CreateObservation> {
+  const records = await listJailRecords(config)
+  const flavourNames = await readdir(config.flavours, {withFileTypes: true}).catch(() => [])
+  const availableFlavours = flavourNames.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name)
+  const flavourScripts: Record<string, string | undefined> = {}
+  for (const flavour of request.flavours ?? config.defaultFlavours) {
+    if (!availableFlavours.includes(flavour)) continue
+    for (const script of ['tsez.flavour', 'ezjail.flavour']) {
+      const file = path.join(config.flavours, flavour, script)
+      if ((await lstat(file).catch(() => undefined))?.isFile()) {
+        flavourScripts[flavour] = file
+        break
+      }
+    }
+  }
+  const name = request.name.replace(/[^A-Za-z0-9_]/g, '_')
+  const root = await lstat(path.resolve(config.jaildir, request.rootdir ?? name)).catch(() => undefined)
+  const files = jailFiles(config, name)
+  return {
+    existingJails: records.map((r) => r.hostname),
+    reserved: reservedNames(config),
+    availableFlavours,
+    flavourScripts,
+    root: root === undefined ? 'missing' : root.isDirectory() ? 'directory' : 'other',
+    conf: await ownershipOf(files.conf, name),
+    fstab: await ownershipOf(files.fstab, name),
+    newjailPresent: (await lstat(config.newjail).catch(() => undefined))?.isDirectory() === true,
+    release: await readUserlandVersion(config.basejail).catch(() => undefined),
+    now: deps.clock.now(),
+    nonce: randomBytes(4).toString('hex'),
+  }
+}
+
+/** Journal, staging copy, flavours, fstab, conf, root into place, record (the commit), journal removed. */
+async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Partial<CopyFs>): Promise<void> {
+  const {record, files, staging} = plan
+  await writeJournal(config, {
+    version: 1,
+    name: record.name,
+    ...(staging === undefined ? {} : {staging}),
+    root: record.root,
+    ownsRoot: staging !== undefined,
+    pid: process.pid,
+    started: deps.clock.now().toISOString(),
+  })
+  try {
+    if (staging !== undefined) await buildRoot(plan, staging, deps, fs)
+    // Both fsyncs at once; both settle before any undo.
+    const outcomes = await Promise.allSettled([
+      writeFileAtomic(files.fstab, renderJailFstab(config, record)),
+      writeFileAtomic(files.conf, renderJailConfFor(config, record)),
+    ])
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected')
+    if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
+    if (staging !== undefined) await rename(staging, record.root)
+    await writeJailRecord(config, record)
+  } catch (error) {
+    await undo(config, plan, deps)
+    throw new OperationError(`creating jail ${record.name} failed, nothing of it was kept: ${describeError(error)}`, {
+      cause: error,
+    })
+  }
+  await removeJournal(config, record.name)
+}
+
+/** The newjail copied into STAGING, then each flavour laid over it. */
+async function buildRoot(plan: CreatePlan, staging: string, deps: Deps, fs?: Partial<CopyFs>): Promise<void> {
+  await mkdir(path.dirname(staging), {recursive: true, mode: 0o700})
+  const step = deps.progress.step(`copying ${plan.newjail} to ${plan.record.root}`)
+  try {
+    const copied = await copyTree(plan.newjail, staging, {fs})
+    step.succeed(`copied ${copied.files + copied.hardLinks + copied.symlinks + copied.directories} entries`)
+  } catch (error) {
+    step.fail(`copying ${plan.newjail} failed`)
+    throw error
+  }
+  for (const flavour of plan.flavours) await applyFlavour(staging, flavour, fs)
+}
+
+async function applyFlavour(root: string, flavour: CreatePlan['flavours'][number], fs?: Partial<CopyFs>) {
+  try {
+    await copyTree(flavour.dir, root, {overlay: true, skip: isFlavourMetadata, fs})
+    if (flavour.script) {
+      const target = path.join(root, flavour.script.target)
+      await makeRealDirs(root, path.dirname(flavour.script.target))
+      await copyFile(flavour.script.source, target)
+      await chown(target, 0, 0)
+      await chmod(target, 0o700)
+    }
+  } catch (error) {
+    throw new OperationError(`flavour ${flavour.name} (${flavour.dir}): ${describeError(error)}`, {cause: error})
+  }
+}
+
+/** mkdir -p REL under ROOT, refusing any component that exists as something other than a real directory. */
+async function makeRealDirs(root: string, rel: string): Promise<void> {
+  let dir = root
+  for (const part of rel.split('/')) {
+    dir = path.join(dir, part)
+    const existing = await lstat(dir).catch(() => undefined)
+    if (existing === undefined) await mkdir(dir, {mode: 0o700})
+    else if (!existing.isDirectory()) throw new OperationError(`${dir} is not a directory`)
+  }
+}
+
+/** Removes everything this create made, as the journal lists it (the journal last, so the next sweep can finish). */
+async function undo(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<void> {
+  try {
+    await sweepInterruptedCreates(config, deps.run, plan.record.name)
+  } catch (error) {
+    deps.log.warn(
+      `could not remove everything of the failed create (the next tsez create will): ${describeError(error)}`,
+    )
+  }
+}

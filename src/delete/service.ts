@@ -1,0 +1,120 @@
+// tsez delete: observe the jail (running, mounts, devices), plan the removal, and carry it out record last.
+import {lstat, rm} from 'node:fs/promises'
+
+import type {TsezConfig} from '../config.js'
+import {OperationError, UsageError} from '../errors.js'
+import {ownershipOf} from '../create/jail-files.js'
+import {leftoversOf} from '../create/journal.js'
+import {readRunningJails} from '../host/jails.js'
+import {jailNameFor} from '../jail/names.js'
+import {jailFiles, readJailRecord} from '../jail/store.js'
+import {parseMountP} from '../render/fstab.js'
+import type {Deps} from '../system/deps.js'
+import {lockHost} from '../system/lock.js'
+import {describeDeleteStep, planDelete, type DeleteObservation, type DeleteRequest, type DeleteStep} from './plan.js'
+import {findOtherDevice, removeTreeOnOneDevice} from './remove-tree.js'
+
+export interface DeleteOptions extends DeleteRequest {
+  dryRun: boolean
+  lockWaitMs: number
+}
+
+export interface DeleteResult {
+  name: string
+  wiped: boolean
+  stopped: boolean
+  removed: string[]
+  dryRun: boolean
+  plan: string[]
+}
+
+export async function deleteJail(config: TsezConfig, options: DeleteOptions, deps: Deps): Promise<DeleteResult> {
+  const name = jailNameFor(options.name)
+  const lock = await lockHost(config.dbdir, deps, `delete ${name}`, {
+    waitMs: options.lockWaitMs,
+    dryRun: options.dryRun,
+  })
+  try {
+    let seen = await observe(config, name, options, deps)
+    let decision = planDelete(options, seen)
+    const stop = 'steps' in decision ? decision.steps.find((s) => s.kind === 'stop') : undefined
+    if (stop !== undefined && !options.dryRun) {
+      // Stopping changes what is mounted: run it first, then look again before removing anything.
+      await deps.run.run(stop.argv[0] ?? 'jail', stop.argv.slice(1))
+      seen = await observe(config, name, options, deps)
+      decision = planDelete(options, seen)
+    }
+    if ('usage' in decision) throw new UsageError(decision.usage)
+    if ('failure' in decision) throw new OperationError(decision.failure)
+    const result: DeleteResult = {
+      name,
+      wiped: decision.steps.some((s) => s.kind === 'remove-tree'),
+      stopped: stop !== undefined,
+      removed: [],
+      dryRun: options.dryRun,
+      plan: [...(stop && !options.dryRun ? [describeDeleteStep(stop)] : []), ...decision.steps.map(describeDeleteStep)],
+    }
+    if (options.dryRun) return result
+    for (const step of decision.steps) {
+      const removed = await applyStep(step, deps)
+      if (removed !== undefined) result.removed.push(removed)
+    }
+    return result
+  } finally {
+    await lock.release()
+  }
+}
+
+async function applyStep(step: DeleteStep, deps: Deps): Promise<string | undefined> {
+  switch (step.kind) {
+    case 'stop':
+    case 'chflags':
+      await deps.run.run(step.argv[0] ?? '', step.argv.slice(1))
+      return undefined
+    case 'remove-tree':
+      await removeTreeOnOneDevice(step.path)
+      return step.path
+    case 'remove-leftover':
+      if (step.leftover.kind === 'tree') {
+        await deps.run.run('chflags', ['-R', 'noschg', step.leftover.path])
+        await removeTreeOnOneDevice(step.leftover.path)
+      } else await rm(step.leftover.path, {force: true})
+      return step.leftover.path
+    case 'remove-file':
+      await rm(step.path, {force: true})
+      return step.path
+  }
+}
+
+async function observe(
+  config: TsezConfig,
+  name: string,
+  request: DeleteRequest,
+  deps: Deps,
+): Promise<DeleteObservation> {
+  const record = await readJailRecord(config, name)
+  const files = jailFiles(config, name)
+  const running = (await readRunningJails(deps.run)).has(name)
+  const root = record === undefined ? undefined : await lstat(record.root).catch(() => undefined)
+  const rootKind = root === undefined ? 'missing' : root.isDirectory() ? 'directory' : 'other'
+  let mountsUnderRoot: string[] = []
+  let otherDevice: string | undefined
+  if (request.wipe && record !== undefined && rootKind === 'directory' && !running) {
+    const mounts = parseMountP((await deps.run.run('mount', ['-p'])).stdout)
+    const under = (p: string) => p === record.root || p.startsWith(`${record.root.replace(/\/+$/, '')}/`)
+    mountsUnderRoot = mounts.map((m) => m.mountPoint).filter(under)
+    if (mountsUnderRoot.length === 0) otherDevice = await findOtherDevice(record.root)
+  }
+  return {
+    name,
+    record,
+    files,
+    conf: await ownershipOf(files.conf, name),
+    fstab: await ownershipOf(files.fstab, name),
+    leftovers: await leftoversOf(config, name),
+    running,
+    mountsUnderRoot,
+    root: rootKind,
+    otherDevice,
+  }
+}

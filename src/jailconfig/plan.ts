@@ -1,0 +1,108 @@
+// Pure planning of `tsez config`: the jail's new record from the requested changes, every problem at once.
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {jailConfSpecFor} from '../jail/conf-spec.js'
+import {formatJailAddress, parseIpList} from '../jail/ip.js'
+import {hostnameFor, jailNameFor, validateJailName} from '../jail/names.js'
+import {validateParam} from '../jail/params.js'
+import type {JailRecord} from '../jail/store.js'
+import {jailConfProblems} from '../render/jail-conf.js'
+import type {Ownership} from '../create/jail-files.js'
+
+export interface ConfigRequest {
+  name: string
+  run?: boolean
+  rename?: string
+  ipList?: string
+  hostname?: string
+  depend?: string[]
+  /** NAME=VALUE strings, in order. */
+  params?: string[]
+  unset?: string[]
+}
+
+export interface ConfigObservation {
+  record: JailRecord
+  running: boolean
+  /** Every jail tsez has a record for (hostnames included, for rename collisions). */
+  jails: JailRecord[]
+  reserved: string[]
+  /** For a rename: what is at the new root, and who owns the new name's conf and fstab. */
+  newRoot: 'missing' | 'present'
+  newConf: Ownership
+  newFstab: Ownership
+}
+
+export interface ConfigPlan {
+  before: JailRecord
+  after: JailRecord
+  /** The root moves only when it was the default tsez_jaildir/NAME. */
+  moveRoot: boolean
+  /** Other jails whose depend lists name this one (rewritten on rename). */
+  dependents: JailRecord[]
+}
+
+export function planConfig(config: TsezConfig, request: ConfigRequest, seen: ConfigObservation): ConfigPlan | string[] {
+  const {record} = seen
+  const problems: string[] = []
+  const changes = [request.run, request.rename, request.ipList, request.hostname].filter((v) => v !== undefined)
+  const lists = [request.depend, request.params, request.unset].filter((l) => l !== undefined && l.length > 0)
+  if (changes.length + lists.length === 0) {
+    problems.push('nothing to change: give --run, --norun, --rename, --ip, --hostname, --depend, --param or --unset')
+  }
+  if (seen.running) problems.push(`jail ${record.name} is running; stop it first (tsez stop ${record.name})`)
+  const after: JailRecord = {...record, params: {...record.params}, depend: [...record.depend]}
+  if (request.run !== undefined) after.run = request.run
+
+  let moveRoot = false
+  if (request.rename !== undefined) {
+    const others = seen.jails.filter((j) => j.name !== record.name).map((j) => j.hostname)
+    problems.push(...validateJailName(request.rename, {existing: others, reserved: seen.reserved}))
+    after.name = jailNameFor(request.rename)
+    after.hostname = hostnameFor(request.rename)
+    moveRoot = record.root === path.join(config.jaildir, record.name)
+    if (moveRoot) after.root = path.join(config.jaildir, after.name)
+    if (after.name !== record.name) {
+      if (moveRoot && seen.newRoot === 'present') problems.push(`${after.root} exists already; move it away first`)
+      if (seen.newConf === 'foreign') problems.push(`the jail.conf for ${after.name} exists and is not tsez's`)
+      if (seen.newFstab === 'foreign') problems.push(`the fstab for ${after.name} exists and is not tsez's`)
+    }
+  }
+  if (request.hostname !== undefined) {
+    problems.push(...validateJailName(request.hostname, {existing: [], reserved: []}).map((p) => `--hostname: ${p}`))
+    after.hostname = request.hostname
+  }
+  if (request.ipList !== undefined) {
+    const ips = parseIpList(request.ipList)
+    problems.push(...ips.problems)
+    after.addresses = ips.addresses.map(formatJailAddress)
+  }
+  for (const wanted of request.depend ?? []) {
+    const name = jailNameFor(wanted)
+    if (!seen.jails.some((j) => j.name === name)) problems.push(`--depend ${wanted}: no such jail`)
+    else if (name === record.name) problems.push(`--depend ${wanted}: a jail cannot depend on itself`)
+    else if (!after.depend.includes(name)) after.depend.push(name)
+  }
+  for (const assignment of request.params ?? []) {
+    const eq = assignment.indexOf('=')
+    if (eq <= 0) {
+      problems.push(`--param ${JSON.stringify(assignment)}: write NAME=VALUE`)
+      continue
+    }
+    const checked = validateParam(assignment.slice(0, eq), assignment.slice(eq + 1))
+    if ('problem' in checked) problems.push(checked.problem)
+    else if (checked.value !== undefined) after.params[checked.name] = checked.value
+  }
+  for (const name of request.unset ?? []) {
+    const checked = validateParam(name, undefined)
+    if ('problem' in checked) problems.push(checked.problem)
+    else if (!(checked.name in after.params)) problems.push(`--unset ${name}: the jail does not set it`)
+    else delete after.params[checked.name]
+  }
+  if (problems.length === 0) problems.push(...jailConfProblems(jailConfSpecFor(config, after)))
+  if (problems.length > 0) return problems
+  const dependents =
+    after.name === record.name ? [] : seen.jails.filter((j) => j.name !== record.name && j.depend.includes(record.name))
+  return {before: record, after, moveRoot: moveRoot && after.root !== record.root, dependents}
+}

@@ -1,0 +1,108 @@
+// tsez list: every jail tsez knows with its state, from the records, the host's files and ONE jls call.
+import {lstat, readdir} from 'node:fs/promises'
+
+import type {TsezConfig} from '../config.js'
+import {readUserlandVersion} from '../base/freebsd-update.js'
+import {ownershipOf} from '../create/jail-files.js'
+import {journalNames, readJournal} from '../create/journal.js'
+import {readRunningJails, type RunningJail} from '../host/jails.js'
+import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
+import type {Deps} from '../system/deps.js'
+
+/** Bumped when ListResult's shape changes in a way a consumer could notice. */
+export const LIST_SCHEMA_VERSION = 1
+
+export type JailState = 'running' | 'stopped' | 'norun' | 'incomplete'
+
+export interface ListedJail {
+  name: string
+  state: JailState
+  /** The kernel's jail ID while running, else null. */
+  jid: number | null
+  /** As recorded: jail(8) forms `[iface|]addr[/prefix]`. */
+  addresses: string[]
+  hostname: string
+  root: string | null
+  /** The basejail's current USERLAND_VERSION (every jail runs it), null without a basejail or a root. */
+  release: string | null
+  flavours: string[]
+  depend: string[]
+  /** Only for incomplete jails: what is wrong and what cleans it up. */
+  problem?: string
+}
+
+export interface ListResult {
+  version: typeof LIST_SCHEMA_VERSION
+  jails: ListedJail[]
+}
+
+export async function listJails(config: TsezConfig, deps: Deps): Promise<ListResult> {
+  const [records, running, release] = await Promise.all([
+    listJailRecords(config),
+    readRunningJails(deps.run),
+    readUserlandVersion(config.basejail).catch(() => null),
+  ])
+  const known = new Set(records.map((r) => r.name))
+  const listed = await Promise.all(records.map((record) => listRecord(record, running.get(record.name), release)))
+  const orphans = await orphanedJails(config, known)
+  const jails = [...listed, ...orphans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return {version: LIST_SCHEMA_VERSION, jails}
+}
+
+async function listRecord(record: JailRecord, live: RunningJail | undefined, release: string | null) {
+  const rootPresent = (await lstat(record.root).catch(() => undefined))?.isDirectory() === true
+  const base = {
+    name: record.name,
+    jid: live?.jid ?? null,
+    addresses: record.addresses,
+    hostname: record.hostname,
+    root: record.root,
+    release: rootPresent ? release : null,
+    flavours: record.flavours,
+    depend: record.depend,
+  }
+  if (live !== undefined) return {...base, state: 'running' as const}
+  if (!rootPresent) {
+    const problem = `its root ${record.root} is missing; tsez delete ${record.name} removes its configuration`
+    return {...base, state: 'incomplete' as const, problem}
+  }
+  return {...base, state: record.run ? ('stopped' as const) : ('norun' as const)}
+}
+
+/** Jails with tsez's files (create journal, jail.conf, fstab) but no record: half-configured, never started. */
+async function orphanedJails(config: TsezConfig, known: Set<string>): Promise<ListedJail[]> {
+  const reasons = new Map<string, {root: string | null; what: string[]}>()
+  const note = (name: string, what: string, root: string | null = null) => {
+    const entry = reasons.get(name) ?? {root: null, what: []}
+    entry.root ??= root
+    entry.what.push(what)
+    reasons.set(name, entry)
+  }
+  for (const name of await journalNames(config)) {
+    const journal = await readJournal(config, name)
+    if (journal !== undefined && !known.has(name)) note(name, 'an interrupted create', journal.root)
+  }
+  const confs = await readdir(config.jailconfDir).catch(() => [] as string[])
+  for (const file of confs.filter((f) => f.endsWith('.conf'))) {
+    const name = file.slice(0, -'.conf'.length)
+    if (!known.has(name) && (await ownershipOf(jailFiles(config, name).conf, name)) === 'tsez')
+      note(name, 'a jail.conf')
+  }
+  const fstabs = await readdir(config.fstabDir).catch(() => [] as string[])
+  for (const file of fstabs.filter((f) => f.startsWith('fstab.'))) {
+    const name = file.slice('fstab.'.length)
+    if (!known.has(name) && (await ownershipOf(jailFiles(config, name).fstab, name)) === 'tsez') note(name, 'an fstab')
+  }
+  return [...reasons].map(([name, {root, what}]) => ({
+    name,
+    state: 'incomplete' as const,
+    jid: null,
+    addresses: [],
+    hostname: '',
+    root,
+    release: null,
+    flavours: [],
+    depend: [],
+    problem: `${what.join(', ')} without a record; tsez delete ${name} removes it`,
+  }))
+}

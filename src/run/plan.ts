@@ -1,0 +1,116 @@
+// Pure planning of start/stop: which jails, in which order, and for each one what to do, from observed host state.
+import type {JailRecord} from '../jail/store.js'
+import {UsageError} from '../errors.js'
+import {firstbootRemoveArgv, firstbootRunArgv} from './firstboot.js'
+import {describeDependencyProblems, dependencyProblems, startOrder, stopOrder, type OrderedJail} from './order.js'
+import {startProblem, type StartFacts} from './preflight.js'
+
+export type RunAction = 'start' | 'stop'
+
+/** What happens to one jail. */
+export type JailStep =
+  | {kind: 'noop'; reason: string}
+  | {kind: 'refuse'; reason: string}
+  | {kind: 'run'; program: 'jail'; argv: string[]; firstboot: string[]}
+
+export interface RunPlan {
+  action: RunAction
+  order: OrderedJail[]
+  steps: Map<string, JailStep>
+}
+
+export interface Selection {
+  /** Jail names as given (hostnames are mapped to jail names by the caller). */
+  names: string[]
+  /** No names: include norun jails too. */
+  all: boolean
+}
+
+/**
+ * The jails a command acts on before dependency expansion: the named ones (each must exist), or every
+ * jail marked run (every jail with ALL). Throws UsageError, before anything runs, on unknown names and on
+ * missing dependencies or cycles anywhere among the known jails.
+ */
+export function selectTargets(records: readonly JailRecord[], selection: Selection): string[] {
+  const known = new Set(records.map((r) => r.name))
+  const unknown = selection.names.filter((name) => !known.has(name))
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `no jail named ${unknown.join(', ')}: \`tsez list\` shows the jails tsez knows`,
+      records.map((r) => r.name),
+    )
+  }
+  const problem = describeDependencyProblems(dependencyProblems(records))
+  if (problem !== undefined) throw new UsageError(problem)
+  if (selection.names.length > 0) return [...new Set(selection.names)]
+  return records.filter((r) => selection.all || r.run).map((r) => r.name)
+}
+
+export interface StartInput {
+  records: readonly JailRecord[]
+  targets: readonly string[]
+  running: ReadonlySet<string>
+  /** Per jail that is not running: what the preflight read from disk, and its pending first-start scripts. */
+  facts: ReadonlyMap<string, {start: StartFacts; firstboot: string[]}>
+  mounted: ReadonlySet<string>
+  confOf: (name: string) => string
+}
+
+export function planStart(input: StartInput): RunPlan {
+  const order = startOrder(input.records, input.targets)
+  const steps = new Map<string, JailStep>()
+  for (const {name} of order) {
+    const facts = input.facts.get(name)
+    if (input.running.has(name)) steps.set(name, {kind: 'noop', reason: 'already running'})
+    else if (facts === undefined) steps.set(name, {kind: 'refuse', reason: 'no preflight facts (internal error)'})
+    else {
+      const problem = startProblem(facts.start, input.mounted)
+      steps.set(
+        name,
+        problem === undefined
+          ? {kind: 'run', program: 'jail', argv: ['-f', input.confOf(name), '-c', name], firstboot: facts.firstboot}
+          : {kind: 'refuse', reason: problem},
+      )
+    }
+  }
+  return {action: 'start', order, steps}
+}
+
+export interface StopInput {
+  records: readonly JailRecord[]
+  targets: readonly string[]
+  running: ReadonlySet<string>
+  confOf: (name: string) => string
+}
+
+export function planStop(input: StopInput): RunPlan {
+  const order = stopOrder(input.records, input.targets, input.running)
+  const steps = new Map<string, JailStep>()
+  for (const {name} of order) {
+    steps.set(
+      name,
+      input.running.has(name)
+        ? {kind: 'run', program: 'jail', argv: ['-f', input.confOf(name), '-r', name], firstboot: []}
+        : {kind: 'noop', reason: 'already stopped'},
+    )
+  }
+  return {action: 'stop', order, steps}
+}
+
+/** The dry-run lines: per jail in order, each program with its argv, or why nothing runs. */
+export function describeRunPlan(plan: RunPlan): string[] {
+  return plan.order.flatMap(({name, after}) => {
+    const step = plan.steps.get(name)
+    const waits = after.length > 0 ? ` (after ${after.join(', ')})` : ''
+    if (step === undefined) return []
+    if (step.kind === 'noop') return [`${name}: ${step.reason}, nothing to do`]
+    if (step.kind === 'refuse') return [`${name}: would fail: ${step.reason}`]
+    return [
+      `${name}: run ${['jail', ...step.argv].join(' ')}${waits}`,
+      ...step.firstboot.flatMap((script) => [
+        `${name}: run ${['jexec', ...firstbootRunArgv(name, script)].join(' ')}`,
+        `${name}: run ${['jexec', ...firstbootRemoveArgv(name, script)].join(' ')}`,
+      ]),
+    ]
+  })
+}

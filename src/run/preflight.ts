@@ -1,0 +1,77 @@
+// Checks made before `jail -c`: the basejail mount point and the basejail exist, nothing is mounted in the way.
+import {access, constants, lstat, readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {jailFiles, type JailRecord} from '../jail/store.js'
+
+/** What the host looks like for one jail that is about to start. */
+export interface StartFacts {
+  name: string
+  /** ROOT/basejail, where the fstab mounts the basejail. */
+  mountPoint: string
+  mountPointIsDirectory: boolean
+  basejail: string
+  /** BASEJAIL/bin/freebsd-version is readable: a basejail is installed. */
+  basejailInstalled: boolean
+  fstab: string
+  /** Mount points the jail's fstab mounts, or undefined when the fstab cannot be read. */
+  fstabMountPoints: string[] | undefined
+}
+
+export async function readStartFacts(config: TsezConfig, record: JailRecord): Promise<StartFacts> {
+  const mountPoint = path.join(record.root, 'basejail')
+  const fstab = jailFiles(config, record.name).fstab
+  return {
+    name: record.name,
+    mountPoint,
+    mountPointIsDirectory: await lstat(mountPoint).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    ),
+    basejail: config.basejail,
+    basejailInstalled: await access(path.join(config.basejail, 'bin', 'freebsd-version'), constants.R_OK).then(
+      () => true,
+      () => false,
+    ),
+    fstab,
+    fstabMountPoints: await readFile(fstab, 'utf8').then(fstabMountPoints, () => undefined),
+  }
+}
+
+/** The mount point (second field) of every entry of an fstab(5) text, comments and blank lines skipped. */
+export function fstabMountPoints(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter((line) => line !== '')
+    .map((line) => line.split(/\s+/)[1] ?? '')
+    .filter((mountPoint) => mountPoint !== '')
+}
+
+/** Why the jail must not be started, as one line, or undefined when it may. MOUNTED: `mount -p` mount points. */
+export function startProblem(facts: StartFacts, mounted: ReadonlySet<string>): string | undefined {
+  if (!facts.basejailInstalled) {
+    return `no basejail is installed at ${facts.basejail} (bin/freebsd-version is missing): run \`tsez install\` first`
+  }
+  if (!facts.mountPointIsDirectory) {
+    return `the basejail mount point ${facts.mountPoint} is missing or not a directory: recreate it with \`mkdir ${facts.mountPoint}\``
+  }
+  if (facts.fstabMountPoints === undefined) {
+    return `cannot read ${facts.fstab}: recreate the jail's configuration with \`tsez config ${facts.name}\``
+  }
+  const busy = facts.fstabMountPoints.filter((point) => mounted.has(trimSlash(point)))
+  if (busy.length > 0) {
+    return `${busy.join(', ')} ${busy.length === 1 ? 'is' : 'are'} already mounted although the jail is stopped: unmount ${busy.length === 1 ? 'it' : 'them'} (umount) and start again`
+  }
+  return undefined
+}
+
+/** Mount points from `mount -p` entries, normalised for comparison. */
+export function mountedPoints(mountPoints: readonly string[]): Set<string> {
+  return new Set(mountPoints.map(trimSlash))
+}
+
+function trimSlash(point: string): string {
+  return point.replace(/(?<=.)\/+$/, '')
+}

@@ -1,0 +1,139 @@
+// Builds, once per release, the stock /etc tarball etcupdate -t takes, from the release's verified base set.
+import {randomBytes} from 'node:crypto'
+import {lstat, mkdir, readdir, rename, rm, rmdir, unlink} from 'node:fs/promises'
+import path from 'node:path'
+import {pipeline} from 'node:stream'
+
+import type {TsezConfig} from '../config.js'
+import {OperationError} from '../errors.js'
+import {openSet, readMirrorFile} from '../install/fetch.js'
+import {parseManifest} from '../install/manifest.js'
+import {cacheDirFor} from '../install/plan.js'
+import {describeMirror, type Mirror, type Platform, type Release} from '../install/release.js'
+import type {Deps} from '../system/deps.js'
+import {extractTar} from '../system/extract.js'
+import {pathExists, writeFileAtomic} from '../system/files.js'
+import {tarEntryFilter} from './tar-filter.js'
+
+export interface EtcSource {
+  release: Release
+  platform: Platform
+  mirror: Mirror
+}
+
+/** Files etcupdate's build step deletes because they are generated (etcupdate.sh build_tree: autogenfiles). */
+const GENERATED = ['etc/passwd', 'var/db/services.db']
+
+export function etcTarballPath(config: TsezConfig, release: string): string {
+  return path.join(config.dbdir, 'etcupdate', `etc-${release}.tbz`)
+}
+
+/** The line --dry-run prints for a tarball that would be built (or reused). */
+export function describeEtcTarball(config: TsezConfig, source: EtcSource, exists: boolean): string {
+  const out = etcTarballPath(config, source.release.name)
+  if (exists) return `reuse ${out} (stock /etc of ${source.release.name})`
+  return (
+    `build ${out}: fetch ${describeMirror(source.mirror)}base.txz (sha256 from MANIFEST, cached in ` +
+    `${cacheDirFor(config, source.release, source.platform)}) | xz -dc -T0 | keep ./etc ./var ./root ./.* | ` +
+    `drop etc/*.db etc/passwd var/db/services.db, empty files and dirs | run tar -cjf ${out} -C TREE .`
+  )
+}
+
+/** Returns the cached tarball for the release, building it first when missing. */
+export async function ensureEtcTarball(
+  config: TsezConfig,
+  source: EtcSource,
+  deps: Deps,
+): Promise<{path: string; built: boolean}> {
+  const out = etcTarballPath(config, source.release.name)
+  if (await pathExists(out)) return {path: out, built: false}
+  const work = path.join(path.dirname(out), `.build-${source.release.name}-${randomBytes(4).toString('hex')}`)
+  const tree = path.join(work, 'tree')
+  const step = deps.progress.step(`stock /etc of ${source.release.name}: building ${out}`)
+  try {
+    await mkdir(tree, {recursive: true, mode: 0o700})
+    await extractStockTree(config, source, tree, deps)
+    await pruneGenerated(tree)
+    const temp = path.join(work, path.basename(out))
+    await deps.run.run('tar', ['-cjf', temp, '-C', tree, '.'])
+    await rename(temp, out)
+    step.succeed(`stock /etc of ${source.release.name}: ${out}`)
+    return {path: out, built: true}
+  } catch (error) {
+    step.fail(`stock /etc of ${source.release.name}: failed`)
+    throw error
+  } finally {
+    // tsez never applied file flags to this tree (extractTar only reports them), so a plain removal suffices.
+    await rm(work, {recursive: true, force: true})
+  }
+}
+
+async function extractStockTree(config: TsezConfig, source: EtcSource, tree: string, deps: Deps): Promise<void> {
+  const base = await baseSetEntry(config, source)
+  const set = await openSet({
+    mirror: source.mirror,
+    file: base.file,
+    sha256: base.sha256,
+    cacheDir: cacheDirFor(config, source.release, source.platform),
+  })
+  const xz = deps.run.stream('xz', ['-dc', '-T0'], {stdin: set.stream})
+  const filter = tarEntryFilter()
+  pipeline(xz.stdout, filter, () => undefined)
+  const parts = [set.verified, xz.done, extractTar(filter, tree)] as const
+  await Promise.all(parts).catch(async (error: unknown) => {
+    xz.kill()
+    set.stream.destroy()
+    await Promise.allSettled(parts)
+    throw error
+  })
+}
+
+/** MANIFEST's base entry: from the cache for published releases (as install keeps it), else from the mirror. */
+async function baseSetEntry(config: TsezConfig, source: EtcSource) {
+  const cacheable = source.mirror.kind === 'http' && !source.release.snapshot
+  const cached = path.join(cacheDirFor(config, source.release, source.platform), 'MANIFEST')
+  const fromCache = cacheable ? await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST') : undefined
+  const text = fromCache ?? (await readMirrorFile(source.mirror, 'MANIFEST'))
+  if (text === undefined) {
+    throw new OperationError(
+      `no MANIFEST at ${describeMirror(source.mirror)}: cannot verify base.txz of ${source.release.name}; give -h MIRROR`,
+    )
+  }
+  const base = parseManifest(text, describeMirror(source.mirror)).get('base')
+  if (!base) throw new OperationError(`MANIFEST at ${describeMirror(source.mirror)} does not list the base set`)
+  if (cacheable && fromCache === undefined) await writeFileAtomic(cached, text)
+  return base
+}
+
+/** As etcupdate's build: remove etc/*.db, etc/passwd, var/db/services.db, then empty files, then empty dirs. */
+export async function pruneGenerated(tree: string): Promise<void> {
+  const etc = path.join(tree, 'etc')
+  const etcNames = await readdir(etc).catch(() => [] as string[])
+  const generated = [...etcNames.filter((name) => name.endsWith('.db')).map((name) => `etc/${name}`), ...GENERATED]
+  for (const relative of generated) {
+    const file = path.join(tree, relative)
+    const info = await lstat(file).catch(() => undefined)
+    if (info && !info.isDirectory()) await unlink(file)
+  }
+  await pruneEmpty(tree, true)
+}
+
+/** Depth-first: deletes empty regular files, then directories left empty (never the top). Returns true if empty. */
+async function pruneEmpty(dir: string, top: boolean): Promise<boolean> {
+  let remaining = 0
+  for (const entry of await readdir(dir, {withFileTypes: true})) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) {
+      if (await pruneEmpty(full, false)) continue
+    } else if (entry.isFile() && (await lstat(full)).size === 0) {
+      await unlink(full)
+      continue
+    }
+    remaining++
+  }
+  if (remaining === 0 && !top) {
+    await rmdir(dir)
+    return true
+  }
+  return false
+}

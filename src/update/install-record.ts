@@ -1,0 +1,64 @@
+// The installed-release record (tsez_dbdir/release.json) that install writes and update keeps current.
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {OperationError} from '../errors.js'
+import {writeFileAtomic} from '../system/files.js'
+import type {Mirror, Platform} from '../install/release.js'
+
+export interface InstallRecord {
+  release: string
+  userland: string
+  machine: string
+  arch: string
+  /** The release directory the sets came from (describeMirror form). */
+  mirror: string
+  [other: string]: unknown
+}
+
+export function installRecordPath(config: TsezConfig): string {
+  return path.join(config.dbdir, 'release.json')
+}
+
+export async function readInstallRecord(config: TsezConfig): Promise<InstallRecord | undefined> {
+  const file = installRecordPath(config)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new OperationError(`cannot read ${file}: ${(error as Error).message}`)
+  }
+  try {
+    const record = JSON.parse(text) as Partial<InstallRecord>
+    if (typeof record.release === 'string' && typeof record.machine === 'string' && typeof record.arch === 'string')
+      return record as InstallRecord
+  } catch {
+    // reported below
+  }
+  throw new OperationError(`${file} is not a tsez install record: reinstall with tsez install --force`)
+}
+
+/** Rewrites the record atomically with the base's new release and userland; every other field is kept. */
+export async function recordBaseVersion(
+  config: TsezConfig,
+  record: InstallRecord,
+  change: {release: string; userland: string; updatedAt: string},
+): Promise<InstallRecord> {
+  const next = {...record, ...change}
+  await writeFileAtomic(installRecordPath(config), JSON.stringify(next, null, 2) + '\n')
+  return next
+}
+
+export function recordPlatform(record: InstallRecord): Platform {
+  return {machine: record.machine, arch: record.arch}
+}
+
+/** The recorded release directory as a Mirror (the inverse of describeMirror). */
+export function recordedMirror(record: InstallRecord): Mirror | undefined {
+  if (/^https?:\/\//.test(record.mirror)) return {kind: 'http', url: record.mirror}
+  if (record.mirror.startsWith('file://'))
+    return {kind: 'file', dir: record.mirror.slice('file://'.length).replace(/\/$/, '')}
+  return undefined
+}

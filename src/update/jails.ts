@@ -1,0 +1,135 @@
+// The per-jail phases of update, run N jails at a time: bootstrap etcupdate state, merge /etc, restart.
+import {describeError, OperationError} from '../errors.js'
+import type {Deps} from '../system/deps.js'
+import {extractEtcState, mergeEtc} from './etcupdate.js'
+import {runInParallel, type ParallelTask} from './parallel.js'
+import type {EtcTarget} from './plan.js'
+
+export interface JailOutcome {
+  name: string
+  root: string
+  ok: boolean
+  /** Files etcupdate left in conflict (paths inside the jail), for `etcupdate resolve -D ROOT`. */
+  conflicts: string[]
+  /** Running on the changed base and not restarted by tsez. */
+  needsRestart: boolean
+  restarted: boolean
+  error: string | null
+}
+
+export interface JailPhaseOptions {
+  parallel: number
+  quiet: boolean
+}
+
+/** Records, for every target without it, the stock tree its /etc matches. Any failure aborts the update. */
+export async function bootstrapTargets(
+  items: Array<{target: EtcTarget; tarball: string}>,
+  options: JailPhaseOptions,
+  deps: Deps,
+): Promise<void> {
+  if (items.length === 0) return
+  const tasks: Array<ParallelTask<null>> = items.map(({target, tarball}) => ({
+    title: `${target.name}: etcupdate extract (state for ${target.release})`,
+    run: async () => {
+      await extractEtcState(deps.run, target.root, tarball)
+      return {value: null, title: `${target.name}: etcupdate state bootstrapped for ${target.release}`}
+    },
+  }))
+  const settled = await runInParallel(tasks, {concurrency: options.parallel, quiet: options.quiet})
+  const failed = settled.flatMap((result, index) =>
+    result.ok ? [] : [`${items[index]!.target.name}: ${describeError(result.error)}`],
+  )
+  if (failed.length > 0) {
+    throw new OperationError(`cannot bootstrap etcupdate before upgrading; nothing was changed: ${failed.join('; ')}`)
+  }
+}
+
+/** etcupdate -D ROOT -t TARBALL for every target; a conflict or failure in one never stops the others. */
+export async function mergeTargets(
+  items: Array<{target: EtcTarget; tarball: string}>,
+  restart: boolean,
+  options: JailPhaseOptions,
+  deps: Deps,
+): Promise<JailOutcome[]> {
+  const tasks: Array<ParallelTask<JailOutcome>> = items.map(({target, tarball}) => ({
+    title: `${target.name}: etcupdate`,
+    run: async (report) => {
+      const {conflicts, error} = await mergeEtc(deps.run, target.root, tarball)
+      const outcome = blankOutcome(target)
+      outcome.conflicts = conflicts
+      outcome.error = error
+      outcome.ok = conflicts.length === 0 && error === null
+      if (outcome.ok && restart && target.running) await restartJail(target, deps, report, outcome)
+      return {value: outcome, title: describeOutcome(outcome), failed: !outcome.ok}
+    },
+  }))
+  return settle(
+    items.map((item) => item.target),
+    tasks,
+    options,
+  )
+}
+
+/** After a patch, rollback or installworld: restart running jails (--restart) or say which need it. */
+export async function restartTargets(
+  targets: EtcTarget[],
+  restart: boolean,
+  options: JailPhaseOptions,
+  deps: Deps,
+): Promise<JailOutcome[]> {
+  const restarting = restart ? targets.filter((target) => target.running) : []
+  const tasks: Array<ParallelTask<JailOutcome>> = restarting.map((target) => ({
+    title: `${target.name}: restart`,
+    run: async (report) => {
+      const outcome = blankOutcome(target)
+      await restartJail(target, deps, report, outcome)
+      return {value: outcome, title: describeOutcome(outcome)}
+    },
+  }))
+  const restarted = await settle(restarting, tasks, options)
+  return targets.map((target) => restarted[restarting.indexOf(target)] ?? blankOutcome(target))
+}
+
+async function settle(targets: EtcTarget[], tasks: Array<ParallelTask<JailOutcome>>, options: JailPhaseOptions) {
+  const settled = await runInParallel(tasks, {concurrency: options.parallel, quiet: options.quiet})
+  return settled.map((result, index): JailOutcome => {
+    if (result.ok) return result.value
+    return {...blankOutcome(targets[index]!), ok: false, error: describeError(result.error)}
+  })
+}
+
+function blankOutcome(target: EtcTarget): JailOutcome {
+  return {
+    name: target.name,
+    root: target.root,
+    ok: true,
+    conflicts: [],
+    needsRestart: target.running,
+    restarted: false,
+    error: null,
+  }
+}
+
+/** `jail -f CONF -r NAME` then `jail -f CONF -c NAME`: the jail's own jail.conf, exactly as tsez stop/start do. */
+async function restartJail(target: EtcTarget, deps: Deps, report: (line: string) => void, outcome: JailOutcome) {
+  if (!target.conf) return
+  report('restarting')
+  await deps.run.run('jail', ['-f', target.conf, '-r', target.name])
+  await deps.run.run('jail', ['-f', target.conf, '-c', target.name])
+  outcome.restarted = true
+  outcome.needsRestart = false
+}
+
+export function describeOutcome(outcome: JailOutcome): string {
+  const parts = [`${outcome.name}:`]
+  if (outcome.error) parts.push(`failed: ${outcome.error};`)
+  if (outcome.conflicts.length > 0) {
+    parts.push(
+      `${outcome.conflicts.length} conflict(s) left for etcupdate resolve -D ${outcome.root}: ${outcome.conflicts.join(' ')}`,
+    )
+  } else if (!outcome.error) parts.push('ok')
+  if (outcome.restarted) parts.push('(restarted)')
+  else if (outcome.needsRestart) parts.push('(running: restart it to use the new base)')
+  return parts.join(' ')
+}

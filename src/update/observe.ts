@@ -1,0 +1,87 @@
+// Reads what update needs from the host, without changing anything: securelevel, base version, ZFS, jails.
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {readUserlandVersion} from '../base/freebsd-update.js'
+import {OperationError, UsageError} from '../errors.js'
+import {readRunningJails} from '../host/jails.js'
+import {jailFiles, listJailRecords} from '../jail/store.js'
+import type {Deps} from '../system/deps.js'
+import {pathExists} from '../system/files.js'
+import {hasEtcState} from './etcupdate.js'
+import {readInstallRecord, type InstallRecord} from './install-record.js'
+import type {EtcTarget} from './plan.js'
+
+/** Refuses before anything runs when the kernel forbids changing system files (freebsd-update install needs <= 0). */
+export async function refuseRaisedSecurelevel(deps: Deps): Promise<void> {
+  const result = await deps.run.tryRun('sysctl', ['-n', 'kern.securelevel'])
+  const level = Number(result.stdout.trim())
+  if (result.exitCode === 0 && level > 0) {
+    throw new OperationError(
+      `kern.securelevel is ${level}: the basejail cannot be changed; lower it at boot (kern_securelevel in rc.conf) and reboot`,
+    )
+  }
+}
+
+export async function readBaseVersion(config: TsezConfig): Promise<string> {
+  if (!(await pathExists(path.join(config.basejail, 'bin/freebsd-version')))) {
+    throw new UsageError(`no basejail at ${config.basejail} (bin/freebsd-version is missing): run tsez install first`)
+  }
+  return readUserlandVersion(config.basejail)
+}
+
+/** The ZFS dataset mounted exactly at the basejail, if any (`zfs list -H -o name,mountpoint`). */
+export async function basejailDataset(config: TsezConfig, deps: Deps): Promise<string | undefined> {
+  const result = await deps.run.tryRun('zfs', ['list', '-H', '-o', 'name,mountpoint'])
+  if (result.exitCode !== 0) return undefined
+  for (const line of result.stdout.split('\n')) {
+    const [name, mountpoint] = line.split('\t')
+    if (name && mountpoint && path.resolve(mountpoint) === config.basejail) return name
+  }
+  return undefined
+}
+
+/** Every jail (plus the newjail) with its running state from one jls call and whether etcupdate knows it. */
+export async function observeTargets(
+  config: TsezConfig,
+  install: InstallRecord | undefined,
+  deps: Deps,
+  withEtcState: boolean,
+): Promise<EtcTarget[]> {
+  const records = await listJailRecords(config)
+  const running = records.length > 0 ? await readRunningJails(deps.run) : new Map()
+  const targets: EtcTarget[] = []
+  for (const record of records) {
+    targets.push({
+      name: record.name,
+      root: record.root,
+      conf: jailFiles(config, record.name).conf,
+      running: running.has(record.name),
+      hasEtcState: withEtcState ? await hasEtcState(record.root) : true,
+      release: record.release,
+      template: false,
+    })
+  }
+  if (withEtcState && install && (await pathExists(path.join(config.newjail, 'etc')))) {
+    targets.push({
+      name: path.basename(config.newjail),
+      root: config.newjail,
+      conf: undefined,
+      running: false,
+      hasEtcState: await hasEtcState(config.newjail),
+      release: install.release,
+      template: true,
+    })
+  }
+  return targets
+}
+
+export async function requireInstallRecord(config: TsezConfig): Promise<InstallRecord> {
+  const record = await readInstallRecord(config)
+  if (!record) {
+    throw new UsageError(
+      `no install record at ${config.dbdir}/release.json: run tsez install (or tsez install --force)`,
+    )
+  }
+  return record
+}

@@ -1,0 +1,195 @@
+// Pure update planning: (request, observed host facts) → the base commands, etc tarballs and per-jail steps to run.
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
+import type {EtcSource} from './etc-tarball.js'
+import {etcExtractArgv, etcMergeArgv} from './etcupdate.js'
+import {etcTarballPath} from './etc-tarball.js'
+
+export type UpdateAction = 'patch' | 'upgrade' | 'rollback' | 'build' | 'installworld'
+
+/** A jail root whose /etc follows the base: every jail, plus the newjail template (so new jails start current). */
+export interface EtcTarget {
+  name: string
+  root: string
+  /** jail.conf file for restarts; undefined for the newjail. */
+  conf: string | undefined
+  running: boolean
+  hasEtcState: boolean
+  /** The release its /etc was made for (the jail record's, or the installed one for the newjail). */
+  release: string
+  template: boolean
+}
+
+export interface BaseCommand {
+  program: 'freebsd-update' | 'make'
+  argv: string[]
+  env: Record<string, string>
+  /** Which step this is, for progress and failure reports. */
+  phase: 'fetch' | 'upgrade' | 'install' | 'rollback' | 'buildworld' | 'installworld'
+  /** `install`: repeated until freebsd-update exits 2. */
+  repeat: boolean
+}
+
+export interface UpdatePlan {
+  action: UpdateAction
+  basejail: string
+  versionBefore: string
+  targetRelease: string | undefined
+  snapshot: {dataset: string; name: string} | undefined
+  /** Stock /etc tarballs needed, built before the base is touched. */
+  tarballs: Array<{source: EtcSource; path: string; exists: boolean}>
+  /** Targets without etcupdate state, bootstrapped for their current release before the base is touched. */
+  bootstraps: Array<{target: EtcTarget; tarball: string}>
+  /** tsez's own freebsd-update.conf and workdir, (re)written before freebsd-update runs. */
+  updateConf: {file: string; content: string; workdir: string} | undefined
+  base: BaseCommand[]
+  record: string
+  /** After the base changed: one etcupdate merge per target (upgrade only). */
+  merges: Array<{target: EtcTarget; tarball: string}>
+  /** Every jail (and, for upgrades, the newjail). */
+  targets: EtcTarget[]
+  /** Running jails that run on the changed base. */
+  running: EtcTarget[]
+  restart: boolean
+  parallel: number
+}
+
+export interface PlanFacts {
+  versionBefore: string
+  dataset: string | undefined
+  targets: EtcTarget[]
+  /** For upgrade: where the new release's and each older release's stock /etc come from. */
+  etcSources: {target: EtcSource | undefined; byRelease: Map<string, EtcSource>}
+  tarballExists: (release: string) => boolean
+  sourcetree: string
+  /** The basejail has /usr/src: freebsd-update's conf then lists the src component too. */
+  baseHasSrc: boolean
+  now: Date
+}
+
+export interface PlanRequest {
+  action: UpdateAction
+  release: string | undefined
+  parallel: number
+  restart: boolean
+}
+
+export function planUpdate(config: TsezConfig, request: PlanRequest, facts: PlanFacts): UpdatePlan {
+  const upgrade = request.action === 'upgrade'
+  const tarballs: UpdatePlan['tarballs'] = []
+  const tarballFor = (source: EtcSource) => {
+    const file = etcTarballPath(config, source.release.name)
+    if (!tarballs.some((t) => t.path === file)) {
+      tarballs.push({source, path: file, exists: facts.tarballExists(source.release.name)})
+    }
+    return file
+  }
+  const targetSource = facts.etcSources.target
+  const newTarball = upgrade && targetSource ? tarballFor(targetSource) : undefined
+  const bootstraps = upgrade
+    ? facts.targets
+        .filter((target) => !target.hasEtcState)
+        .map((target) => {
+          const source = facts.etcSources.byRelease.get(target.release)
+          if (!source) throw new Error(`no etc source planned for ${target.release}`)
+          return {target, tarball: tarballFor(source)}
+        })
+    : []
+  return {
+    action: request.action,
+    basejail: config.basejail,
+    versionBefore: facts.versionBefore,
+    targetRelease: upgrade ? targetSource?.release.name : undefined,
+    snapshot: facts.dataset ? {dataset: facts.dataset, name: `tsez-update-${stamp(facts.now)}`} : undefined,
+    tarballs,
+    bootstraps,
+    updateConf: updateConfFor(config, request.action, facts.baseHasSrc),
+    base: baseCommands(config, request, facts),
+    record: path.join(config.dbdir, 'release.json'),
+    merges: newTarball ? facts.targets.map((target) => ({target, tarball: newTarball})) : [],
+    targets: facts.targets,
+    running: facts.targets.filter((target) => target.running),
+    restart: request.restart,
+    parallel: request.parallel,
+  }
+}
+
+function updateConfFor(config: TsezConfig, action: UpdateAction, src: boolean): UpdatePlan['updateConf'] {
+  if (action === 'build' || action === 'installworld') return undefined
+  const paths = freebsdUpdatePaths(config.dbdir)
+  return {file: paths.conf, content: renderFreebsdUpdateConf({src, workdir: paths.workdir}), workdir: paths.workdir}
+}
+
+function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts): BaseCommand[] {
+  const paths = freebsdUpdatePaths(config.dbdir)
+  const update = (phase: BaseCommand['phase'], command: string[], repeat = false): BaseCommand => {
+    const call = freebsdUpdateCall(config.basejail, paths, facts.versionBefore, command)
+    return {program: 'freebsd-update', argv: call.argv, env: call.env, phase, repeat}
+  }
+  const make = (phase: BaseCommand['phase'], argv: string[]): BaseCommand => ({
+    program: 'make',
+    argv,
+    env: {},
+    phase,
+    repeat: false,
+  })
+  switch (request.action) {
+    case 'patch':
+      return [update('fetch', ['fetch']), update('install', ['install'], true)]
+    case 'upgrade':
+      return [update('upgrade', ['-r', request.release ?? '', 'upgrade']), update('install', ['install'], true)]
+    case 'rollback':
+      return [update('rollback', ['rollback'])]
+    case 'build':
+      return [
+        make('buildworld', ['-C', facts.sourcetree, 'buildworld']),
+        make('installworld', ['-C', facts.sourcetree, 'installworld', `DESTDIR=${config.basejail}`]),
+      ]
+    case 'installworld':
+      return [make('installworld', ['-C', facts.sourcetree, 'installworld', `DESTDIR=${config.basejail}`])]
+  }
+}
+
+/** UTC, sortable and valid in a ZFS snapshot name: 20261128T152000Z. */
+function stamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+}
+
+/** The plan as --dry-run prints it: every program with its argv, every file written, for every jail. */
+export function describeUpdatePlan(plan: UpdatePlan): string[] {
+  const lines = [`update ${plan.basejail} (${plan.versionBefore}) by ${plan.action}`]
+  lines.push('run sysctl -n kern.securelevel (refuse when > 0)')
+  for (const t of plan.tarballs) {
+    lines.push(
+      t.exists ? `reuse ${t.path}` : `build ${t.path} from ${t.source.release.name} base.txz (verified, cached)`,
+    )
+  }
+  for (const {target, tarball} of plan.bootstraps)
+    lines.push(`run etcupdate ${etcExtractArgv(target.root, tarball).join(' ')}`)
+  if (plan.snapshot) lines.push(`run zfs snapshot ${plan.snapshot.dataset}@${plan.snapshot.name}`)
+  if (plan.updateConf) {
+    lines.push(
+      `mkdir ${plan.updateConf.workdir} (mode 0700)`,
+      `write ${plan.updateConf.file} (tsez's freebsd-update.conf)`,
+    )
+  }
+  for (const command of plan.base) {
+    const env = Object.entries(command.env).map(([key, value]) => `${key}=${value} `)
+    const repeat = command.repeat ? ' (repeated until it exits 2)' : ''
+    lines.push(`run ${env.join('')}${command.program} ${command.argv.join(' ')}${repeat}`)
+  }
+  lines.push(`write ${plan.record} (release and userland from ${plan.basejail}/bin/freebsd-version)`)
+  for (const {target, tarball} of plan.merges)
+    lines.push(`run etcupdate ${etcMergeArgv(target.root, tarball).join(' ')}`)
+  for (const target of plan.running) {
+    if (plan.restart && target.conf) {
+      lines.push(`run jail -f ${target.conf} -r ${target.name}`, `run jail -f ${target.conf} -c ${target.name}`)
+    } else lines.push(`note ${target.name} is running: restart it to use the updated base`)
+  }
+  return lines
+}

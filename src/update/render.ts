@@ -1,0 +1,15 @@
+// The human report of tsez update on stdout: the base before → after, then one line per jail with news.
+import {describeOutcome} from './jails.js'
+import type {UpdateResult} from './service.js'
+
+export function renderUpdate(result: UpdateResult): string[] {
+  if (result.dryRun) return result.plan
+  const lines = [`basejail ${result.basejail}: ${result.versionBefore} -> ${result.versionAfter ?? 'unknown'}`]
+  if (result.snapshot) lines.push(`snapshot ${result.snapshot}`)
+  for (const outcome of [...result.jails, ...(result.newjail ? [result.newjail] : [])]) {
+    if (result.action === 'upgrade' || !outcome.ok || outcome.needsRestart || outcome.restarted)
+      lines.push(describeOutcome(outcome))
+  }
+  if (result.attention) lines.push('some jails need attention (see above); the others were updated')
+  return lines
+}

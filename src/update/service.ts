@@ -1,0 +1,221 @@
+// tsez update: observe the host, plan, and update the basejail once, then bring every jail's /etc along.
+import {mkdir} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {readUserlandVersion} from '../base/freebsd-update.js'
+import {OperationError, UsageError} from '../errors.js'
+import {parseRelease} from '../install/release.js'
+import type {Deps} from '../system/deps.js'
+import {pathExists, writeFileAtomic} from '../system/files.js'
+import {lockHost} from '../system/lock.js'
+import {BaseStepError, runBaseCommands} from './base.js'
+import {etcSourceFor} from './etc-bootstrap.js'
+import {ensureEtcTarball, etcTarballPath, type EtcSource} from './etc-tarball.js'
+import {recordBaseVersion, readInstallRecord, type InstallRecord} from './install-record.js'
+import {bootstrapTargets, mergeTargets, restartTargets, type JailOutcome} from './jails.js'
+import {
+  basejailDataset,
+  observeTargets,
+  readBaseVersion,
+  refuseRaisedSecurelevel,
+  requireInstallRecord,
+} from './observe.js'
+import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
+
+export interface UpdateRequest {
+  action: UpdateAction
+  /** -U: the release to upgrade to. */
+  release?: string
+  /** -U: where the new release's base set is (default tsez_mirror). */
+  mirror?: string
+  /** -b/-i: the source tree (default tsez_sourcetree). */
+  sourcetree?: string
+  parallel: number
+  restart: boolean
+  dryRun: boolean
+  /** --json: no progress output. */
+  quiet: boolean
+  lockWaitMs: number
+}
+
+export interface UpdateResult {
+  action: UpdateAction
+  basejail: string
+  versionBefore: string
+  versionAfter: string | null
+  /** The release recorded in tsez_dbdir/release.json afterwards. */
+  release: string | null
+  installRounds: number
+  snapshot: string | null
+  jails: JailOutcome[]
+  newjail: JailOutcome | null
+  /** Wall time of the base step and of the per-jail phase (etcupdate merges or restarts). */
+  seconds: {base: number; jails: number}
+  /** Some jail needs attention (a conflict or a failure): the command exits 1. */
+  attention: boolean
+  dryRun: boolean
+  plan: string[]
+}
+
+export async function updateBasejail(config: TsezConfig, request: UpdateRequest, deps: Deps): Promise<UpdateResult> {
+  const target = request.action === 'upgrade' ? requireTarget(request.release) : undefined
+  if (!Number.isInteger(request.parallel) || request.parallel < 1) {
+    throw new UsageError(`invalid -p ${request.parallel}: give the number of jails to process at once (1 or more)`)
+  }
+  const sourcetree = request.sourcetree ?? config.sourcetree
+  if (
+    (request.action === 'build' || request.action === 'installworld') &&
+    !(await pathExists(path.join(sourcetree, 'Makefile')))
+  ) {
+    throw new UsageError(`no source tree at ${sourcetree} (Makefile missing): give -s DIR or set tsez_sourcetree`)
+  }
+  if (request.dryRun) {
+    const {plan} = await observeAndPlan(config, request, target, sourcetree, deps)
+    return resultOf(plan, {dryRun: true, plan: describeUpdatePlan(plan)})
+  }
+  await readBaseVersion(config) // no basejail: exit 2 before even the lock file is made
+  // The lock comes before observing, so nothing observed can change before the plan is carried out.
+  const lock = await lockHost(config.dbdir, deps, 'update', {waitMs: request.lockWaitMs})
+  try {
+    const {plan, install} = await observeAndPlan(config, request, target, sourcetree, deps)
+    return await applyPlan(config, plan, install, request, deps)
+  } finally {
+    await lock.release()
+  }
+}
+
+/** Reads the host (nothing is changed) and turns it, with the request, into the plan. */
+async function observeAndPlan(
+  config: TsezConfig,
+  request: UpdateRequest,
+  target: string | undefined,
+  sourcetree: string,
+  deps: Deps,
+): Promise<{plan: UpdatePlan; install: InstallRecord | undefined}> {
+  const versionBefore = await readBaseVersion(config)
+  await refuseRaisedSecurelevel(deps)
+  const upgrade = request.action === 'upgrade'
+  const install = upgrade ? await requireInstallRecord(config) : await readInstallRecord(config)
+  const targets = await observeTargets(config, install, deps, upgrade)
+  const byRelease = new Map<string, EtcSource>()
+  if (upgrade && install) {
+    for (const t of targets.filter((t) => !t.hasEtcState))
+      byRelease.set(t.release, etcSourceFor(config, install, t.release))
+  }
+  const targetSource = upgrade && install && target ? etcSourceFor(config, install, target, request.mirror) : undefined
+  const releases = [...byRelease.values(), ...(targetSource ? [targetSource] : [])].map((s) => s.release.name)
+  const present = new Set<string>()
+  for (const name of releases) if (await pathExists(etcTarballPath(config, name))) present.add(name)
+  const plan = planUpdate(
+    config,
+    {action: request.action, release: target, parallel: request.parallel, restart: request.restart},
+    {
+      versionBefore,
+      dataset: await basejailDataset(config, deps),
+      targets,
+      etcSources: {target: targetSource, byRelease},
+      tarballExists: (name) => present.has(name),
+      sourcetree,
+      baseHasSrc: await pathExists(path.join(config.basejail, 'usr/src/Makefile')),
+      now: deps.clock.now(),
+    },
+  )
+  return {plan, install}
+}
+
+async function applyPlan(
+  config: TsezConfig,
+  plan: UpdatePlan,
+  install: InstallRecord | undefined,
+  request: UpdateRequest,
+  deps: Deps,
+): Promise<UpdateResult> {
+  const options = {parallel: plan.parallel, quiet: request.quiet}
+  // Everything that can fail without touching the base comes first: tarballs, then each jail's etcupdate state.
+  for (const tarball of plan.tarballs) await ensureEtcTarball(config, tarball.source, deps)
+  await bootstrapTargets(plan.bootstraps, options, deps)
+  if (plan.snapshot) {
+    await deps.run.run('zfs', ['snapshot', `${plan.snapshot.dataset}@${plan.snapshot.name}`])
+    deps.log.info(`snapshot ${plan.snapshot.dataset}@${plan.snapshot.name} taken`)
+  }
+  if (plan.updateConf) {
+    await mkdir(plan.updateConf.workdir, {recursive: true, mode: 0o700})
+    await writeFileAtomic(plan.updateConf.file, plan.updateConf.content)
+  }
+  const started = deps.clock.monotonicMs()
+  const {installRounds} = await runBaseCommands(plan.base, deps).catch(async (error: unknown) => {
+    throw error instanceof BaseStepError ? await explainBaseFailure(config, plan, error) : error
+  })
+  const versionAfter = await readUserlandVersion(config.basejail)
+  const release = parseRelease(versionAfter).name
+  if (install) {
+    await recordBaseVersion(config, install, {
+      release,
+      userland: versionAfter,
+      updatedAt: deps.clock.now().toISOString(),
+    })
+  } else deps.log.warn(`no ${plan.record}: the basejail was not installed by tsez install; nothing recorded`)
+  if (plan.targetRelease && release !== plan.targetRelease) {
+    deps.log.warn(`the basejail reports ${versionAfter} after upgrading to ${plan.targetRelease}`)
+  }
+  const baseDone = deps.clock.monotonicMs()
+  const outcomes =
+    plan.merges.length > 0
+      ? await mergeTargets(plan.merges, plan.restart, options, deps)
+      : await restartTargets(plan.targets, plan.restart, options, deps)
+  const seconds = {base: (baseDone - started) / 1000, jails: (deps.clock.monotonicMs() - baseDone) / 1000}
+  return resultOf(plan, {versionAfter, release, installRounds, outcomes, seconds})
+}
+
+/** One line: what failed, what state the base is in, and the way back. */
+async function explainBaseFailure(config: TsezConfig, plan: UpdatePlan, error: BaseStepError): Promise<OperationError> {
+  const now = await readUserlandVersion(config.basejail).catch(() => 'unknown')
+  if (!error.touched) {
+    return new OperationError(`${error.message}; the basejail is unchanged (${now}) and no jail was touched`)
+  }
+  const back = plan.action === 'rollback' ? [] : ['tsez update --rollback restores the previous base']
+  if (plan.snapshot) back.push(`or zfs rollback -r ${plan.snapshot.dataset}@${plan.snapshot.name}`)
+  return new OperationError(
+    `${error.message}; the basejail may be mixed (bin/freebsd-version says ${now}), no jail's /etc was touched` +
+      (back.length > 0 ? `: ${back.join(' ')}` : ''),
+  )
+}
+
+function requireTarget(release: string | undefined): string {
+  if (!release) throw new UsageError('-U needs the release to upgrade to: give -r RELEASE, e.g. -r 15.1-RELEASE')
+  return parseRelease(release).name
+}
+
+function resultOf(
+  plan: UpdatePlan,
+  done: {
+    dryRun?: boolean
+    plan?: string[]
+    versionAfter?: string
+    release?: string
+    installRounds?: number
+    outcomes?: JailOutcome[]
+    seconds?: UpdateResult['seconds']
+  },
+): UpdateResult {
+  const outcomes = done.outcomes ?? []
+  const order = plan.merges.length > 0 ? plan.merges.map((m) => m.target) : plan.targets
+  const jails = outcomes.filter((_, index) => !order[index]?.template)
+  const newjail = outcomes.find((_, index) => order[index]?.template) ?? null
+  return {
+    action: plan.action,
+    basejail: plan.basejail,
+    versionBefore: plan.versionBefore,
+    versionAfter: done.versionAfter ?? null,
+    release: done.release ?? null,
+    installRounds: done.installRounds ?? 0,
+    snapshot: plan.snapshot ? `${plan.snapshot.dataset}@${plan.snapshot.name}` : null,
+    jails,
+    newjail,
+    seconds: done.seconds ?? {base: 0, jails: 0},
+    attention: outcomes.some((o) => !o.ok),
+    dryRun: done.dryRun ?? false,
+    plan: done.plan ?? [],
+  }
+}

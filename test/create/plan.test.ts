@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict'
+
+import {resolveConfig} from '../../src/config.js'
+import {
+  describeCreatePlan,
+  isFlavourMetadata,
+  planCreate,
+  type CreateObservation,
+  type CreateRequest,
+} from '../../src/create/plan.js'
+
+const config = resolveConfig(
+  new Map([
+    ['tsez_jaildir', '/j'],
+    ['tsez_dbdir', '/db'],
+  ]),
+  '/tsez.conf',
+)
+const seen = (extra: Partial<CreateObservation> = {}): CreateObservation => ({
+  existingJails: ['db1'],
+  reserved: ['basejail', 'newjail', 'flavours', 'tsez_archives'],
+  availableFlavours: ['default', 'webserver'],
+  flavourScripts: {webserver: '/j/flavours/webserver/tsez.flavour'},
+  root: 'missing',
+  conf: 'missing',
+  fstab: 'missing',
+  newjailPresent: true,
+  release: '14.3-RELEASE-p2',
+  now: new Date('2026-11-28T12:00:00Z'),
+  nonce: 'abcd1234',
+  ...extra,
+})
+const request = (extra: Partial<CreateRequest> = {}): CreateRequest => ({
+  name: 'www.example.com',
+  ipList: '10.0.0.5',
+  existingRoot: false,
+  norun: false,
+  ...extra,
+})
+
+describe('planCreate', () => {
+  it('roots the jail at tsez_jaildir/<jail name> and stages beside it', () => {
+    const plan = planCreate(config, request({flavours: ['default', 'webserver']}), seen())
+    assert.ok(!Array.isArray(plan))
+    assert.equal(plan.record.root, '/j/www_example_com')
+    assert.equal(plan.staging, '/j/.tsez-create-www_example_com.abcd1234')
+    assert.equal(plan.files.journal, '/db/create-www_example_com.json')
+    assert.deepEqual(
+      plan.flavours.map((f) => f.script?.target),
+      [undefined, 'var/db/tsez/firstboot/02-webserver'],
+    )
+    assert.deepEqual(
+      [plan.record.hostname, plan.record.release, plan.record.created],
+      ['www.example.com', '14.3-RELEASE-p2', '2026-11-28T12:00:00.000Z'],
+    )
+    const lines = describeCreatePlan(plan)
+    assert.equal(lines.at(-2), `write ${config.confdir}/www_example_com.json (commit)`)
+  })
+
+  it('takes a relative -r under the jail directory', () => {
+    const plan = planCreate(config, request({rootdir: 'web/www'}), seen())
+    assert.ok(!Array.isArray(plan))
+    assert.equal(plan.record.root, '/j/web/www')
+    assert.equal(plan.staging, '/j/web/.tsez-create-www_example_com.abcd1234')
+  })
+
+  it('collects every problem at once', () => {
+    const problems = planCreate(
+      config,
+      request({flavours: ['nosuch'], existingRoot: true, rootdir: '/j/basejail/x'}),
+      seen({conf: 'foreign', release: undefined, root: 'missing'}),
+    )
+    assert.ok(Array.isArray(problems))
+    for (const rule of [
+      /drop -f/,
+      /unknown flavour nosuch .*available: default, webserver/,
+      /overlaps/,
+      /-x needs/,
+      /not written by tsez/,
+      /tsez install/,
+    ]) {
+      assert.ok(
+        problems.some((p) => rule.test(p)),
+        `${rule} in ${problems.join(' | ')}`,
+      )
+    }
+  })
+
+  it('skips only top-level flavour metadata', () => {
+    assert.deepEqual(
+      ['README', 'readme.md', 'tsez.flavour', 'ezjail.flavour', 'etc/README', 'etc/rc.conf'].map(isFlavourMetadata),
+      [true, true, true, true, false, false],
+    )
+  })
+})

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+
+import {planDelete, type DeleteObservation, type DeleteRequest} from '../../src/delete/plan.js'
+import type {JailRecord} from '../../src/jail/store.js'
+
+const record = {name: 'web1', root: '/j/web1'} as JailRecord
+const files = {conf: '/e/jail.conf.d/web1.conf', fstab: '/e/fstab.web1', record: '/c/web1.json'}
+const seen = (extra: Partial<DeleteObservation> = {}): DeleteObservation => ({
+  name: 'web1',
+  record,
+  files,
+  conf: 'tsez',
+  fstab: 'tsez',
+  leftovers: [],
+  running: false,
+  mountsUnderRoot: [],
+  root: 'directory',
+  otherDevice: undefined,
+  ...extra,
+})
+const request = (extra: Partial<DeleteRequest> = {}): DeleteRequest => ({
+  name: 'web1',
+  wipe: false,
+  force: false,
+  confirmed: false,
+  ...extra,
+})
+
+describe('planDelete', () => {
+  it('removes fstab, conf and the record last', () => {
+    assert.deepEqual(planDelete(request(), seen()), {
+      steps: [
+        {kind: 'remove-file', path: files.fstab},
+        {kind: 'remove-file', path: files.conf},
+        {kind: 'remove-file', path: files.record},
+      ],
+    })
+  })
+
+  it('stops first with --force, clears schg, then removes the root', () => {
+    const plan = planDelete(request({wipe: true, force: true}), seen({running: true}))
+    assert.ok('steps' in plan)
+    assert.deepEqual(plan.steps.slice(0, 3), [
+      {kind: 'stop', argv: ['jail', '-f', files.conf, '-r', 'web1']},
+      {kind: 'chflags', argv: ['chflags', '-R', 'noschg', '/j/web1']},
+      {kind: 'remove-tree', path: '/j/web1'},
+    ])
+  })
+
+  it('refuses: running, unconfirmed wipe, mounts, another device, a symlinked root', () => {
+    assert.match((planDelete(request(), seen({running: true})) as {usage: string}).usage, /running/)
+    assert.match((planDelete(request({wipe: true}), seen()) as {usage: string}).usage, /--force/)
+    const wipe = request({wipe: true, force: true})
+    assert.match(
+      (planDelete(wipe, seen({mountsUnderRoot: ['/j/web1/mnt']})) as {failure: string}).failure,
+      /mnt mounted/,
+    )
+    assert.match(
+      (planDelete(wipe, seen({otherDevice: '/j/web1/data'})) as {failure: string}).failure,
+      /another file system/,
+    )
+    assert.match((planDelete(wipe, seen({root: 'other'})) as {failure: string}).failure, /not a directory/)
+  })
+
+  it('leaves a conf or fstab that tsez did not write, and knows no jail without any tsez file', () => {
+    const plan = planDelete(request(), seen({conf: 'foreign', fstab: 'missing'}))
+    assert.deepEqual(plan, {steps: [{kind: 'remove-file', path: files.record}]})
+    const none = planDelete(request(), seen({record: undefined, conf: 'foreign', fstab: 'missing'}))
+    assert.match((none as {usage: string}).usage, /no jail named "web1"/)
+  })
+})

@@ -1,0 +1,53 @@
+// bootstrapJailEtc: the stock /etc of the jail's release, built once from the verified base set, then extract.
+import assert from 'node:assert/strict'
+import {mkdtemp, rm, stat} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {createRunner} from '../../src/system/runner.js'
+import type {Deps} from '../../src/system/deps.js'
+import {systemClock} from '../../src/system/clock.js'
+import {bootstrapJailEtc} from '../../src/update/etc-bootstrap.js'
+import {generateRelease} from '../fixtures/release.js'
+import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
+
+describe('bootstrapJailEtc', () => {
+  let box: UpdateSandbox
+  let release: string
+  afterEach(async () => {
+    await box?.cleanup()
+    await rm(release, {recursive: true, force: true})
+  })
+
+  it('runs etcupdate extract -D ROOT -t etc-RELEASE.tbz, building the tarball only once', async () => {
+    release = await mkdtemp(path.join(tmpdir(), 'tsez-bootstrap-release-'))
+    await generateRelease(release, {version: '14.3-RELEASE', lib32: false, src: false})
+    box = await createUpdateSandbox({mirror: `file://${release}/`})
+    const [first, second] = await box.seedJails(2)
+    const saved = {...process.env}
+    Object.assign(process.env, box.env)
+    try {
+      const deps: Deps = {
+        run: createRunner(),
+        log: {info: () => undefined, warn: () => undefined},
+        progress: {step: () => ({update: () => undefined, succeed: () => undefined, fail: () => undefined})},
+        clock: systemClock,
+        env: process.env,
+        packageRoot: process.cwd(),
+      }
+      const tarball = path.join(box.config.dbdir, 'etcupdate/etc-14.3-RELEASE.tbz')
+      assert.deepEqual(await bootstrapJailEtc(box.config, first!, deps), {tarball})
+      const built = (await stat(tarball)).mtimeMs
+      assert.deepEqual(await bootstrapJailEtc(box.config, second!, deps), {tarball})
+      assert.equal((await stat(tarball)).mtimeMs, built, 'reused, not rebuilt')
+      assert.deepEqual(box.host.calls('etcupdate'), [
+        ['etcupdate', 'extract', '-D', first!.root, '-t', tarball],
+        ['etcupdate', 'extract', '-D', second!.root, '-t', tarball],
+      ])
+      await stat(path.join(first!.root, 'var/db/etcupdate/current'))
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+      Object.assign(process.env, saved)
+    }
+  })
+})

@@ -1,0 +1,112 @@
+// The pure update planner: argv per action, snapshot naming, bootstraps only where etcupdate has no state.
+import assert from 'node:assert/strict'
+
+import {resolveConfig} from '../../src/config.js'
+import {parseRelease} from '../../src/install/release.js'
+import type {EtcSource} from '../../src/update/etc-tarball.js'
+import {describeUpdatePlan, planUpdate, type EtcTarget, type PlanFacts} from '../../src/update/plan.js'
+
+const config = resolveConfig(
+  new Map([
+    ['tsez_jaildir', '/j'],
+    ['tsez_dbdir', '/db'],
+  ]),
+  undefined,
+)
+const source = (release: string): EtcSource => ({
+  release: parseRelease(release),
+  platform: {machine: 'amd64', arch: 'amd64'},
+  mirror: {kind: 'http', url: `https://m/releases/amd64/amd64/${release}/`},
+})
+const target = (name: string, hasEtcState: boolean, running = false): EtcTarget => ({
+  name,
+  root: `/j/${name}`,
+  conf: `/etc/jail.conf.d/${name}.conf`,
+  running,
+  hasEtcState,
+  release: '14.3-RELEASE-p2',
+  template: false,
+})
+const facts = (overrides: Partial<PlanFacts> = {}): PlanFacts => ({
+  versionBefore: '14.3-RELEASE-p2',
+  dataset: undefined,
+  targets: [target('a', true), target('b', false, true), target('c', false)],
+  etcSources: {target: source('15.1-RELEASE'), byRelease: new Map([['14.3-RELEASE-p2', source('14.3-RELEASE')]])},
+  tarballExists: (release) => release === '15.1-RELEASE',
+  sourcetree: '/usr/src',
+  baseHasSrc: false,
+  now: new Date('2026-11-28T15:20:07.123Z'),
+  ...overrides,
+})
+const fu = (...command: string[]) => [
+  ...['-b', '/j/basejail', '-d', '/db/freebsd-update', '-f', '/db/freebsd-update.conf'],
+  ...['--currently-running', '14.3-RELEASE-p2', '--not-running-from-cron', ...command],
+]
+
+describe('planUpdate', () => {
+  it('-u: fetch, then install repeated; no tarball, no etcupdate', () => {
+    const plan = planUpdate(config, {action: 'patch', release: undefined, parallel: 4, restart: false}, facts())
+    assert.deepEqual(
+      plan.base.map((c) => [c.program, c.argv, c.env, c.repeat]),
+      [
+        ['freebsd-update', fu('fetch'), {PAGER: 'cat'}, false],
+        ['freebsd-update', fu('install'), {PAGER: 'cat'}, true],
+      ],
+    )
+    assert.deepEqual([plan.tarballs, plan.bootstraps, plan.merges], [[], [], []])
+    assert.match(plan.updateConf?.content ?? '', /^Components world$/m)
+    assert.deepEqual(
+      plan.running.map((t) => t.name),
+      ['b'],
+    )
+  })
+
+  it('-U: upgrade, bootstraps for the targets without state from the old tarball, merges for all', () => {
+    const plan = planUpdate(config, {action: 'upgrade', release: '15.1-RELEASE', parallel: 8, restart: true}, facts())
+    assert.deepEqual(plan.base[0]?.argv, fu('-r', '15.1-RELEASE', 'upgrade'))
+    assert.deepEqual(
+      plan.tarballs.map((t) => [t.path, t.exists]),
+      [
+        ['/db/etcupdate/etc-15.1-RELEASE.tbz', true],
+        ['/db/etcupdate/etc-14.3-RELEASE.tbz', false],
+      ],
+    )
+    assert.deepEqual(
+      plan.bootstraps.map((b) => [b.target.name, b.tarball]),
+      [
+        ['b', '/db/etcupdate/etc-14.3-RELEASE.tbz'],
+        ['c', '/db/etcupdate/etc-14.3-RELEASE.tbz'],
+      ],
+    )
+    assert.deepEqual(
+      plan.merges.map((m) => [m.target.name, m.tarball]),
+      ['a', 'b', 'c'].map((name) => [name, '/db/etcupdate/etc-15.1-RELEASE.tbz']),
+    )
+    const lines = describeUpdatePlan(plan)
+    assert.ok(lines.includes('run etcupdate extract -D /j/b -t /db/etcupdate/etc-14.3-RELEASE.tbz'))
+    assert.ok(lines.includes('run jail -f /etc/jail.conf.d/b.conf -r b'))
+    assert.ok(lines.includes('run jail -f /etc/jail.conf.d/b.conf -c b'))
+  })
+
+  it('snapshots a ZFS basejail with a UTC timestamp; rollback and -b/-i argv', () => {
+    const zfs = planUpdate(
+      config,
+      {action: 'rollback', release: undefined, parallel: 1, restart: false},
+      facts({dataset: 'z/base'}),
+    )
+    assert.deepEqual(zfs.snapshot, {dataset: 'z/base', name: 'tsez-update-20261128T152007Z'})
+    assert.deepEqual(
+      zfs.base.map((c) => c.argv),
+      [fu('rollback')],
+    )
+    const build = planUpdate(config, {action: 'build', release: undefined, parallel: 1, restart: false}, facts())
+    assert.deepEqual(
+      build.base.map((c) => [c.program, ...c.argv]),
+      [
+        ['make', '-C', '/usr/src', 'buildworld'],
+        ['make', '-C', '/usr/src', 'installworld', 'DESTDIR=/j/basejail'],
+      ],
+    )
+    assert.equal(build.updateConf, undefined)
+  })
+})

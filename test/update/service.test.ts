@@ -1,0 +1,155 @@
+// tsez update's safety rules: refusals, snapshots, failures at every phase, rollback, dry-run, -b/-i.
+import assert from 'node:assert/strict'
+import {mkdir, readdir, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {tsez} from '../support/cli.js'
+import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
+
+describe('tsez update safety', () => {
+  let box: UpdateSandbox
+  afterEach(async () => box?.cleanup())
+
+  const sandbox = async (jails = 2) => {
+    box = await createUpdateSandbox()
+    await box.seedJails(jails)
+    // Jails already bootstrapped and the new tarball cached: these tests are about the base step.
+    for (const root of [...(await readdir(box.config.jaildir)).map((name) => path.join(box.config.jaildir, name))]) {
+      await mkdir(path.join(root, 'var/db/etcupdate/current'), {recursive: true})
+    }
+    await mkdir(path.join(box.config.dbdir, 'etcupdate'), {recursive: true})
+    await writeFile(path.join(box.config.dbdir, 'etcupdate/etc-15.1-RELEASE.tbz'), 'cached')
+    return box
+  }
+  const merges = () => box.host.calls('etcupdate').filter((call) => call[1] === '-D')
+  const updates = (command: string) => box.host.calls('freebsd-update').filter((call) => call.at(-1) === command)
+
+  it('refuses before running anything when kern.securelevel > 0', async () => {
+    await sandbox()
+    box.host.set('securelevel', '1')
+    const result = await tsez(['update', '-u'], box.env)
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, /kern\.securelevel is 1/)
+    assert.deepEqual(box.host.calls('freebsd-update'), [])
+    assert.deepEqual((await readdir(box.config.dbdir)).sort(), ['etcupdate', 'release.json'], 'no lock, no workdir')
+  })
+
+  it('snapshots a ZFS basejail before changing it', async () => {
+    await sandbox()
+    box.host.set('zfs.datasets', `zroot/jails/basejail\t${box.config.basejail}\nzroot/jails\t${box.config.jaildir}\n`)
+    const result = await tsez(['update', '-u'], box.env)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const snapshot = box.host.calls('zfs').find((call) => call[1] === 'snapshot')
+    assert.match(snapshot?.[2] ?? '', /^zroot\/jails\/basejail@tsez-update-\d{8}T\d{6}Z$/)
+    const order = box.host.calls().map((call) => call[0])
+    assert.ok(order.indexOf('zfs') < order.indexOf('freebsd-update'))
+    assert.match(box.host.read('zfs.snapshots') ?? '', /basejail@tsez-update-/)
+  })
+
+  it('leaves the base unchanged and merges nothing when fetch fails', async () => {
+    await sandbox()
+    box.host.set('freebsd-update.fail', 'fetch')
+    const result = await tsez(['update', '-u'], box.env)
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, /fetch failed .* the basejail is unchanged \(14\.3-RELEASE-p2\)/)
+    assert.deepEqual(updates('install'), [])
+    assert.equal(await box.baseVersion(), '14.3-RELEASE-p2')
+  })
+
+  it('runs no install and no etcupdate when upgrade fails', async () => {
+    await sandbox()
+    box.host.set('freebsd-update.fail', 'upgrade')
+    const result = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, /upgrade failed .* the basejail is unchanged/)
+    assert.deepEqual([updates('install'), merges()], [[], []])
+    assert.equal(await box.baseVersion(), '14.3-RELEASE-p2')
+  })
+
+  for (const [round, version] of [
+    [1, '14.3-RELEASE-p2'],
+    [2, '14.3-RELEASE-p2'],
+    [3, '15.1-RELEASE'],
+  ] as const) {
+    it(`stops at install round ${round}, merges no /etc, and offers the rollback that restores the base`, async () => {
+      await sandbox()
+      box.host.set('update-test.fail-install-round', String(round))
+      const result = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
+      assert.equal(result.exitCode, 1)
+      assert.match(
+        result.stderr,
+        new RegExp(`install \\(round ${round}\\) failed .* may be mixed \\(bin/freebsd-version says ${version}\\)`),
+      )
+      assert.match(result.stderr, /tsez update --rollback restores the previous base/)
+      assert.equal(updates('install').length, round)
+      assert.equal(await box.baseVersion(), version)
+      assert.deepEqual(merges(), [])
+
+      const back = await tsez(['update', '--rollback'], box.env)
+      assert.equal(back.exitCode, 0, back.stderr)
+      assert.deepEqual(updates('rollback').at(-1)?.slice(-4), [
+        '--currently-running',
+        version,
+        '--not-running-from-cron',
+        'rollback',
+      ])
+      assert.equal(await box.baseVersion(), '14.3-RELEASE-p2')
+    })
+  }
+
+  it('merges the other jails when etcupdate fails in one, and exits 1', async () => {
+    await sandbox(3)
+    box.host.set('etcupdate.conflicts.jail002', '/etc/rc.conf\n')
+    const result = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
+    assert.equal(result.exitCode, 1)
+    assert.equal(await box.baseVersion(), '15.1-RELEASE')
+    assert.equal(merges().length, 4)
+    assert.match(
+      result.stdout,
+      /jail002: failed: .*Conflicts remain.* 1 conflict\(s\) left for etcupdate resolve -D \S+jail002: \/etc\/rc\.conf/,
+    )
+    assert.match(result.stdout, /jail001: ok/)
+    assert.match(result.stdout, /jail003: ok/)
+  })
+
+  it('--dry-run prints every command for every jail and changes nothing', async () => {
+    await sandbox(3)
+    const before = await box.jailFilesDigest()
+    const result = await tsez(['update', '-U', '-r', '15.1-RELEASE', '-n', '--restart'], box.env)
+    assert.equal(result.exitCode, 0, result.stderr)
+    for (const name of ['jail001', 'jail002', 'jail003', 'newjail']) {
+      assert.match(result.stdout, new RegExp(`run etcupdate -D \\S+/${name} -t \\S+etc-15\\.1-RELEASE\\.tbz`))
+    }
+    assert.match(
+      result.stdout,
+      /run PAGER=cat freebsd-update -b \S+ -d \S+ -f \S+ --currently-running 14\.3-RELEASE-p2 --not-running-from-cron -r 15\.1-RELEASE upgrade/,
+    )
+    assert.match(result.stdout, /install \(repeated until it exits 2\)/)
+    assert.deepEqual([box.host.calls('freebsd-update'), box.host.calls('etcupdate')], [[], []])
+    assert.equal(await box.jailFilesDigest(), before)
+    assert.ok(!(await readdir(box.config.dbdir)).includes('lock'))
+  })
+
+  it('-b runs buildworld then installworld into the basejail; -i only installworld', async () => {
+    await sandbox(1)
+    const src = path.join(box.dir, 'usr/src')
+    await mkdir(src, {recursive: true})
+    await writeFile(path.join(src, 'Makefile'), '# world\n')
+    assert.equal((await tsez(['update', '-b'], box.env)).exitCode, 0)
+    assert.equal((await tsez(['update', '-i'], box.env)).exitCode, 0)
+    const dest = `DESTDIR=${box.config.basejail}`
+    assert.deepEqual(box.host.calls('make'), [
+      ['make', '-C', src, 'buildworld'],
+      ['make', '-C', src, 'installworld', dest],
+      ['make', '-C', src, 'installworld', dest],
+    ])
+  })
+
+  it('-b without a source tree exits 2 and runs nothing', async () => {
+    await sandbox(1)
+    const result = await tsez(['update', '-b', '-s', path.join(box.dir, 'nowhere')], box.env)
+    assert.equal(result.exitCode, 2)
+    assert.match(result.stderr, /no source tree at .*nowhere \(Makefile missing\)/)
+    assert.deepEqual(box.host.calls('make'), [])
+  })
+})
