@@ -28,7 +28,10 @@ async function scaledRelease(): Promise<string> {
 
 /** The baseline, as a shell script: what an administrator would do by hand. */
 function baselineScript(release: string, target: string): string {
-  const moves = SPLIT_DIRS.map((dir) => `if [ -e "${target}/newjail/${dir}" ]; then mv "${target}/newjail/${dir}" "${target}/basejail/${dir}"; fi; ln -s "/basejail/${dir}" "${target}/newjail/${dir}"`)
+  const moves = SPLIT_DIRS.map(
+    (dir) =>
+      `if [ -e "${target}/newjail/${dir}" ]; then mv "${target}/newjail/${dir}" "${target}/basejail/${dir}"; fi; ln -s "/basejail/${dir}" "${target}/newjail/${dir}"`,
+  )
   return [
     'set -e',
     `mkdir -p "${target}/newjail" "${target}/basejail/usr"`,
@@ -57,9 +60,16 @@ export async function benchInstall(): Promise<void> {
       const host = path.join(work, `host-${round}`)
       const config = path.join(work, `tsez-${round}.conf`)
       await mkdir(host)
-      await writeFile(config, ['jaildir', 'dbdir', 'cachedir', 'confdir'].map((key) => `tsez_${key}="${host}/${key}"`).join('\n') + '\n')
+      await writeFile(
+        config,
+        ['jaildir', 'dbdir', 'cachedir', 'confdir'].map((key) => `tsez_${key}="${host}/${key}"`).join('\n') + '\n',
+      )
       const argv = ['install', '-r', RELEASE, '-a', 'amd64/amd64', '-h', `file://${release}`, '--no-patch']
-      tsez.push(await measure([process.execPath, path.join(packageRoot, 'bin/run.js'), ...argv], {env: {...fake.env, TSEZ_CONFIG: config, NODE_ENV: 'production'}}))
+      tsez.push(
+        await measure([process.execPath, path.join(packageRoot, 'bin/run.js'), ...argv], {
+          env: {...fake.env, TSEZ_CONFIG: config, NODE_ENV: 'production'},
+        }),
+      )
       await removeTree(host)
     }
   } finally {
@@ -71,7 +81,10 @@ export async function benchInstall(): Promise<void> {
   const t = best(tsez)
   report('install: 250 MB / 20,000-entry base + lib32, file:// mirror', [
     ['bsdtar -xpf + mv split (best of 3)', `${b.seconds.toFixed(2)} s`],
-    ['tsez install --no-patch (best of 3)', `${t.seconds.toFixed(2)} s  (all: ${tsez.map((r) => r.seconds.toFixed(2)).join(', ')})`],
+    [
+      'tsez install --no-patch (best of 3)',
+      `${t.seconds.toFixed(2)} s  (all: ${tsez.map((r) => r.seconds.toFixed(2)).join(', ')})`,
+    ],
     ['ratio tsez / baseline', `${(t.seconds / b.seconds).toFixed(2)}x  (must be <= 1.0, aim 0.9)`],
     ['tsez peak RSS (node)', `${Math.max(...tsez.map((r) => r.peakRssMb)).toFixed(0)} MB  (must be <= 256)`],
     ['tsez peak RSS (node + xz)', `${Math.max(...tsez.map((r) => r.peakTreeRssMb)).toFixed(0)} MB`],

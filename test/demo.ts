@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   say(`Generating a miniature ${RELEASE} release (base.txz, lib32.txz, src.txz, MANIFEST)...`)
   const mirror = path.join(root, 'mirror')
   const release = await generateRelease(path.join(mirror, 'releases/amd64/amd64', RELEASE), {version: RELEASE})
-  for (const set of Object.values(release.sets)) say(`  ${set.file}: ${set.entries} entries, sha256 ${set.sha256.slice(0, 16)}…`)
+  for (const set of Object.values(release.sets))
+    say(`  ${set.file}: ${set.entries} entries, sha256 ${set.sha256.slice(0, 16)}…`)
   const server = await serveDirectory(mirror)
   const host = path.join(root, 'host')
   const config = path.join(root, 'tsez.conf')
@@ -65,7 +66,10 @@ function say(line: string): void {
 /** Runs `tsez ARGS` as a real process from the sources, echoing the command and its output. */
 async function tsez(env: NodeJS.ProcessEnv, ...args: string[]): Promise<void> {
   say(`\n$ tsez ${args.join(' ')}`)
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'bin/dev.js'), ...args], {env, stdio: 'inherit'})
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'bin/dev.js'), ...args], {
+    env,
+    stdio: 'inherit',
+  })
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
   if (code !== 0) throw new Error(`tsez ${args.join(' ')} exited ${code}`)
 }

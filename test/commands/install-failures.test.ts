@@ -22,7 +22,10 @@ describe('tsez install: failures leave nothing behind', function () {
     const {exitCode, stderr, stdout} = await tsez(args, host.env)
     assert.equal(exitCode, exit, stderr)
     assert.equal(stdout, '')
-    const lines = stderr.trim().split('\n').filter((l) => l.startsWith('tsez: '))
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('tsez: '))
     assert.equal(lines.length, 1, stderr)
     assert.match(lines[0]!, message)
     assert.deepEqual(await readdir(host.dirs.jaildir).catch(() => []), [], 'nothing at the final paths, no staging')
@@ -39,18 +42,32 @@ describe('tsez install: failures leave nothing behind', function () {
   it('wrong sha256 in MANIFEST', async () => {
     const text = await readFile(manifestPath(), 'utf8')
     await writeFile(manifestPath(), text.replace(host.release.sets.base!.sha256, 'f'.repeat(64)))
-    await expectCleanFailure(installArgs(host), 1, /base\.txz from .*: sha256 mismatch: MANIFEST says f{64}, got [0-9a-f]{64}/)
+    await expectCleanFailure(
+      installArgs(host),
+      1,
+      /base\.txz from .*: sha256 mismatch: MANIFEST says f{64}, got [0-9a-f]{64}/,
+    )
   })
 
   it('a set missing from MANIFEST', async () => {
     const text = await readFile(manifestPath(), 'utf8')
-    await writeFile(manifestPath(), text.split('\n').filter((l) => !l.startsWith('base.txz')).join('\n'))
+    await writeFile(
+      manifestPath(),
+      text
+        .split('\n')
+        .filter((l) => !l.startsWith('base.txz'))
+        .join('\n'),
+    )
     await expectCleanFailure(installArgs(host), 1, /MANIFEST at .* does not list the base set/)
   })
 
   it('no MANIFEST', async () => {
     await rm(manifestPath())
-    await expectCleanFailure(installArgs(host), 1, /no MANIFEST at http:.*cannot verify the sets \(--no-verify skips verification\)/)
+    await expectCleanFailure(
+      installArgs(host),
+      1,
+      /no MANIFEST at http:.*cannot verify the sets \(--no-verify skips verification\)/,
+    )
   })
 
   it('a malformed MANIFEST', async () => {
@@ -78,7 +95,9 @@ describe('tsez install: failures leave nothing behind', function () {
     const bytes = await readFile(base)
     await writeFile(base, bytes.subarray(0, Math.floor(bytes.length / 2)))
     const {createHash} = await import('node:crypto')
-    const sha = createHash('sha256').update(bytes.subarray(0, Math.floor(bytes.length / 2))).digest('hex')
+    const sha = createHash('sha256')
+      .update(bytes.subarray(0, Math.floor(bytes.length / 2)))
+      .digest('hex')
     const text = await readFile(manifestPath(), 'utf8')
     await writeFile(manifestPath(), text.replace(host.release.sets.base!.sha256, sha))
     await expectCleanFailure(installArgs(host), 1, /xz|truncated|unexpected end|damaged/i)

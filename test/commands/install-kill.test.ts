@@ -39,7 +39,9 @@ describe('tsez install: SIGKILL at random moments', function () {
       const base = await snapshotTree(host.dirs.basejail)
       const jail = await snapshotTree(host.dirs.newjail)
       const version = await readUserlandVersion(host.dirs.basejail)
-      const record = JSON.parse(await readFile(path.join(host.dirs.dbdir, 'release.json'), 'utf8')) as {userland: string}
+      const record = JSON.parse(await readFile(path.join(host.dirs.dbdir, 'release.json'), 'utf8')) as {
+        userland: string
+      }
       // Whole trees only: the old one exactly, or the new one (same paths, patched version, committed record).
       if (version === '14.3-RELEASE') {
         assert.equal(paths(base), paths(old.base), `basejail after SIGKILL at ${delay} ms`)

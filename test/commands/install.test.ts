@@ -30,24 +30,40 @@ describe('tsez install', function () {
       assert.ok((await stat(path.join(basejail, dir))).isDirectory(), `${dir} in the basejail`)
     }
     assert.ok((await stat(path.join(newjail, 'etc/rc'))).isFile(), 'etc stays in the newjail')
-    const record = JSON.parse(await readFile(path.join(host.dirs.dbdir, 'release.json'), 'utf8')) as Record<string, unknown>
+    const record = JSON.parse(await readFile(path.join(host.dirs.dbdir, 'release.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >
     assert.equal(record.release, RELEASE)
     assert.equal(record.machine, 'amd64')
     assert.deepEqual(
       (record.sets as Array<{name: string; sha256: string}>).map((s) => [s.name, s.sha256]),
-      [['base', host.release.sets.base!.sha256], ['lib32', host.release.sets.lib32!.sha256]],
+      [
+        ['base', host.release.sets.base!.sha256],
+        ['lib32', host.release.sets.lib32!.sha256],
+      ],
     )
     assert.deepEqual((await readdir(host.dirs.flavours)).sort(), ['default', 'example', 'webserver'])
-    assert.ok((await stat(path.join(host.dirs.flavours, 'webserver/tsez.flavour'))).mode & 0o100, 'flavour scripts stay executable')
+    assert.ok(
+      (await stat(path.join(host.dirs.flavours, 'webserver/tsez.flavour'))).mode & 0o100,
+      'flavour scripts stay executable',
+    )
     assert.equal((await stat(host.dirs.jaildir)).mode & 0o777, 0o700)
     assert.deepEqual((await readdir(host.dirs.jaildir)).sort(), ['basejail', 'flavours', 'newjail'], 'no staging left')
   })
 
   it('installs the same from a file:// mirror, and with -s the src set too', async () => {
-    const {exitCode, stderr} = await tsez(['install', '-r', RELEASE, '-a', 'amd64/amd64', '-h', `file://${host.releaseDir}`, '-s'], host.env)
+    const {exitCode, stderr} = await tsez(
+      ['install', '-r', RELEASE, '-a', 'amd64/amd64', '-h', `file://${host.releaseDir}`, '-s'],
+      host.env,
+    )
     assert.equal(exitCode, 0, stderr)
     assert.ok((await stat(path.join(host.dirs.basejail, 'usr/src/Makefile'))).isFile())
-    assert.deepEqual(await readdir(host.dirs.cachedir).catch(() => []), [], 'a local mirror is read in place, not cached')
+    assert.deepEqual(
+      await readdir(host.dirs.cachedir).catch(() => []),
+      [],
+      'a local mirror is read in place, not cached',
+    )
   })
 
   it('is faithful: entry by entry equal to bsdtar -xpf plus the ezjail mv split; chflags gets exactly the flagged paths', async function () {
@@ -61,22 +77,26 @@ describe('tsez install', function () {
       // Directories both base and lib32 hold get new entries from lib32: their mtime is the moment of extraction,
       // with bsdtar as with tsez, so the two can only differ by when they ran.
       const dirsOf = async (set: string) =>
-        (await listTxz(path.join(host.releaseDir, `${set}.txz`))).filter((e) => e.type === 'Directory').map((e) => e.path.replace(/^\.\/|\/$/g, ''))
+        (await listTxz(path.join(host.releaseDir, `${set}.txz`)))
+          .filter((e) => e.type === 'Directory')
+          .map((e) => e.path.replace(/^\.\/|\/$/g, ''))
       const base = new Set(await dirsOf('base'))
       const shared = (await dirsOf('lib32')).filter((dir) => base.has(dir))
       const baseDiff = diffTrees(await snapshotTree(ref.basejail), await snapshotTree(host.dirs.basejail), {
         ignoreMtimeOf: ['.', 'usr', ...shared],
       })
-      const newDiff = diffTrees(await snapshotTree(ref.newjail), await snapshotTree(host.dirs.newjail), {ignoreMtimeOf: splitEdited})
+      const newDiff = diffTrees(await snapshotTree(ref.newjail), await snapshotTree(host.dirs.newjail), {
+        ignoreMtimeOf: splitEdited,
+      })
       assert.deepEqual([...baseDiff, ...newDiff], [])
       const snapshot = await snapshotTree(host.dirs.basejail)
       assert.ok(snapshot.size > 300, `a realistic tree (${snapshot.size} entries)`)
 
-      const flagged = [
-        ...(await immutablePaths(ref.basejail)),
-        ...(await immutablePaths(ref.newjail)),
-      ].sort()
-      const calls = host.fake.calls('chflags').map((row) => row.slice(1)).filter((argv) => argv[0] === '-h')
+      const flagged = [...(await immutablePaths(ref.basejail)), ...(await immutablePaths(ref.newjail))].sort()
+      const calls = host.fake
+        .calls('chflags')
+        .map((row) => row.slice(1))
+        .filter((argv) => argv[0] === '-h')
       assert.ok(calls.length >= 1 && calls.length <= 3, `batched: ${calls.length} chflags calls`)
       const staged = path.join(host.dirs.jaildir, '.tsez-staging/full')
       const applied = calls.flatMap((argv) => argv.slice(2).map((p) => path.relative(staged, p))).sort()
@@ -96,7 +116,11 @@ describe('tsez install', function () {
     const json = await tsez([...installArgs(host), '--force', '--json'], host.env)
     assert.equal(json.exitCode, 0, json.stderr)
     assert.equal(json.stderr, '')
-    const result = JSON.parse(json.stdout) as {release: string; sets: Array<{name: string; sha256: string; entries: number; cached: boolean}>; paths: {basejail: string}}
+    const result = JSON.parse(json.stdout) as {
+      release: string
+      sets: Array<{name: string; sha256: string; entries: number; cached: boolean}>
+      paths: {basejail: string}
+    }
     assert.equal(result.release, RELEASE)
     assert.deepEqual(
       result.sets.map((s) => [s.name, s.sha256, s.entries, s.cached]),
@@ -120,10 +144,23 @@ describe('tsez install', function () {
   it('runs freebsd-update on the staging tree with the exact argv, unless --no-patch', async () => {
     assert.equal((await tsez(installArgs(host), host.env)).exitCode, 0)
     const staged = path.join(host.dirs.jaildir, '.tsez-staging/full')
-    const common = ['-b', staged, '-d', path.join(host.dirs.dbdir, 'freebsd-update'), '-f', path.join(host.dirs.dbdir, 'freebsd-update.conf'), '--currently-running', RELEASE, '--not-running-from-cron']
+    const common = [
+      '-b',
+      staged,
+      '-d',
+      path.join(host.dirs.dbdir, 'freebsd-update'),
+      '-f',
+      path.join(host.dirs.dbdir, 'freebsd-update.conf'),
+      '--currently-running',
+      RELEASE,
+      '--not-running-from-cron',
+    ]
     const calls = host.fake.calls('freebsd-update').map((row) => row.slice(1))
     assert.deepEqual(calls[0], [...common, 'fetch'])
-    assert.ok(calls.length >= 2 && calls.slice(1).every((argv) => JSON.stringify(argv) === JSON.stringify([...common, 'install'])))
+    assert.ok(
+      calls.length >= 2 &&
+        calls.slice(1).every((argv) => JSON.stringify(argv) === JSON.stringify([...common, 'install'])),
+    )
     const conf = await readFile(path.join(host.dirs.dbdir, 'freebsd-update.conf'), 'utf8')
     assert.match(conf, /^Components world$/m)
 
@@ -136,7 +173,10 @@ describe('tsez install', function () {
     const before = await snapshotTree(host.root)
     const {exitCode, stdout} = await tsez([...installArgs(host), '--dry-run'], host.env)
     assert.equal(exitCode, 0)
-    assert.match(stdout, /fetch http:\/\/127\.0\.0\.1:\d+\/releases\/amd64\/amd64\/14\.3-RELEASE\/base\.txz \(sha256 [0-9a-f]{64}/)
+    assert.match(
+      stdout,
+      /fetch http:\/\/127\.0\.0\.1:\d+\/releases\/amd64\/amd64\/14\.3-RELEASE\/base\.txz \(sha256 [0-9a-f]{64}/,
+    )
     assert.match(stdout, /run PAGER=cat freebsd-update -b .* fetch/)
     assert.match(stdout, /rename .*\.tsez-staging\/basejail -> .*\/basejail/)
     assert.deepEqual(diffTrees(before, await snapshotTree(host.root)), [])

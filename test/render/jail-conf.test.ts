@@ -111,9 +111,7 @@ describe('jail.conf', () => {
     })
 
     it('keeps paths and hostnames exactly', () => {
-      const parsed = parseOne(
-        renderJailConf(spec({path: '/usr/jails/we"ird$dir', hostname: 'host-1.example.org'})),
-      )
+      const parsed = parseOne(renderJailConf(spec({path: '/usr/jails/we"ird$dir', hostname: 'host-1.example.org'})))
       assert.deepEqual(parsed['path'], ['/usr/jails/we"ird$dir'])
       assert.deepEqual(parsed['host.hostname'], ['host-1.example.org'])
     })

@@ -28,7 +28,17 @@ export async function sharedRelease(): Promise<{mirror: string; release: Generat
 export interface TestHost {
   /** Everything tsez writes lies below this directory. */
   root: string
-  dirs: {jaildir: string; basejail: string; newjail: string; flavours: string; jailconf: string; fstab: string; confdir: string; cachedir: string; dbdir: string}
+  dirs: {
+    jaildir: string
+    basejail: string
+    newjail: string
+    flavours: string
+    jailconf: string
+    fstab: string
+    confdir: string
+    cachedir: string
+    dbdir: string
+  }
   configFile: string
   fake: FakeHost
   /** Environment overlay for tsez: fake programs first on PATH, TSEZ_CONFIG, a short lock wait. */
