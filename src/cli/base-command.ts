@@ -47,6 +47,11 @@ export abstract class TsezCommand extends Command {
     return {config, deps}
   }
 
+  /** --json output as plain JSON: oclif's colorizer tokenizes the whole text (tens of ms for 1000 jails). */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   /** Waiting time for the host lock: 10 s, or TSEZ_LOCK_WAIT seconds. */
   protected lockWaitMs(): number {
     const seconds = Number(process.env.TSEZ_LOCK_WAIT ?? 10)

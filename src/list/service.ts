@@ -1,5 +1,6 @@
 // tsez list: every jail tsez knows with its state, from the records, the host's files and ONE jls call.
-import {lstat, readdir} from 'node:fs/promises'
+import {lstatSync} from 'node:fs'
+import {readdir} from 'node:fs/promises'
 
 import type {TsezConfig} from '../config.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
@@ -43,14 +44,14 @@ export async function listJails(config: TsezConfig, deps: Deps): Promise<ListRes
     readUserlandVersion(config.basejail).catch(() => null),
   ])
   const known = new Set(records.map((r) => r.name))
-  const listed = await Promise.all(records.map((record) => listRecord(record, running.get(record.name), release)))
+  const listed = records.map((record) => listRecord(record, running.get(record.name), release))
   const orphans = await orphanedJails(config, known)
   const jails = [...listed, ...orphans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return {version: LIST_SCHEMA_VERSION, jails}
 }
 
-async function listRecord(record: JailRecord, live: RunningJail | undefined, release: string | null) {
-  const rootPresent = (await lstat(record.root).catch(() => undefined))?.isDirectory() === true
+function listRecord(record: JailRecord, live: RunningJail | undefined, release: string | null) {
+  const rootPresent = lstatSync(record.root, {throwIfNoEntry: false})?.isDirectory() === true
   const base = {
     name: record.name,
     jid: live?.jid ?? null,

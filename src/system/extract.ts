@@ -1,4 +1,4 @@
-// Streams a distribution set (tar) into an empty directory as root, faithful to `bsdtar -xpf --numeric-owner`.
+// Streams a distribution set (tar) into a directory as root, faithful to `bsdtar -xpf --numeric-owner`.
 import {once} from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -30,7 +30,7 @@ export interface ExtractResult {
 export type ExtractedTree = ReadonlyMap<string, Kind>
 
 export interface ExtractOptions {
-  /** Called at most every PROGRESS_MS while extracting, and once more at the end. */
+  /** Called at most every 100 ms while extracting, and once more at the end with the totals. */
   onProgress?: (progress: ExtractProgress) => void
   signal?: AbortSignal
   /**
@@ -47,13 +47,7 @@ const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
 
 type Kind = 'dir' | 'file' | 'symlink'
 
-interface Meta {
-  mode: number
-  uid: number
-  gid: number
-  atime: Date
-  mtime: Date
-}
+type Meta = {mode: number; uid: number; gid: number; atime: Date; mtime: Date}
 
 /**
  * Extracts an uncompressed tar stream into `destination`, which must exist and be empty (or hold just `over`).
@@ -134,8 +128,13 @@ class Extraction {
     if (this.failure) return
     this.failure = {error}
     this.stop.abort(error)
-    if (this.fd !== undefined) fs.closeSync(this.fd)
+    const fd = this.fd
     this.fd = undefined
+    try {
+      if (fd !== undefined) fs.closeSync(fd)
+    } catch {
+      // the failure being reported already says what went wrong
+    }
     if ('destroy' in this.input) this.input.destroy()
   }
 
@@ -255,10 +254,10 @@ class Extraction {
     fs.lutimesSync(file, meta.atime, meta.mtime)
   }
 
-  /** Only to regular files: link(2) follows a symlink on FreeBSD, which could reach outside the destination. */
+  /** Only to regular files: link(2) may follow a symlink (FreeBSD's does), which could reach outside the tree. */
   private hardlink(rel: string, target: string): void {
     if (this.kinds.get(target) !== 'file') {
-      throw new Error(`hard link target ${target} is not a regular file extracted earlier from this archive`)
+      throw new Error(`hard link target ${target} is not a regular file extracted earlier`)
     }
     this.claim(rel, 'file')
     fs.linkSync(this.abs(target), this.abs(rel))
