@@ -141,8 +141,11 @@ describe('tsez install', function () {
     assert.deepEqual(host.server.requests, [])
   })
 
-  it('runs freebsd-update on the staging tree with the exact argv, unless --no-patch', async () => {
-    assert.equal((await tsez(installArgs(host), host.env)).exitCode, 0)
+  it('runs freebsd-update on the staging tree with the exact argv (echoed by -v), unless --no-patch', async () => {
+    const verbose = await tsez(installArgs(host, '-v'), host.env)
+    assert.equal(verbose.exitCode, 0, verbose.stderr)
+    assert.match(verbose.stderr, /^\+ PAGER=cat freebsd-update -b \S+\/\.tsez-staging\/full .* fetch$/m)
+    assert.match(verbose.stderr, /^\+ chflags -h schg \S+lib\/libc\.so\.7 /m)
     const staged = path.join(host.dirs.jaildir, '.tsez-staging/full')
     const common = [
       '-b',

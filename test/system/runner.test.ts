@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict'
+import {Readable} from 'node:stream'
+
+import {ExternalCommandError} from '../../src/errors.js'
+import {createRunner} from '../../src/system/runner.js'
+
+describe('command runner', () => {
+  it('runs a program by name with an argv array, never through a shell', async () => {
+    const result = await createRunner().tryRun('printf', ['%s|', 'a b', '$(id)', ';rm'])
+    assert.deepEqual(result, {exitCode: 0, stdout: 'a b|$(id)|;rm|', stderr: ''})
+  })
+
+  it('run() turns a non-zero exit into ExternalCommandError with the program output', async () => {
+    await assert.rejects(
+      createRunner().run('sh', ['-c', 'echo broken >&2; exit 3']),
+      (error: Error) =>
+        error instanceof ExternalCommandError && /sh -c .* failed \(exit 3\): broken/.test(error.message),
+    )
+  })
+
+  it('a missing program is exit 127, not an exception', async () => {
+    assert.equal((await createRunner().tryRun('tsez-no-such-program', [])).exitCode, 127)
+  })
+
+  it('-v echoes each program with its argv (and PAGER/UNAME_r) before running it', async () => {
+    const lines: string[] = []
+    const runner = createRunner((line) => lines.push(line))
+    await runner.tryRun('true', ['-b', '/usr/jails/base jail'], {env: {PAGER: 'cat', HOME: '/root'}})
+    assert.deepEqual(lines, ["+ PAGER=cat true -b '/usr/jails/base jail'"])
+  })
+
+  it('streams stdout from stdin, and reports the exit status when done', async () => {
+    const run = createRunner().stream('tr', ['a-z', 'A-Z'], {stdin: Readable.from([Buffer.from('basejail\n')])})
+    let out = ''
+    for await (const chunk of run.stdout) out += String(chunk)
+    assert.equal(out, 'BASEJAIL\n')
+    assert.equal((await run.done).exitCode, 0)
+    const failing = createRunner().stream('sh', ['-c', 'echo no >&2; exit 4'])
+    failing.stdout.resume()
+    await assert.rejects(failing.done, /exit 4\): no/)
+  })
+})
