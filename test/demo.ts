@@ -1,7 +1,7 @@
 // `npm run demo`: the main job end to end on any machine — a generated FreeBSD release served over HTTP, fake
 // kernel-facing programs, everything in a temp dir — printing each tsez command and what it did.
 import {spawn} from 'node:child_process'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -9,6 +9,7 @@ import {createFakeHost} from './fixtures/fake-host.js'
 import {serveDirectory} from './fixtures/http-server.js'
 import {generateRelease} from './fixtures/release.js'
 import {packageRoot} from './support/cli.js'
+import {writeHostConfig} from './support/test-host.js'
 import {removeTree} from './support/tree.js'
 
 const RELEASE = '14.3-RELEASE'
@@ -25,18 +26,7 @@ async function main(): Promise<void> {
   const server = await serveDirectory(mirror)
   const host = path.join(root, 'host')
   const config = path.join(root, 'tsez.conf')
-  await writeFile(
-    config,
-    [
-      `tsez_jaildir="${host}/usr/jails"`,
-      `tsez_jailconf_dir="${host}/etc/jail.conf.d"`,
-      `tsez_fstab_dir="${host}/etc"`,
-      `tsez_confdir="${host}/usr/local/etc/tsez"`,
-      `tsez_cachedir="${host}/var/cache/tsez"`,
-      `tsez_dbdir="${host}/var/db/tsez"`,
-      '',
-    ].join('\n'),
-  )
+  await writeHostConfig(config, host)
   const env = {...fake.env, TSEZ_CONFIG: config}
   try {
     await tsez(env, 'install', '-r', RELEASE, '-a', 'amd64/amd64', '-h', server.url)

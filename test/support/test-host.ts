@@ -28,17 +28,7 @@ export async function sharedRelease(): Promise<{mirror: string; release: Generat
 export interface TestHost {
   /** Everything tsez writes lies below this directory. */
   root: string
-  dirs: {
-    jaildir: string
-    basejail: string
-    newjail: string
-    flavours: string
-    jailconf: string
-    fstab: string
-    confdir: string
-    cachedir: string
-    dbdir: string
-  }
+  dirs: ReturnType<typeof hostDirs>
   configFile: string
   fake: FakeHost
   /** Environment overlay for tsez: fake programs first on PATH, TSEZ_CONFIG, a short lock wait. */
@@ -59,31 +49,10 @@ export async function createTestHost(): Promise<TestHost> {
   const mirror = path.join(root, 'mirror')
   await cp(sharedMirror, mirror, {recursive: true})
   const host = path.join(root, 'host')
-  const dirs = {
-    jaildir: path.join(host, 'usr/jails'),
-    basejail: path.join(host, 'usr/jails/basejail'),
-    newjail: path.join(host, 'usr/jails/newjail'),
-    flavours: path.join(host, 'usr/jails/flavours'),
-    jailconf: path.join(host, 'etc/jail.conf.d'),
-    fstab: path.join(host, 'etc'),
-    confdir: path.join(host, 'usr/local/etc/tsez'),
-    cachedir: path.join(host, 'var/cache/tsez'),
-    dbdir: path.join(host, 'var/db/tsez'),
-  }
+  const dirs = hostDirs(host)
   await mkdir(host)
   const configFile = path.join(root, 'tsez.conf')
-  await writeFile(
-    configFile,
-    [
-      `tsez_jaildir="${dirs.jaildir}"`,
-      `tsez_jailconf_dir="${dirs.jailconf}"`,
-      `tsez_fstab_dir="${dirs.fstab}"`,
-      `tsez_confdir="${dirs.confdir}"`,
-      `tsez_cachedir="${dirs.cachedir}"`,
-      `tsez_dbdir="${dirs.dbdir}"`,
-      '',
-    ].join('\n'),
-  )
+  await writeHostConfig(configFile, host)
   const fake = await createFakeHost()
   const server = await serveDirectory(mirror)
   return {
@@ -104,6 +73,35 @@ export async function createTestHost(): Promise<TestHost> {
       await rm(root, {recursive: true, force: true})
     },
   }
+}
+
+/** Where each tsez path lies below a test host's root directory, as on a FreeBSD host. */
+export function hostDirs(host: string) {
+  return {
+    jaildir: path.join(host, 'usr/jails'),
+    basejail: path.join(host, 'usr/jails/basejail'),
+    newjail: path.join(host, 'usr/jails/newjail'),
+    flavours: path.join(host, 'usr/jails/flavours'),
+    jailconf: path.join(host, 'etc/jail.conf.d'),
+    fstab: path.join(host, 'etc'),
+    confdir: path.join(host, 'usr/local/etc/tsez'),
+    cachedir: path.join(host, 'var/cache/tsez'),
+    dbdir: path.join(host, 'var/db/tsez'),
+  }
+}
+
+/** A tsez.conf that puts every path tsez writes below `host`. */
+export async function writeHostConfig(file: string, host: string): Promise<void> {
+  const dirs = hostDirs(host)
+  const lines = [
+    `tsez_jaildir="${dirs.jaildir}"`,
+    `tsez_jailconf_dir="${dirs.jailconf}"`,
+    `tsez_fstab_dir="${dirs.fstab}"`,
+    `tsez_confdir="${dirs.confdir}"`,
+    `tsez_cachedir="${dirs.cachedir}"`,
+    `tsez_dbdir="${dirs.dbdir}"`,
+  ]
+  await writeFile(file, lines.join('\n') + '\n')
 }
 
 /** argv for the standard install of the generated release from the test host's HTTP mirror. */
