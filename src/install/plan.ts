@@ -1,6 +1,7 @@
 // Pure install planning: (request, host facts, MANIFEST) → the list of steps install will take.
 import path from 'node:path'
 
+import {installRecordPath} from '../base/install-record.js'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import type {ManifestEntry} from './manifest.js'
@@ -84,7 +85,7 @@ export function planInstall(config: TsezConfig, facts: InstallFacts): InstallPla
     stagedBasejail: staging.basejail,
     basejail: config.basejail,
     newjail: config.newjail,
-    record: path.join(config.dbdir, 'release.json'),
+    record: installRecordPath(config),
     cacheDir,
     flavoursToInstall: facts.shippedFlavours.filter((name) => !facts.presentFlavours.includes(name)),
     flavoursDir: config.flavours,

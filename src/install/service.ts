@@ -2,6 +2,7 @@
 import {cp, mkdir, readdir, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
+import {installRecordPath} from '../base/install-record.js'
 import type {TsezConfig} from '../config.js'
 import {
   fetchAndInstall,
@@ -101,7 +102,7 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
   try {
     const staging = stagingPaths(config.jaildir)
-    const record = path.join(config.dbdir, 'release.json')
+    const record = installRecordPath(config)
     for (const action of await recoverStaging(deps.run, staging, {...config, record})) deps.log.info(action)
     await sweepPartials(cacheDirFor(config, release, platform))
     const manifest = await readManifest(config, facts, request.verify)

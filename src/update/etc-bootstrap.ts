@@ -6,7 +6,7 @@ import type {JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {ensureEtcTarball, type EtcSource} from './etc-tarball.js'
 import {extractEtcState} from './etcupdate.js'
-import {readInstallRecord, recordPlatform, recordedMirror, type InstallRecord} from './install-record.js'
+import {readInstallRecord, recordPlatform, recordedMirror, type InstallRecord} from '../base/install-record.js'
 
 /**
  * `etcupdate extract -D ROOT -t etc-RELEASE.tbz` for a jail (create calls this once the root is in place). The

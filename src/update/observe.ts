@@ -9,7 +9,7 @@ import {jailFiles, listJailRecords} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists} from '../system/files.js'
 import {hasEtcState} from './etcupdate.js'
-import {readInstallRecord, type InstallRecord} from './install-record.js'
+import {readInstallRecord, type InstallRecord} from '../base/install-record.js'
 import type {EtcTarget} from './plan.js'
 
 /** Refuses before anything runs when the kernel forbids changing system files (freebsd-update install needs <= 0). */

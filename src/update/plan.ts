@@ -1,6 +1,6 @@
 // Pure update planning: (request, observed host facts) → the base commands, etc tarballs and per-jail steps to run.
-import path from 'node:path'
 
+import {installRecordPath} from '../base/install-record.js'
 import type {TsezConfig} from '../config.js'
 import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
 import type {EtcSource} from './etc-tarball.js'
@@ -107,7 +107,7 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
     bootstraps,
     updateConf: updateConfFor(config, request.action, facts.baseHasSrc),
     base: baseCommands(config, request, facts),
-    record: path.join(config.dbdir, 'release.json'),
+    record: installRecordPath(config),
     merges: newTarball ? facts.targets.map((target) => ({target, tarball: newTarball})) : [],
     targets: facts.targets,
     running: facts.targets.filter((target) => target.running),

@@ -12,7 +12,7 @@ import {lockHost} from '../system/lock.js'
 import {BaseStepError, runBaseCommands} from './base.js'
 import {etcSourceFor} from './etc-bootstrap.js'
 import {ensureEtcTarball, etcTarballPath, type EtcSource} from './etc-tarball.js'
-import {recordBaseVersion, readInstallRecord, type InstallRecord} from './install-record.js'
+import {recordBaseVersion, readInstallRecord, type InstallRecord} from '../base/install-record.js'
 import {bootstrapTargets, mergeTargets, restartTargets, type JailOutcome} from './jails.js'
 import {
   basejailDataset,
