@@ -84,7 +84,7 @@ export async function openSet(options: OpenSetOptions): Promise<SetStream> {
 interface VerifyOptions extends OpenSetOptions {
   size: number | undefined
   label: string
-  /** When set, the bytes are also written to a partial file that becomes this path once verified. */
+  /** When set, the bytes also go to a partial file that keep() renames to this path (verified and extracted). */
   cachePath?: string
 }
 
