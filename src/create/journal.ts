@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {jailFiles} from '../jail/store.js'
-import {pathExists, removeOwnTree, writeFileAtomic} from '../system/files.js'
+import {pathExists, removeOwnTree, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
 
 /*
@@ -94,6 +94,11 @@ export async function sweepInterruptedCreates(
 ): Promise<string[]> {
   const names = only === undefined ? await journalNames(config) : [only]
   const removed: string[] = []
+  if (only === undefined) {
+    for (const dir of [config.dbdir, config.confdir, config.jailconfDir, config.fstabDir]) {
+      removed.push(...(await sweepAtomicTemps(dir)))
+    }
+  }
   for (const name of names) {
     for (const item of await leftoversOf(config, name)) {
       if (item.kind === 'tree') await removeOwnTree(run, item.path)

@@ -1,6 +1,6 @@
 // Filesystem helpers with the guarantees tsez needs: atomic small-file writes and flag-aware tree removal.
 import {randomBytes} from 'node:crypto'
-import {lstat, mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {lstat, mkdir, readdir, rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {CommandRunner} from './runner.js'
@@ -16,6 +16,19 @@ export async function writeFileAtomic(file: string, content: string, mode = 0o64
     await rm(temp, {force: true})
     throw error
   }
+}
+
+/** The temp-file suffix writeFileAtomic uses: `.tmp-` and 12 hex digits. */
+const ATOMIC_TEMP = /\.tmp-[0-9a-f]{12}$/
+
+/**
+ * Removes the temp files writeFileAtomic left in `dir` when a process was killed between write and rename
+ * (call with the host lock held: then no other tsez is writing one). Returns the removed paths.
+ */
+export async function sweepAtomicTemps(dir: string): Promise<string[]> {
+  const stale = (await readdir(dir).catch(() => [] as string[])).filter((name) => ATOMIC_TEMP.test(name))
+  await Promise.all(stale.map((name) => rm(path.join(dir, name), {force: true})))
+  return stale.map((name) => path.join(dir, name))
 }
 
 export async function pathExists(file: string): Promise<boolean> {
