@@ -5,10 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {loadConfig, type TsezConfig} from '../../src/config.js'
-import {parseJailAddress, type JailAddress} from '../../src/jail/ip.js'
+import {renderJailConfFor, renderJailFstab} from '../../src/create/jail-files.js'
 import {FIRSTBOOT_DIR, JAIL_RECORD_VERSION, jailFiles, writeJailRecord, type JailRecord} from '../../src/jail/store.js'
-import {renderJailConf} from '../../src/render/jail-conf.js'
-import {basejailFstabEntry, renderFstab} from '../../src/render/fstab.js'
 
 export interface SeedJail {
   name: string
@@ -60,7 +58,6 @@ export async function seedJail(config: TsezConfig, jail: SeedJail): Promise<Jail
   const root = path.join(config.jaildir, jail.name)
   const files = jailFiles(config, jail.name)
   const addressTexts = jail.addresses ?? [`lo1|127.0.1.${(hash(jail.name) % 250) + 1}`]
-  const addresses = addressTexts.map(address)
   const record: JailRecord = {
     version: JAIL_RECORD_VERSION,
     name: jail.name,
@@ -76,23 +73,10 @@ export async function seedJail(config: TsezConfig, jail: SeedJail): Promise<Jail
   }
   await mkdir(path.join(root, 'basejail'), {recursive: true})
   await mkdir(path.join(root, 'etc'), {recursive: true})
+  // What tsez create writes for the same record.
   await mkdir(path.dirname(files.conf), {recursive: true})
-  await writeFile(
-    files.conf,
-    renderJailConf({
-      name: jail.name,
-      path: root,
-      hostname: jail.name,
-      addresses,
-      fstab: files.fstab,
-      devfsRuleset: config.devfsRuleset,
-      execStart: config.execStart,
-      execStop: config.execStop,
-      consoleLog: `/var/log/jail_${jail.name}_console.log`,
-      params: {},
-    }),
-  )
-  await writeFile(files.fstab, renderFstab([basejailFstabEntry(config.basejail, root)]))
+  await writeFile(files.conf, renderJailConfFor(config, record))
+  await writeFile(files.fstab, renderJailFstab(config, record))
   const scripts = Object.entries(jail.firstboot ?? {})
   if (scripts.length > 0) {
     const dir = path.join(root, FIRSTBOOT_DIR)
@@ -104,12 +88,6 @@ export async function seedJail(config: TsezConfig, jail: SeedJail): Promise<Jail
   }
   await writeJailRecord(config, record)
   return record
-}
-
-function address(text: string): JailAddress {
-  const parsed = parseJailAddress(text)
-  if (typeof parsed === 'string') throw new Error(parsed)
-  return parsed
 }
 
 function hash(text: string): number {

@@ -5,10 +5,8 @@ import path from 'node:path'
 import {execFileSync} from 'node:child_process'
 
 import {resolveConfig, type TsezConfig} from '../../src/config.js'
-import {parseJailAddress, type JailAddress} from '../../src/jail/ip.js'
+import {renderJailConfFor, renderJailFstab} from '../../src/create/jail-files.js'
 import {JAIL_RECORD_VERSION, jailFiles, writeJailRecord, type JailRecord} from '../../src/jail/store.js'
-import {renderJailConf} from '../../src/render/jail-conf.js'
-import {basejailFstabEntry, renderFstab} from '../../src/render/fstab.js'
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
 import {freebsdVersionScript} from '../fixtures/release/etc-files.js'
 
@@ -117,22 +115,8 @@ async function seedJails(
     }
     await writeJailRecord(config, record)
     await mkdir(path.dirname(files.conf), {recursive: true})
-    await writeFile(
-      files.conf,
-      renderJailConf({
-        name,
-        path: root,
-        hostname: record.hostname,
-        addresses: [parseJailAddress(address) as JailAddress],
-        fstab: files.fstab,
-        devfsRuleset: config.devfsRuleset,
-        execStart: config.execStart,
-        execStop: config.execStop,
-        consoleLog: `/var/log/jail_console_${name}.log`,
-        params: {},
-      }),
-    )
-    await writeFile(files.fstab, renderFstab([basejailFstabEntry(config.basejail, root)]))
+    await writeFile(files.conf, renderJailConfFor(config, record))
+    await writeFile(files.fstab, renderJailFstab(config, record))
     if (running.includes(index)) execFileSync('jail', ['-f', files.conf, '-c', name], {env, stdio: 'ignore'})
     records.push(record)
   }
