@@ -10,6 +10,8 @@ import {jailConfProblems} from '../render/jail-conf.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
 import type {Ownership} from './jail-files.js'
 import {journalFile} from './journal.js'
+import {parseRelease} from '../install/release.js'
+import {etcTarballPath} from '../update/etc-tarball.js'
 
 export interface CreateRequest {
   /** NAME as given: a plain name or a hostname. */
@@ -37,6 +39,8 @@ export interface CreateObservation {
   conf: Ownership
   fstab: Ownership
   newjailPresent: boolean
+  /** The newjail carries etcupdate state (var/db/etcupdate/current), so every copy of it does too. */
+  newjailHasEtcState: boolean
   /** USERLAND_VERSION of the basejail, undefined when there is none. */
   release: string | undefined
   now: Date
@@ -57,6 +61,11 @@ export interface CreatePlan {
   /** The staging copy renamed to the root at the end; undefined with -x. */
   staging?: string
   newjail: string
+  /**
+   * Set when the newjail has no etcupdate state yet: `etcupdate extract` records it in the template once (for the
+   * release its /etc came from), before the copy, so this jail and every later one start with it.
+   */
+  templateEtc?: {release: string; tarball: string}
   flavours: FlavourStep[]
 }
 
@@ -113,6 +122,7 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
     files: {...files, journal: journalFile(config, name)},
     staging: request.existingRoot ? undefined : path.join(path.dirname(root), `.tsez-create-${name}.${seen.nonce}`),
     newjail: config.newjail,
+    ...(request.existingRoot || seen.newjailHasEtcState ? {} : templateEtcFor(config, record.release)),
     flavours: flavours.map((flavour, index) => {
       const script = seen.flavourScripts[flavour]
       const number = String(index + 1).padStart(2, '0')
@@ -122,6 +132,16 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
         ...(script === undefined ? {} : {script: {source: script, target: `${FIRSTBOOT_DIR}/${number}-${flavour}`}}),
       }
     }),
+  }
+}
+
+/** No step for a base whose version is not a release name: `update -U` then bootstraps each jail on first need. */
+function templateEtcFor(config: TsezConfig, release: string): Pick<CreatePlan, 'templateEtc'> {
+  try {
+    const {name} = parseRelease(release)
+    return {templateEtc: {release: name, tarball: etcTarballPath(config, name)}}
+  } catch {
+    return {}
   }
 }
 
@@ -150,6 +170,13 @@ function rootProblems(config: TsezConfig, root: string, request: CreateRequest, 
 export function describeCreatePlan(plan: CreatePlan): string[] {
   const {record, files, staging} = plan
   const lines = [`write ${files.journal} (create journal)`]
+  if (plan.templateEtc) {
+    const {release, tarball} = plan.templateEtc
+    lines.push(
+      `run etcupdate extract -D ${plan.newjail} -t ${tarball} (once: the template's etcupdate state for ${release}; ` +
+        `the tarball is built from the cached base set when missing)`,
+    )
+  }
   if (staging !== undefined) {
     lines.push(`copy ${plan.newjail} -> ${staging} (faithful copy: owners, modes, links, mtimes)`)
     for (const flavour of plan.flavours) {

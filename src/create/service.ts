@@ -11,6 +11,8 @@ import {copyTree, type CopyFs} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
+import {bootstrapJailEtc} from '../update/etc-bootstrap.js'
+import {hasEtcState} from '../update/etcupdate.js'
 import {ownershipOf, renderJailConfFor, renderJailFstab} from './jail-files.js'
 import {removeJournal, sweepInterruptedCreates, writeJournal} from './journal.js'
 import {
@@ -95,6 +97,7 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
     conf: await ownershipOf(files.conf, name),
     fstab: await ownershipOf(files.fstab, name),
     newjailPresent: (await lstat(config.newjail).catch(() => undefined))?.isDirectory() === true,
+    newjailHasEtcState: await hasEtcState(config.newjail),
     release: await readUserlandVersion(config.basejail).catch(() => undefined),
     now: deps.clock.now(),
     nonce: randomBytes(4).toString('hex'),
@@ -114,6 +117,7 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Part
     started: deps.clock.now().toISOString(),
   })
   try {
+    if (plan.templateEtc) await bootstrapTemplateEtc(config, plan, deps)
     if (staging !== undefined) await buildRoot(plan, staging, deps, fs)
     // Both fsyncs at once; both settle before any undo.
     const outcomes = await Promise.allSettled([
@@ -131,6 +135,22 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Part
     })
   }
   await removeJournal(config, record.name)
+}
+
+/**
+ * Records the stock /etc of the template's release as its etcupdate state, once, so every copy carries it. Not
+ * fatal: without it (no cached base set and no network, say) `tsez update -U` bootstraps each jail on first need.
+ */
+async function bootstrapTemplateEtc(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<void> {
+  const release = plan.templateEtc?.release ?? ''
+  try {
+    await bootstrapJailEtc(config, {name: path.basename(plan.newjail), root: plan.newjail, release}, deps)
+  } catch (error) {
+    deps.log.warn(
+      `the template's etcupdate state for ${release} could not be recorded (tsez update -U will record each ` +
+        `jail's on first need): ${describeError(error)}`,
+    )
+  }
 }
 
 /** The newjail copied into STAGING, then each flavour laid over it. */

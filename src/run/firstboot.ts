@@ -50,11 +50,11 @@ export async function runFirstbootScripts(
 ): Promise<FirstbootOutcome> {
   const ran: string[] = []
   for (const script of scripts) {
-    const result = await run.tryRun('jexec', firstbootRunArgv(name, script), {input: ''})
+    const result = await run.tryRun('jexec', firstbootRunArgv(name, script))
     if (result.exitCode !== 0) {
       return {ran, failed: {script, exitCode: result.exitCode, output: combined(result.stdout, result.stderr)}}
     }
-    const removed = await run.tryRun('jexec', firstbootRemoveArgv(name, script), {input: ''})
+    const removed = await run.tryRun('jexec', firstbootRemoveArgv(name, script))
     if (removed.exitCode !== 0) {
       const output = combined(removed.stdout, removed.stderr)
       return {ran, failed: {script, exitCode: removed.exitCode, output: `ran, but could not be removed: ${output}`}}

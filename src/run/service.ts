@@ -171,7 +171,7 @@ async function runStep(name: string, step: JailStep, label: RunCommand, deps: De
   const elapsed = () => Math.round(deps.clock.monotonicMs() - began)
   if (step.kind === 'noop') return {...succeeded(name, label, 0, []), noop: true, message: step.reason}
   if (step.kind === 'refuse') return failed(name, label, 0, step.reason, null)
-  const result = await deps.run.tryRun(step.program, step.argv, {input: ''})
+  const result = await deps.run.tryRun(step.program, step.argv)
   if (result.exitCode !== 0) {
     const output = [result.stdout.trimEnd(), result.stderr.trimEnd()].filter(Boolean).join('\n')
     const detail = lastLine(result.stderr) || lastLine(result.stdout)

@@ -43,7 +43,7 @@ export async function runBaseCommands(commands: BaseCommand[], deps: Deps): Prom
 
 async function invoke(command: BaseCommand, deps: Deps) {
   // stdin is closed (input ''), so a prompt can never block: freebsd-update reads EOF and stops.
-  return deps.run.tryRun(command.program, command.argv, {env: {...stringEnv(deps.env), ...command.env}, input: ''})
+  return deps.run.tryRun(command.program, command.argv, {env: {...stringEnv(deps.env), ...command.env}})
 }
 
 async function runOnce(command: BaseCommand, deps: Deps): Promise<void> {

@@ -65,6 +65,7 @@ export async function ensureEtcTarball(
   } finally {
     // tsez never applied file flags to this tree (extractTar only reports them), so a plain removal suffices.
     await rm(work, {recursive: true, force: true})
+    await rmdir(path.dirname(out)).catch(() => undefined) // only when empty: a failed first build leaves nothing
   }
 }
 

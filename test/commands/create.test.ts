@@ -244,6 +244,42 @@ describe('tsez create', () => {
     assert.match(result.stderr, /flavour broken.*FIFO/)
     const changed = [host.dirs.jaildir, host.dirs.confdir, host.dirs.jailconf, host.dirs.fstab, host.dirs.dbdir]
     const rel = changed.map((d) => path.relative(path.join(host.root, 'host'), d))
-    assert.deepEqual(diffTrees(before, await hostSnapshot(), {ignoreMtimeOf: rel}), [])
+    // What stays is not the jail's: the template's etcupdate state and the cached stock /etc, both complete.
+    const template = path.relative(path.join(host.root, 'host'), path.join(host.dirs.newjail, 'var/db'))
+    const kept = [`${template}/etcupdate`, path.relative(path.join(host.root, 'host'), `${host.dirs.dbdir}/etcupdate`)]
+    const added = diffTrees(before, await hostSnapshot(), {ignoreMtimeOf: [...rel, template]})
+    assert.deepEqual(
+      added.filter((line) => !kept.some((dir) => line.startsWith(`${dir}: `) || line.startsWith(`${dir}/`))),
+      [],
+    )
+    assert.ok((await lstat(path.join(host.dirs.newjail, 'var/db/etcupdate/current'))).isDirectory())
+  })
+
+  it('records the template etcupdate state once, so every jail starts with it', async () => {
+    for (const [name, ip] of [
+      ['web1', '10.0.0.5'],
+      ['web2', '10.0.0.6'],
+    ]) {
+      const result = await run('create', name!, ip!)
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.ok((await lstat(path.join(host.dirs.jaildir, name!, 'var/db/etcupdate/current'))).isDirectory())
+    }
+    const tarball = path.join(host.dirs.dbdir, 'etcupdate/etc-14.3-RELEASE.tbz')
+    assert.deepEqual(host.fake.calls('etcupdate'), [['etcupdate', 'extract', '-D', host.dirs.newjail, '-t', tarball]])
+    const {stdout} = await exec('tar', ['-tjf', tarball])
+    assert.match(stdout, /^\.\/etc\/rc\.conf$|^\.\/etc\/hosts$/m, 'the stock /etc of the release')
+    assert.ok((await lstat(path.join(host.dirs.newjail, 'var/db/etcupdate/current'))).isDirectory())
+  })
+
+  it('creates the jail with a warning when the stock /etc cannot be had', async () => {
+    host.fake.set('etcupdate.fail', 'extract')
+    const result = await run('create', 'web1', '10.0.0.5')
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stderr, /etcupdate state for 14\.3-RELEASE could not be recorded.*update -U will record/)
+    assert.equal((await lstat(path.join(host.dirs.jaildir, 'web1/etc'))).isDirectory(), true)
+    await assert.rejects(lstat(path.join(host.dirs.newjail, 'var/db/etcupdate/current')), /ENOENT/)
+    host.fake.unset('etcupdate.fail')
+    assert.equal((await run('create', 'web2', '10.0.0.6')).exitCode, 0)
+    assert.ok((await lstat(path.join(host.dirs.jaildir, 'web2/var/db/etcupdate/current'))).isDirectory())
   })
 })

@@ -25,6 +25,7 @@ const seen = (extra: Partial<CreateObservation> = {}): CreateObservation => ({
   conf: 'missing',
   fstab: 'missing',
   newjailPresent: true,
+  newjailHasEtcState: true,
   release: '14.3-RELEASE-p2',
   now: new Date('2026-11-28T12:00:00Z'),
   nonce: 'abcd1234',
@@ -55,6 +56,25 @@ describe('planCreate', () => {
     )
     const lines = describeCreatePlan(plan)
     assert.equal(lines.at(-2), `write ${config.confdir}/www_example_com.json (commit)`)
+  })
+
+  it('records the template etcupdate state once, before the copy, when the newjail has none', () => {
+    const plan = planCreate(config, request(), seen({newjailHasEtcState: false}))
+    assert.ok(!Array.isArray(plan))
+    assert.deepEqual(plan.templateEtc, {release: '14.3-RELEASE', tarball: '/db/etcupdate/etc-14.3-RELEASE.tbz'})
+    const lines = describeCreatePlan(plan)
+    assert.match(lines[1] ?? '', /^run etcupdate extract -D \/j\/newjail -t \/db\/etcupdate\/etc-14\.3-RELEASE\.tbz /)
+    assert.match(lines[2] ?? '', /^copy \/j\/newjail -> /)
+    const existing = planCreate(
+      config,
+      request({existingRoot: true}),
+      seen({newjailHasEtcState: false, root: 'directory'}),
+    )
+    assert.ok(!Array.isArray(existing))
+    assert.equal(existing.templateEtc, undefined, '-x copies nothing, so it records nothing in the template')
+    const present = planCreate(config, request(), seen())
+    assert.ok(!Array.isArray(present))
+    assert.equal(present.templateEtc, undefined)
   })
 
   it('takes a relative -r under the jail directory', () => {

@@ -61,8 +61,8 @@ describe('run/service', () => {
       ],
     )
     assert.ok(
-      fake.calls.filter((c) => c.file === 'jail').every((c) => c.options.input === ''),
-      'stdin is closed',
+      fake.calls.filter((c) => c.file === 'jail').every((c) => !c.options.inherit),
+      'no terminal passed: the runner gives jail(8) /dev/null as stdin',
     )
   })
 

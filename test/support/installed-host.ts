@@ -23,7 +23,10 @@ let golden: Promise<string> | undefined
 async function goldenInstall(): Promise<string> {
   golden ??= (async () => {
     const host = await createTestHost()
-    const releaseDir = path.join(host.root, 'release-without-lib32')
+    const keep = await mkdtemp(path.join(tmpdir(), 'tsez-test-installed-'))
+    process.once('exit', () => rmSync(keep, {recursive: true, force: true}))
+    // Kept for the whole run: the install record names it, and create builds the template's stock /etc from it.
+    const releaseDir = path.join(keep, 'release-without-lib32')
     try {
       // Jails never see lib32; leaving it out keeps this install quick and independent of lib32's extraction.
       await generateRelease(releaseDir, {version: RELEASE, lib32: false, src: false})
@@ -32,8 +35,6 @@ async function goldenInstall(): Promise<string> {
         host.env,
       )
       if (result.exitCode !== 0) throw new Error(`tsez install failed in the test host: ${result.stderr}`)
-      const keep = await mkdtemp(path.join(tmpdir(), 'tsez-test-installed-'))
-      process.once('exit', () => rmSync(keep, {recursive: true, force: true}))
       await exec('cp', ['-a', host.dirs.jaildir, path.join(keep, 'jails')])
       await exec('cp', ['-a', host.dirs.dbdir, path.join(keep, 'db')])
       return keep

@@ -18,6 +18,11 @@ describe('command runner', () => {
     )
   })
 
+  it('gives every program /dev/null as stdin, so nothing waits on input', async () => {
+    const result = await createRunner().tryRun('sh', ['-c', 'read line; echo "read:$?"; readlink /proc/self/fd/0'])
+    assert.deepEqual(result, {exitCode: 0, stdout: 'read:1\n/dev/null\n', stderr: ''})
+  })
+
   it('a missing program is exit 127, not an exception', async () => {
     assert.equal((await createRunner().tryRun('tsez-no-such-program', [])).exitCode, 127)
   })
