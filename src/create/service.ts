@@ -158,7 +158,7 @@ async function buildRoot(plan: CreatePlan, staging: string, deps: Deps, fs?: Par
   await mkdir(path.dirname(staging), {recursive: true, mode: 0o700})
   const step = deps.progress.step(`copying ${plan.newjail} to ${plan.record.root}`)
   try {
-    const copied = await copyTree(plan.newjail, staging, {fs})
+    const copied = copyTree(plan.newjail, staging, {fs})
     step.succeed(`copied ${copied.files + copied.hardLinks + copied.symlinks + copied.directories} entries`)
   } catch (error) {
     step.fail(`copying ${plan.newjail} failed`)
@@ -169,7 +169,7 @@ async function buildRoot(plan: CreatePlan, staging: string, deps: Deps, fs?: Par
 
 async function applyFlavour(root: string, flavour: CreatePlan['flavours'][number], fs?: Partial<CopyFs>) {
   try {
-    await copyTree(flavour.dir, root, {overlay: true, skip: isFlavourMetadata, fs})
+    copyTree(flavour.dir, root, {overlay: true, skip: isFlavourMetadata, fs})
     if (flavour.script) {
       const target = path.join(root, flavour.script.target)
       await makeRealDirs(root, path.dirname(flavour.script.target))

@@ -1,10 +1,9 @@
 // Faithful tree copy in Node: types, owners, modes (setuid/setgid/sticky), mtimes, symlinks and hard links kept.
-import {constants} from 'node:fs'
-import * as fsp from 'node:fs/promises'
+import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 import path from 'node:path'
 
-import {OperationError, describeError} from '../errors.js'
+import {OperationError} from '../errors.js'
 
 /*
  * The walk uses lstat only, so a symlink is copied as a symlink and never followed, on the source side and on
@@ -15,11 +14,15 @@ import {OperationError, describeError} from '../errors.js'
  * last, deepest first, so writing into them cannot disturb their mtime and nobody else can enter while the
  * copy runs. Files sharing an inode in the source (nlink > 1) share one in the copy (link(2)).
  * Device nodes, FIFOs and sockets are refused: a newjail or flavour has none.
+ *
+ * Synchronous on purpose: a newjail is a few hundred small entries, five system calls each. Through the libuv
+ * thread pool every call costs a thread hop and a promise; done in line the copy takes about half the time
+ * (bench/create: 17-33 ms against 33-40 ms for 180 entries; `cp -a` 27-36 ms). Nothing else runs meanwhile.
  */
 
-/** The operations a test may replace to inject failures (a full disk: copyFile rejecting with ENOSPC). */
+/** The operations a test may replace to inject failures (a full disk: copyFile throwing ENOSPC). */
 export interface CopyFs {
-  copyFile(source: string, destination: string, mode: number): Promise<void>
+  copyFile(source: string, destination: string, mode: number): void
 }
 
 export interface CopyOptions {
@@ -30,8 +33,6 @@ export interface CopyOptions {
   overlay?: boolean
   /** Relative paths (from the source root, `/`-separated) to leave out, with their subtrees. */
   skip?: (rel: string) => boolean
-  /** File operations in flight at once. */
-  concurrency?: number
   fs?: Partial<CopyFs>
 }
 
@@ -43,130 +44,91 @@ export interface CopyStats {
   bytes: number
 }
 
-const DEFAULT_CONCURRENCY = 16
-const realFs: CopyFs = {copyFile: (s, d, mode) => fsp.copyFile(s, d, mode)}
+const realFs: CopyFs = {copyFile: (s, d, mode) => fs.copyFileSync(s, d, mode)}
 
-/** Copies SOURCE to DESTINATION faithfully; on failure it stops early and throws (the caller removes the copy). */
-export async function copyTree(source: string, destination: string, options: CopyOptions = {}): Promise<CopyStats> {
-  const fs: CopyFs = {...realFs, ...options.fs}
-  const limit = limiter(options.concurrency ?? DEFAULT_CONCURRENCY)
+/** Copies SOURCE to DESTINATION faithfully; the first failure stops it and is thrown (the caller removes the copy). */
+export function copyTree(source: string, destination: string, options: CopyOptions = {}): CopyStats {
+  const ops: CopyFs = {...realFs, ...options.fs}
   const stats: CopyStats = {files: 0, directories: 0, symlinks: 0, hardLinks: 0, bytes: 0}
-  const rootStat = await fsp.lstat(source)
+  const rootStat = fs.lstatSync(source)
   if (!rootStat.isDirectory()) throw new OperationError(`cannot copy ${source}: not a directory`)
-  const createdDirs: Array<{dest: string; st: Stats; depth: number}> = []
-  const inodes = new Map<string, Promise<string>>()
-  let failure: unknown
+  /** Directories this copy made, parents before children: their metadata is set in reverse order. */
+  const createdDirs: Array<{dest: string; st: Stats}> = []
+  /** dev:ino of a multiply-linked source file → its first copy. */
+  const inodes = new Map<string, string>()
 
-  const guard = async (work: () => Promise<void>): Promise<void> => {
+  const makeDirectory = (dest: string, st: Stats): void => {
     try {
-      await limit(async () => {
-        if (failure === undefined) await work()
-      })
-    } catch (error) {
-      failure ??= error
-    }
-  }
-
-  const makeDirectory = async (dest: string, st: Stats, depth: number): Promise<void> => {
-    try {
-      await fsp.mkdir(dest, {mode: 0o700})
+      fs.mkdirSync(dest, {mode: 0o700})
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !options.overlay) throw error
-      const existing = await fsp.lstat(dest)
-      if (!existing.isDirectory()) {
+      if (!fs.lstatSync(dest).isDirectory()) {
         throw new OperationError(`cannot copy directory onto ${dest}: it exists and is not a directory`)
       }
       return
     }
     stats.directories++
-    createdDirs.push({dest, st, depth})
+    createdDirs.push({dest, st})
   }
 
-  const copyFile = async (src: string, dest: string, st: Stats): Promise<void> => {
-    if (options.overlay) await removeInTheWay(dest)
+  const copyFile = (src: string, dest: string, st: Stats): void => {
+    if (options.overlay) removeInTheWay(dest)
     const key = `${st.dev}:${st.ino}`
     const first = st.nlink > 1 ? inodes.get(key) : undefined
     if (first !== undefined) {
-      await fsp.link(await first, dest)
+      fs.linkSync(first, dest)
       stats.hardLinks++
       return
     }
-    const copied = (async () => {
-      await fs.copyFile(src, dest, constants.COPYFILE_FICLONE)
-      await fsp.lchown(dest, st.uid, st.gid)
-      await fsp.chmod(dest, st.mode & 0o7777)
-      await fsp.utimes(dest, st.atime, st.mtime)
-      return dest
-    })()
-    if (st.nlink > 1) inodes.set(key, copied)
-    await copied
+    ops.copyFile(src, dest, fs.constants.COPYFILE_FICLONE)
+    fs.lchownSync(dest, st.uid, st.gid)
+    fs.chmodSync(dest, st.mode & 0o7777)
+    fs.utimesSync(dest, st.atime, st.mtime)
+    if (st.nlink > 1) inodes.set(key, dest)
     stats.files++
     stats.bytes += st.size
   }
 
-  const copySymlink = async (src: string, dest: string, st: Stats): Promise<void> => {
-    if (options.overlay) await removeInTheWay(dest)
-    await fsp.symlink(await fsp.readlink(src), dest)
-    await fsp.lchown(dest, st.uid, st.gid)
-    await fsp.lutimes(dest, st.atime, st.mtime)
+  const copySymlink = (src: string, dest: string, st: Stats): void => {
+    if (options.overlay) removeInTheWay(dest)
+    fs.symlinkSync(fs.readlinkSync(src), dest)
+    fs.lchownSync(dest, st.uid, st.gid)
+    fs.lutimesSync(dest, st.atime, st.mtime)
     stats.symlinks++
   }
 
-  const visit = async (rel: string, depth: number): Promise<void> => {
+  const visit = (rel: string): void => {
     const src = rel === '.' ? source : path.join(source, rel)
     const dest = rel === '.' ? destination : path.join(destination, rel)
-    let st: Stats | undefined
-    await guard(async () => {
-      st = await fsp.lstat(src)
-      if (st.isDirectory()) {
-        if (st.dev !== rootStat.dev) {
-          throw new OperationError(`refusing to copy ${src}: it is on another file system than ${source}`)
-        }
-        await makeDirectory(dest, st, depth)
-      } else if (st.isFile()) await copyFile(src, dest, st)
-      else if (st.isSymbolicLink()) await copySymlink(src, dest, st)
-      else throw new OperationError(`cannot copy ${src}: device nodes, FIFOs and sockets are not copied`)
-    })
-    if (failure !== undefined || !st?.isDirectory()) return
-    const names = await fsp.readdir(src).catch((error: unknown) => {
-      failure ??= error
-      return [] as string[]
-    })
-    const children = names.map((name) => (rel === '.' ? name : `${rel}/${name}`)).filter((c) => !options.skip?.(c))
-    await Promise.all(children.map((child) => visit(child, depth + 1)))
+    const st = fs.lstatSync(src)
+    if (st.isFile()) return copyFile(src, dest, st)
+    if (st.isSymbolicLink()) return copySymlink(src, dest, st)
+    if (!st.isDirectory()) {
+      throw new OperationError(`cannot copy ${src}: device nodes, FIFOs and sockets are not copied`)
+    }
+    if (st.dev !== rootStat.dev) {
+      throw new OperationError(`refusing to copy ${src}: it is on another file system than ${source}`)
+    }
+    makeDirectory(dest, st)
+    for (const name of fs.readdirSync(src)) {
+      const child = rel === '.' ? name : `${rel}/${name}`
+      if (!options.skip?.(child)) visit(child)
+    }
   }
 
-  await visit('.', 0)
-  if (failure !== undefined) throw failure instanceof Error ? failure : new OperationError(describeError(failure))
-  for (const dir of createdDirs.sort((a, b) => b.depth - a.depth)) {
-    await fsp.lchown(dir.dest, dir.st.uid, dir.st.gid)
-    await fsp.chmod(dir.dest, dir.st.mode & 0o7777)
-    await fsp.utimes(dir.dest, dir.st.atime, dir.st.mtime)
+  visit('.')
+  for (const {dest, st} of createdDirs.reverse()) {
+    fs.lchownSync(dest, st.uid, st.gid)
+    fs.chmodSync(dest, st.mode & 0o7777)
+    fs.utimesSync(dest, st.atime, st.mtime)
   }
   return stats
 }
 
 /** Removes a file or symlink at DEST (never a directory, never through a symlink); absent is fine. */
-async function removeInTheWay(dest: string): Promise<void> {
-  const existing = await fsp.lstat(dest).catch(() => undefined)
+function removeInTheWay(dest: string): void {
+  const existing = fs.lstatSync(dest, {throwIfNoEntry: false})
   if (existing === undefined) return
   if (existing.isDirectory()) throw new OperationError(`cannot copy a file onto ${dest}: it is a directory`)
-  await fsp.unlink(dest)
-}
-
-/** At most N tasks at once; a finished task hands its slot straight to the next waiter. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0
-  const waiting: Array<() => void> = []
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active < n) active++
-    else await new Promise<void>((resolve) => waiting.push(resolve))
-    try {
-      return await task()
-    } finally {
-      const next = waiting.shift()
-      if (next) next()
-      else active--
-    }
-  }
+  fs.unlinkSync(dest)
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {copyFile} from 'node:fs/promises'
+import {copyFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {createJail, type CreateOptions} from '../../src/create/service.js'
@@ -59,10 +59,10 @@ describe('createJail', () => {
       const {runner, calls} = recordingRunner()
       let copies = 0
       const full = {
-        copyFile: async (from: string, to: string, mode: number) => {
+        copyFile: (from: string, to: string, mode: number) => {
           if (++copies === failAtCopy)
             throw Object.assign(new Error('ENOSPC: no space left on device, copyfile'), {code: 'ENOSPC'})
-          await copyFile(from, to, mode)
+          copyFileSync(from, to, mode)
         },
       }
       await assert.rejects(createJail(host.config, options({fs: full}), quietDeps(runner)), (error: Error) => {
