@@ -11,7 +11,7 @@ import {jailConfSpecFor} from '../jail/conf-spec.js'
 import type {Ownership} from './jail-files.js'
 import {journalFile} from './journal.js'
 import {parseRelease} from '../install/release.js'
-import {etcTarballPath} from '../update/etc-tarball.js'
+import {etcTarballPath} from '../update/etcupdate.js'
 
 export interface CreateRequest {
   /** NAME as given: a plain name or a hostname. */

@@ -11,7 +11,6 @@ import {copyTree, type CopyFs} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
-import {bootstrapJailEtc} from '../update/etc-bootstrap.js'
 import {hasEtcState} from '../update/etcupdate.js'
 import {ownershipOf, renderJailConfFor, renderJailFstab} from './jail-files.js'
 import {removeJournal, sweepInterruptedCreates, writeJournal} from './journal.js'
@@ -144,6 +143,8 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Part
 async function bootstrapTemplateEtc(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<void> {
   const release = plan.templateEtc?.release ?? ''
   try {
+    // Imported here: it brings node-tar and the set fetcher, which every later create can do without.
+    const {bootstrapJailEtc} = await import('../update/etc-bootstrap.js')
     await bootstrapJailEtc(config, {name: path.basename(plan.newjail), root: plan.newjail, release}, deps)
   } catch (error) {
     deps.log.warn(

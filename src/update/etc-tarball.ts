@@ -13,6 +13,7 @@ import {describeMirror, type Mirror, type Platform, type Release} from '../insta
 import type {Deps} from '../system/deps.js'
 import {extractTar} from '../system/extract.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
+import {etcTarballPath} from './etcupdate.js'
 import {tarEntryFilter} from './tar-filter.js'
 
 export interface EtcSource {
@@ -23,10 +24,6 @@ export interface EtcSource {
 
 /** Files etcupdate's build step deletes because they are generated (etcupdate.sh build_tree: autogenfiles). */
 const GENERATED = ['etc/passwd', 'var/db/services.db']
-
-export function etcTarballPath(config: TsezConfig, release: string): string {
-  return path.join(config.dbdir, 'etcupdate', `etc-${release}.tbz`)
-}
 
 /** The line --dry-run prints for a tarball that would be built (or reused). */
 export function describeEtcTarball(config: TsezConfig, source: EtcSource, exists: boolean): string {

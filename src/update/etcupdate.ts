@@ -1,6 +1,7 @@
 // etcupdate against one jail root: the exact argv, bootstrap of its state, and the conflicts it reports.
 import path from 'node:path'
 
+import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {pathExists} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
@@ -8,6 +9,11 @@ import type {CommandRunner} from '../system/runner.js'
 /** etcupdate keeps its trees in DESTDIR/var/db/etcupdate; `current` is the stock tree the jail's /etc came from. */
 export function etcStateDir(root: string): string {
   return path.join(root, 'var/db/etcupdate')
+}
+
+/** The cached stock /etc of RELEASE (built by etc-tarball.ts): what `etcupdate -t` takes. */
+export function etcTarballPath(config: TsezConfig, release: string): string {
+  return path.join(config.dbdir, 'etcupdate', `etc-${release}.tbz`)
 }
 
 export async function hasEtcState(root: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import type {TsezConfig} from '../config.js'
 import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
 import type {EtcSource} from './etc-tarball.js'
 import {etcExtractArgv, etcMergeArgv} from './etcupdate.js'
-import {etcTarballPath} from './etc-tarball.js'
+import {etcTarballPath} from './etcupdate.js'
 
 export type UpdateAction = 'patch' | 'upgrade' | 'rollback' | 'build' | 'installworld'
 
