@@ -9,8 +9,8 @@ import {OperationError} from '../errors.js'
  * The walk uses lstat only, so a symlink is copied as a symlink and never followed, on the source side and on
  * the destination side (an overlay unlinks what is in the way instead of writing through it). A directory on
  * another device than the source root is refused: a copy never wanders into a mounted file system.
- * Per file: copyFile (a reflink where the file system can), lchown, then chmod (chown clears setuid/setgid on
- * Linux and FreeBSD), then utimes. Directories are made mode 0700 first and get their owner, mode and mtime
+ * Per file: copyFile (a reflink where the file system can; it sets the source's mode), lchown, then chmod
+ * when the mode has setuid/setgid (chown clears them on Linux and FreeBSD), then utimes. Directories are made mode 0700 first and get their owner, mode and mtime
  * last, deepest first, so writing into them cannot disturb their mtime and nobody else can enter while the
  * copy runs. Files sharing an inode in the source (nlink > 1) share one in the copy (link(2)).
  * Device nodes, FIFOs and sockets are refused: a newjail or flavour has none.
@@ -80,9 +80,9 @@ export function copyTree(source: string, destination: string, options: CopyOptio
       stats.hardLinks++
       return
     }
-    ops.copyFile(src, dest, fs.constants.COPYFILE_FICLONE)
+    ops.copyFile(src, dest, fs.constants.COPYFILE_FICLONE) // gives the copy the source's mode (libuv fchmods it)
     fs.lchownSync(dest, st.uid, st.gid)
-    fs.chmodSync(dest, st.mode & 0o7777)
+    if ((st.mode & 0o6000) !== 0) fs.chmodSync(dest, st.mode & 0o7777) // chown cleared setuid/setgid
     fs.utimesSync(dest, st.atime, st.mtime)
     if (st.nlink > 1) inodes.set(key, dest)
     stats.files++
