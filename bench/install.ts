@@ -1,5 +1,4 @@
 // bench/install: tsez install from a file:// mirror against `bsdtar -xpf` plus the ezjail mv split, same run.
-import {execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -7,6 +6,7 @@ import path from 'node:path'
 
 import {createFakeHost} from '../test/fixtures/fake-host.js'
 import {generateRelease} from '../test/fixtures/release.js'
+import {buildRelease} from '../bin/build.js'
 import {packageRoot} from '../test/support/cli.js'
 import {SPLIT_DIRS} from '../test/support/reference-install.js'
 import {removeTree} from '../test/support/tree.js'
@@ -46,7 +46,7 @@ function baselineScript(release: string, target: string): string {
 export async function benchInstall(): Promise<void> {
   const release = await scaledRelease()
   process.stderr.write('building dist/ for a production start-up...\n')
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: packageRoot, stdio: 'inherit'})
+  await buildRelease()
   const fake = await createFakeHost()
   const work = await mkdtemp(path.join(tmpdir(), 'tsez-bench-install-'))
   const baseline: Measured[] = []

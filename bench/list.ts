@@ -1,10 +1,9 @@
 // Benchmark: `tsez list --json` over 1000 jails (records, confs, fstabs written directly) with ONE jls call.
-import {execFile} from 'node:child_process'
 import path from 'node:path'
-import {promisify} from 'node:util'
 
 import type {ListResult} from '../src/list/service.js'
 import {createFakeHost} from '../test/fixtures/fake-host.js'
+import {buildRelease} from '../bin/build.js'
 import {packageRoot} from '../test/support/cli.js'
 import {seedHost, seedJail} from '../test/support/seed-jails.js'
 import {bestOf, measure, report} from './measure.js'
@@ -13,8 +12,7 @@ const JAILS = 1000
 const TARGET_SECONDS = 0.5
 
 export async function benchList(): Promise<void> {
-  const exec = promisify(execFile)
-  await exec('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: packageRoot}).catch(() => undefined)
+  await buildRelease() // the compiled CLI: bin/dev.js would add tsx's TypeScript compilation to every run
   const host = await seedHost()
   const fake = await createFakeHost()
   try {

@@ -1,10 +1,9 @@
 // Benchmark: `tsez start -p 8` of 100 jails whose fake `jail -c` takes 50 ms, against the ideal 100/8 × 50 ms.
-import {execFile} from 'node:child_process'
 import {mkdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {promisify} from 'node:util'
 
 import {createFakeHost} from '../test/fixtures/fake-host.js'
+import {buildRelease} from '../bin/build.js'
 import {packageRoot} from '../test/support/cli.js'
 import {seedHost, seedJail} from '../test/support/seed-jails.js'
 import {runScheduled} from '../src/run/scheduler.js'
@@ -16,9 +15,7 @@ const PARALLEL = 8
 const CREATE_SECONDS = 0.05
 
 export async function benchStart(): Promise<void> {
-  const exec = promisify(execFile)
-  // The compiled CLI: bin/dev.js would add tsx's TypeScript compilation to every run.
-  await exec('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: packageRoot}).catch(() => undefined)
+  await buildRelease() // the compiled CLI: bin/dev.js would add tsx's TypeScript compilation to every run
   const host = await seedHost()
   const fake = await createFakeHost()
   try {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// The installed CLI: the release bundle built by bin/build.js (npm run build).
+import {execute} from '../dist/src/cli/oclif.js'
 
 await execute({dir: import.meta.url})
