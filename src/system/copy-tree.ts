@@ -9,10 +9,10 @@ import {OperationError} from '../errors.js'
  * The walk uses lstat only, so a symlink is copied as a symlink and never followed, on the source side and on
  * the destination side (an overlay unlinks what is in the way instead of writing through it). A directory on
  * another device than the source root is refused: a copy never wanders into a mounted file system.
- * Per file: copyFile (a reflink where the file system can; it sets the source's mode), lchown, then chmod
- * when the mode has setuid/setgid (chown clears them on Linux and FreeBSD), then utimes. Directories are made mode 0700 first and get their owner, mode and mtime
- * last, deepest first, so writing into them cannot disturb their mtime and nobody else can enter while the
- * copy runs. Files sharing an inode in the source (nlink > 1) share one in the copy (link(2)).
+ * Per file: copyFile (a reflink where the file system can; it sets the source's mode, umask aside), lchown,
+ * then chmod when the mode has setuid/setgid (chown clears them on Linux and FreeBSD), then utimes. Directories
+ * are made mode 0700 first and get their owner, mode and mtime last, deepest first, so writing into them cannot
+ * disturb their mtime and nobody else can enter while the copy runs. Files sharing an inode in the source (nlink > 1) share one in the copy (link(2)).
  * Device nodes, FIFOs and sockets are refused: a newjail or flavour has none.
  *
  * Synchronous on purpose: a newjail is a few hundred small entries, five system calls each. Through the libuv

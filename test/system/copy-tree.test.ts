@@ -82,6 +82,20 @@ describe('copyTree', () => {
     assert.deepEqual([stats.files, stats.hardLinks, stats.symlinks, stats.directories], [5, 2, 2, 6])
   })
 
+  it('keeps modes the umask would mask: copyFile gives the copy its source mode, chmod is only for setuid/setgid', async () => {
+    const source = path.join(work, 'src')
+    await mkdir(source)
+    await writeFile(path.join(source, 'shared'), 'x\n')
+    await chmod(path.join(source, 'shared'), 0o666)
+    const previous = process.umask(0o077)
+    try {
+      copyTree(source, path.join(work, 'dest'))
+    } finally {
+      process.umask(previous)
+    }
+    assert.equal((await lstat(path.join(work, 'dest/shared'))).mode & 0o7777, 0o666)
+  })
+
   it('refuses an existing destination unless overlaying', async () => {
     const source = path.join(work, 'src')
     await mkdir(path.join(source, 'etc'), {recursive: true})
