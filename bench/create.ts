@@ -9,7 +9,6 @@ import {createJail} from '../src/create/service.js'
 import {systemClock} from '../src/system/clock.js'
 import {createRunner} from '../src/system/runner.js'
 import {hasEtcState} from '../src/update/etcupdate.js'
-import {buildRelease} from '../bin/build.js'
 import {packageRoot} from '../test/support/cli.js'
 import {createInstalledHost} from '../test/support/installed-host.js'
 import {measure, report} from './measure.js'
@@ -19,7 +18,6 @@ const CLI_CREATES = 100
 
 export async function benchCreate(): Promise<void> {
   const exec = promisify(execFile)
-  await buildRelease() // the compiled CLI: bin/dev.js would add tsx's TypeScript compilation to every run
   const host = await createInstalledHost()
   const saved = {PATH: process.env.PATH, TSEZ_FAKE_HOST: process.env.TSEZ_FAKE_HOST}
   // The real runner finds the fake programs through PATH, and they find their state through TSEZ_FAKE_HOST.

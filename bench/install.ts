@@ -6,7 +6,6 @@ import path from 'node:path'
 
 import {createFakeHost} from '../test/fixtures/fake-host.js'
 import {generateRelease} from '../test/fixtures/release.js'
-import {buildRelease} from '../bin/build.js'
 import {packageRoot} from '../test/support/cli.js'
 import {SPLIT_DIRS} from '../test/support/reference-install.js'
 import {removeTree} from '../test/support/tree.js'
@@ -45,8 +44,6 @@ function baselineScript(release: string, target: string): string {
 
 export async function benchInstall(): Promise<void> {
   const release = await scaledRelease()
-  process.stderr.write('building dist/ for a production start-up...\n')
-  await buildRelease()
   const fake = await createFakeHost()
   const work = await mkdtemp(path.join(tmpdir(), 'tsez-bench-install-'))
   const baseline: Measured[] = []

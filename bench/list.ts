@@ -3,7 +3,6 @@ import path from 'node:path'
 
 import type {ListResult} from '../src/list/service.js'
 import {createFakeHost} from '../test/fixtures/fake-host.js'
-import {buildRelease} from '../bin/build.js'
 import {packageRoot} from '../test/support/cli.js'
 import {seedHost, seedJail} from '../test/support/seed-jails.js'
 import {bestOf, measure, report} from './measure.js'
@@ -12,7 +11,6 @@ const JAILS = 1000
 const TARGET_SECONDS = 0.5
 
 export async function benchList(): Promise<void> {
-  await buildRelease() // the compiled CLI: bin/dev.js would add tsx's TypeScript compilation to every run
   const host = await seedHost()
   const fake = await createFakeHost()
   try {

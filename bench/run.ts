@@ -1,4 +1,5 @@
 // `npm run bench [name...]`: runs the benchmarks, each against its baseline in the same process, and prints ratios.
+import {buildRelease} from '../bin/build.js'
 import {benchCreate} from './create.js'
 import {benchInstall} from './install.js'
 import {benchList} from './list.js'
@@ -14,8 +15,11 @@ const benches: Record<string, () => Promise<void>> = {
 }
 
 const wanted = process.argv.slice(2)
-for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
-  const bench = benches[name]
-  if (!bench) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`)
-  await bench()
-}
+const names = wanted.length > 0 ? wanted : Object.keys(benches)
+const unknown = names.filter((name) => !(name in benches))
+if (unknown.length > 0)
+  throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`)
+// Once for all: the benches run the release bundle (node bin/run.js), as an installed tsez starts.
+process.stderr.write('building dist/ (npm run build)...\n')
+await buildRelease()
+for (const name of names) await benches[name]!()

@@ -3,7 +3,6 @@ import {mkdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {createFakeHost} from '../test/fixtures/fake-host.js'
-import {buildRelease} from '../bin/build.js'
 import {packageRoot} from '../test/support/cli.js'
 import {seedHost, seedJail} from '../test/support/seed-jails.js'
 import {runScheduled} from '../src/run/scheduler.js'
@@ -15,7 +14,6 @@ const PARALLEL = 8
 const CREATE_SECONDS = 0.05
 
 export async function benchStart(): Promise<void> {
-  await buildRelease() // the compiled CLI: bin/dev.js would add tsx's TypeScript compilation to every run
   const host = await seedHost()
   const fake = await createFakeHost()
   try {
