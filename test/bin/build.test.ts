@@ -1,12 +1,11 @@
 // The release bundle (bin/build.js; what bin/run.js runs once installed) does the main job as the sources do.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {cp, mkdir, mkdtemp, readdir, rm, symlink} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {buildRelease} from '../../bin/build.js'
-import {packageRoot} from '../support/cli.js'
+import {packageRoot, spawnNode} from '../support/cli.js'
 import {createTestHost, installArgs, type TestHost} from '../support/test-host.js'
 
 const isRoot = process.getuid?.() === 0
@@ -32,17 +31,7 @@ describe('the release build', () => {
   })
 
   const run = (...args: string[]) =>
-    new Promise<{code: number; stdout: string; stderr: string}>((resolve) => {
-      const child = spawn(process.execPath, [path.join(pkg, 'bin/run.js'), ...args], {
-        env: {...process.env, ...host.env, NODE_ENV: 'production'},
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-      child.on('close', (code) => resolve({code: code ?? 1, stdout, stderr}))
-    })
+    spawnNode([path.join(pkg, 'bin/run.js'), ...args], {...host.env, NODE_ENV: 'production'}).done
 
   it('bundles one file per command plus shared chunks', async () => {
     const commands = (await readdir(path.join(packageRoot, 'commands'))).filter((f) => f.endsWith('.ts'))
@@ -52,22 +41,22 @@ describe('the release build', () => {
 
   it('installs, creates with a flavour, starts, lists and patches from the bundle', async () => {
     const install = await run(...installArgs(host, '--no-patch'))
-    assert.equal(install.code, 0, install.stderr)
+    assert.equal(install.exitCode, 0, install.stderr)
     const create = await run('create', '-f', 'webserver', 'web1', '10.0.0.5')
-    assert.equal(create.code, 0, create.stderr)
+    assert.equal(create.exitCode, 0, create.stderr)
     assert.match(create.stdout, /created jail web1/)
     const start = await run('start', 'web1')
-    assert.equal(start.code, 0, start.stderr)
+    assert.equal(start.exitCode, 0, start.stderr)
     const list = await run('list', '--json')
-    assert.equal(list.code, 0, list.stderr)
+    assert.equal(list.exitCode, 0, list.stderr)
     const {jails} = JSON.parse(list.stdout) as {jails: Array<{name: string; state: string; jid: number}>}
     assert.deepEqual(
       jails.map((j) => [j.name, j.state]),
       [['web1', 'running']],
     )
     const update = await run('update', '-u', '--json')
-    assert.equal(update.code, 0, update.stderr)
-    assert.equal((await run('create', 'bad name', '10.0.0.6')).code, 2)
+    assert.equal(update.exitCode, 0, update.stderr)
+    assert.equal((await run('create', 'bad name', '10.0.0.6')).exitCode, 2)
     assert.ok(host.fake.calls('freebsd-update').some((call) => call.includes('fetch')))
   })
 })

@@ -42,10 +42,12 @@ export async function tsez(args: string[], env: NodeJS.ProcessEnv = {}): Promise
 
 /** A real `bin/dev.js` process (needed for signals, TTY-less stdio, and exit statuses as the shell sees them). */
 export function spawnTsez(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${packageRoot}/bin/dev.js`, ...args], {
-    env: {...process.env, NODE_ENV: 'development', ...env},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  return spawnNode(['--import', 'tsx', `${packageRoot}/bin/dev.js`, ...args], {NODE_ENV: 'development', ...env})
+}
+
+/** `node ARGV` with process.env plus ENV, stdin closed, its output collected for the result. */
+export function spawnNode(argv: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, argv, {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
