@@ -116,7 +116,7 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Part
     started: deps.clock.now().toISOString(),
   })
   try {
-    if (plan.templateEtc) await bootstrapTemplateEtc(config, plan, deps)
+    if (plan.templateEtc) await bootstrapTemplateEtc(config, plan.newjail, plan.templateEtc.release, deps)
     if (staging !== undefined) await buildRoot(plan, staging, deps, fs)
     // Both fsyncs at once; both settle before any undo.
     const outcomes = await Promise.allSettled([
@@ -140,12 +140,11 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Part
  * Records the stock /etc of the template's release as its etcupdate state, once, so every copy carries it. Not
  * fatal: without it (no cached base set and no network, say) `tsez update -U` bootstraps each jail on first need.
  */
-async function bootstrapTemplateEtc(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<void> {
-  const release = plan.templateEtc?.release ?? ''
+async function bootstrapTemplateEtc(config: TsezConfig, newjail: string, release: string, deps: Deps): Promise<void> {
   try {
     // Imported here: it brings node-tar and the set fetcher, which every later create can do without.
     const {bootstrapJailEtc} = await import('../update/etc-bootstrap.js')
-    await bootstrapJailEtc(config, {name: path.basename(plan.newjail), root: plan.newjail, release}, deps)
+    await bootstrapJailEtc(config, {name: path.basename(newjail), root: newjail, release}, deps)
   } catch (error) {
     deps.log.warn(
       `the template's etcupdate state for ${release} could not be recorded (tsez update -U will record each ` +
