@@ -9,7 +9,9 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        projectService: {allowDefaultProject: ['*.js', 'bin/*.js', 'bin/*.d.ts', 'test/*.cjs', 'test/*.js']},
+        projectService: {
+          allowDefaultProject: ['*.js', 'bin/*.js', 'bench/*.js', 'bin/*.d.ts', 'test/*.cjs', 'test/*.js'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -17,7 +19,7 @@ export default defineConfig(
   {files: ['**/*.js', '**/*.cjs', '**/*.mjs'], extends: [tseslint.configs.disableTypeChecked]},
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: {globals: {process: 'readonly', console: 'readonly', URL: 'readonly'}},
+    languageOptions: {globals: {process: 'readonly', console: 'readonly', URL: 'readonly', performance: 'readonly'}},
   },
   {
     files: ['**/*.cjs'],

@@ -9,7 +9,7 @@ import {generateRelease} from '../test/fixtures/release.js'
 import {packageRoot} from '../test/support/cli.js'
 import {SPLIT_DIRS} from '../test/support/reference-install.js'
 import {removeTree} from '../test/support/tree.js'
-import {measure, report, type Measured} from './measure.js'
+import {measureMemory, report, type MeasuredMemory} from './measure.js'
 
 const RELEASE = '14.3-RELEASE'
 const SCALE = {files: 20_000, bytes: 250_000_000}
@@ -46,12 +46,13 @@ export async function benchInstall(): Promise<void> {
   const release = await scaledRelease()
   const fake = await createFakeHost()
   const work = await mkdtemp(path.join(tmpdir(), 'tsez-bench-install-'))
-  const baseline: Measured[] = []
-  const tsez: Measured[] = []
+  // Both sides are watched alike (polling /proc every 20 ms): tsez's peak RSS is one of the targets.
+  const baseline: MeasuredMemory[] = []
+  const tsez: MeasuredMemory[] = []
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const ref = path.join(work, `ref-${round}`)
-      baseline.push(await measure(['sh', '-c', baselineScript(release, ref)]))
+      baseline.push(await measureMemory(['sh', '-c', baselineScript(release, ref)]))
       await removeTree(ref)
 
       const host = path.join(work, `host-${round}`)
@@ -63,7 +64,7 @@ export async function benchInstall(): Promise<void> {
       )
       const argv = ['install', '-r', RELEASE, '-a', 'amd64/amd64', '-h', `file://${release}`, '--no-patch']
       tsez.push(
-        await measure([process.execPath, path.join(packageRoot, 'bin/run.js'), ...argv], {
+        await measureMemory([process.execPath, path.join(packageRoot, 'bin/run.js'), ...argv], {
           env: {...fake.env, TSEZ_CONFIG: config, NODE_ENV: 'production'},
         }),
       )
@@ -73,7 +74,7 @@ export async function benchInstall(): Promise<void> {
     await removeTree(work)
     await fake.cleanup()
   }
-  const best = (runs: Measured[]) => runs.reduce((a, b) => (a.seconds <= b.seconds ? a : b))
+  const best = (runs: MeasuredMemory[]) => runs.reduce((a, b) => (a.seconds <= b.seconds ? a : b))
   const b = best(baseline)
   const t = best(tsez)
   report('install: 250 MB / 20,000-entry base + lib32, file:// mirror', [

@@ -31,9 +31,9 @@ export async function benchUpdate(): Promise<void> {
       box.host.set('etcupdate.sleep', String(ETCUPDATE_SECONDS))
       // etcupdate is the lean bench fake (argv logged, then sleep): the test fake's own CPU is not tsez's cost.
       const env = withLeanFakes(box.env)
-      const argv = [process.execPath, '--import', 'tsx', path.join(packageRoot, 'bin/dev.js')]
+      const argv = [process.execPath, path.join(packageRoot, 'bin/run.js')]
       const run = await measure([...argv, 'update', '-U', '-r', '15.1-RELEASE', '-p', String(PARALLEL), '--json'], {
-        env: {...env, NODE_ENV: 'development'},
+        env,
       })
       const result = JSON.parse(run.stdout) as UpdateResult
       const updates = box.host.calls('freebsd-update').length
