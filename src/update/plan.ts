@@ -2,6 +2,7 @@
 
 import {installRecordPath} from '../base/install-record.js'
 import type {TsezConfig} from '../config.js'
+import {OperationError} from '../errors.js'
 import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
 import type {EtcSource} from './etc-tarball.js'
 import {etcExtractArgv, etcMergeArgv} from './etcupdate.js'
@@ -44,6 +45,8 @@ export interface UpdatePlan {
   bootstraps: Array<{target: EtcTarget; tarball: string}>
   /** tsez's own freebsd-update.conf and workdir, (re)written before freebsd-update runs. */
   updateConf: {file: string; content: string; workdir: string} | undefined
+  /** An earlier run left freebsd-update's install half done: the base step only finishes it (no fetch/upgrade). */
+  resume: boolean
   base: BaseCommand[]
   record: string
   /** After the base changed: one etcupdate merge per target (upgrade only). */
@@ -66,6 +69,8 @@ export interface PlanFacts {
   sourcetree: string
   /** The basejail has /usr/src: freebsd-update's conf then lists the src component too. */
   baseHasSrc: boolean
+  /** freebsd-update's workdir holds an install for the basejail that stopped half way (pending.ts). */
+  halfDoneInstall: boolean
   now: Date
 }
 
@@ -78,6 +83,13 @@ export interface PlanRequest {
 
 export function planUpdate(config: TsezConfig, request: PlanRequest, facts: PlanFacts): UpdatePlan {
   const upgrade = request.action === 'upgrade'
+  const resume = facts.halfDoneInstall && (upgrade || request.action === 'patch')
+  if (facts.halfDoneInstall && request.action === 'rollback') {
+    throw new OperationError(
+      'an install an earlier run began is still half done in the basejail: freebsd-update rollback would drop it and ' +
+        'undo the update before it; finish it first with tsez update -u (or -U -r RELEASE), then roll back',
+    )
+  }
   const tarballs: UpdatePlan['tarballs'] = []
   const tarballFor = (source: EtcSource) => {
     const file = etcTarballPath(config, source.release.name)
@@ -106,7 +118,8 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
     tarballs,
     bootstraps,
     updateConf: updateConfFor(config, request.action, facts.baseHasSrc),
-    base: baseCommands(config, request, facts),
+    resume,
+    base: baseCommands(config, request, facts, resume),
     record: installRecordPath(config),
     merges: newTarball ? facts.targets.map((target) => ({target, tarball: newTarball})) : [],
     targets: facts.targets,
@@ -122,7 +135,7 @@ function updateConfFor(config: TsezConfig, action: UpdateAction, src: boolean): 
   return {file: paths.conf, content: renderFreebsdUpdateConf({src, workdir: paths.workdir}), workdir: paths.workdir}
 }
 
-function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts): BaseCommand[] {
+function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts, resume: boolean): BaseCommand[] {
   const paths = freebsdUpdatePaths(config.dbdir)
   const update = (phase: BaseCommand['phase'], command: string[], repeat = false): BaseCommand => {
     const call = freebsdUpdateCall(config.basejail, paths, facts.versionBefore, command)
@@ -135,6 +148,7 @@ function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts
     phase,
     repeat: false,
   })
+  if (resume) return [update('install', ['install'], true)]
   switch (request.action) {
     case 'patch':
       return [update('fetch', ['fetch']), update('install', ['install'], true)]
@@ -178,6 +192,7 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
       `write ${plan.updateConf.file} (tsez's freebsd-update.conf)`,
     )
   }
+  if (plan.resume) lines.push('note an earlier install stopped half way: finish it (no fetch or upgrade first)')
   for (const command of plan.base) {
     const env = Object.entries(command.env).map(([key, value]) => `${key}=${value} `)
     const repeat = command.repeat ? ' (repeated until it exits 2)' : ''

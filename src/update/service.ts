@@ -3,7 +3,7 @@ import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
-import {readUserlandVersion} from '../base/freebsd-update.js'
+import {freebsdUpdatePaths, readUserlandVersion} from '../base/freebsd-update.js'
 import {OperationError, UsageError} from '../errors.js'
 import {parseRelease} from '../install/release.js'
 import type {Deps} from '../system/deps.js'
@@ -22,6 +22,7 @@ import {
   refuseRaisedSecurelevel,
   requireInstallRecord,
 } from './observe.js'
+import {discardPendingInstall, hasHalfDoneInstall} from './pending.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
 
 export interface UpdateRequest {
@@ -119,6 +120,7 @@ async function observeAndPlan(
       tarballExists: (name) => present.has(name),
       sourcetree,
       baseHasSrc: await pathExists(path.join(config.basejail, 'usr/src/Makefile')),
+      halfDoneInstall: await hasHalfDoneInstall(freebsdUpdatePaths(config.dbdir).workdir, config.basejail),
       now: deps.clock.now(),
     },
   )
@@ -146,7 +148,7 @@ async function applyPlan(
   }
   const started = deps.clock.monotonicMs()
   const {installRounds} = await runBaseCommands(plan.base, deps).catch(async (error: unknown) => {
-    throw error instanceof BaseStepError ? await explainBaseFailure(config, plan, error) : error
+    throw error instanceof BaseStepError ? await recoverFromBaseFailure(config, plan, error, deps) : error
   })
   const versionAfter = await readUserlandVersion(config.basejail)
   const release = parseRelease(versionAfter).name
@@ -169,18 +171,58 @@ async function applyPlan(
   return resultOf(plan, {versionAfter, release, installRounds, outcomes, seconds})
 }
 
-/** One line: what failed, what state the base is in, and the way back. */
-async function explainBaseFailure(config: TsezConfig, plan: UpdatePlan, error: BaseStepError): Promise<OperationError> {
-  const now = await readUserlandVersion(config.basejail).catch(() => 'unknown')
+/**
+ * After a failed base step: when files may have changed and a snapshot was taken, the basejail goes back to it
+ * (then freebsd-update's half-done install is dropped, as it no longer matches). One line says what failed,
+ * what state the base is in, and what to do.
+ */
+async function recoverFromBaseFailure(
+  config: TsezConfig,
+  plan: UpdatePlan,
+  error: BaseStepError,
+  deps: Deps,
+): Promise<OperationError> {
+  const version = async () => readUserlandVersion(config.basejail).catch(() => 'unknown')
   if (!error.touched) {
-    return new OperationError(`${error.message}; the basejail is unchanged (${now}) and no jail was touched`)
+    return new OperationError(
+      `${error.message}; the basejail is unchanged (${await version()}) and no jail was touched`,
+    )
   }
-  const back = plan.action === 'rollback' ? [] : ['tsez update --rollback restores the previous base']
-  if (plan.snapshot) back.push(`or zfs rollback -r ${plan.snapshot.dataset}@${plan.snapshot.name}`)
+  if (plan.snapshot) {
+    const snapshot = `${plan.snapshot.dataset}@${plan.snapshot.name}`
+    const restored = await deps.run.tryRun('zfs', ['rollback', snapshot])
+    if (restored.exitCode === 0) {
+      if (plan.updateConf) await discardPendingInstall(plan.updateConf.workdir, config.basejail)
+      return new OperationError(
+        `${error.message}; the basejail was restored from ${snapshot} (${await version()}) and no jail was touched`,
+      )
+    }
+    const why = (restored.stderr.trim() || restored.stdout.trim()).split('\n').at(-1) ?? ''
+    return new OperationError(
+      `${error.message}; restoring ${snapshot} failed too (${why}): the basejail may be half changed ` +
+        `(${await version()}); run zfs rollback ${snapshot}`,
+    )
+  }
   return new OperationError(
-    `${error.message}; the basejail may be mixed (bin/freebsd-version says ${now}), no jail's /etc was touched` +
-      (back.length > 0 ? `: ${back.join(' ')}` : ''),
+    `${error.message}; the basejail is half changed (bin/freebsd-version says ${await version()}) and no jail's ` +
+      `/etc was touched: ${finishAdvice(plan)}`,
   )
+}
+
+/** Without a snapshot the only way to a whole base is forward: each of these commands resumes what stopped. */
+function finishAdvice(plan: UpdatePlan): string {
+  switch (plan.action) {
+    case 'patch':
+    case 'upgrade': {
+      const again = plan.action === 'patch' ? '-u' : `-U -r ${plan.targetRelease ?? 'RELEASE'}`
+      return `freebsd-update cannot undo a half-done install; fix the cause, then tsez update ${again} finishes it (not --rollback)`
+    }
+    case 'rollback':
+      return 'fix the cause, then run tsez update --rollback again'
+    case 'build':
+    case 'installworld':
+      return 'fix the cause, then run tsez update -i again (installworld writes every file)'
+  }
 }
 
 function requireTarget(release: string | undefined): string {

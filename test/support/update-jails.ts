@@ -63,7 +63,7 @@ export async function createUpdateSandbox(
     await writeFile(path.join(config.dbdir, 'release.json'), JSON.stringify(record, null, 2) + '\n')
   }
   const overrides = path.join(dir, 'bin')
-  await writeOverrides(overrides, host.binDir)
+  await writeOverrides(overrides)
   const env = {...host.env, PATH: `${overrides}:${host.env.PATH ?? ''}`, TSEZ_CONFIG: configFile, TSEZ_LOCK_WAIT: '0'}
   return {
     dir,
@@ -148,37 +148,10 @@ async function listTree(root: string, rel: string): Promise<string[]> {
   return lines
 }
 
-/**
- * Programs in front of the shared fakes: freebsd-update that can fail at install round N (knob
- * update-test.fail-install-round) and restores the previous freebsd-version on rollback; make that logs its argv
- * (knob make.fail).
- */
-async function writeOverrides(dir: string, fakes: string): Promise<void> {
+/** A `make` in front of the shared fakes that logs its argv (knob make.fail). */
+async function writeOverrides(dir: string): Promise<void> {
   await mkdir(dir, {recursive: true})
   const script = (body: string) => `#!/bin/sh\nstate=$TSEZ_FAKE_HOST\n${body}\n`
-  await writeFile(
-    path.join(dir, 'freebsd-update'),
-    script(`base=
-prev=
-last=
-for arg in "$@"; do [ "$prev" = -b ] && base=$arg; prev=$arg; last=$arg; done
-version="$base/bin/freebsd-version"
-case $last in
-install)
-	[ -f "$state/update-test.saved" ] || cp "$version" "$state/update-test.saved"
-	round=$(( $(cat "$state/update-test.rounds" 2>/dev/null || echo 0) + 1 ))
-	echo $round > "$state/update-test.rounds"
-	if [ "$(cat "$state/update-test.fail-install-round" 2>/dev/null)" = "$round" ]; then
-		printf 'freebsd-update\t%s\n' "$*" | tr ' ' '\t' >> "$state/calls.log"
-		echo "install round $round failed (fake)" >&2
-		exit 1
-	fi ;;
-rollback)
-	[ -f "$state/update-test.saved" ] && cp "$state/update-test.saved" "$version" ;;
-esac
-exec "${fakes}/freebsd-update" "$@"`),
-    {mode: 0o755},
-  )
   await writeFile(
     path.join(dir, 'make'),
     script(`line=make

@@ -35,6 +35,7 @@ const facts = (overrides: Partial<PlanFacts> = {}): PlanFacts => ({
   tarballExists: (release) => release === '15.1-RELEASE',
   sourcetree: '/usr/src',
   baseHasSrc: false,
+  halfDoneInstall: false,
   now: new Date('2026-11-28T15:20:07.123Z'),
   ...overrides,
 })
@@ -108,5 +109,40 @@ describe('planUpdate', () => {
       ],
     )
     assert.equal(build.updateConf, undefined)
+  })
+
+  it('an install left half done: -u and -U only finish it, --rollback is refused', () => {
+    for (const action of ['patch', 'upgrade'] as const) {
+      const plan = planUpdate(
+        config,
+        {action, release: '15.1-RELEASE', parallel: 1, restart: false},
+        facts({halfDoneInstall: true}),
+      )
+      assert.deepEqual(
+        plan.base.map((c) => [c.argv.at(-1), c.repeat]),
+        [['install', true]],
+      )
+      assert.equal(plan.resume, true)
+      assert.ok(
+        describeUpdatePlan(plan).includes(
+          'note an earlier install stopped half way: finish it (no fetch or upgrade first)',
+        ),
+      )
+    }
+    assert.throws(
+      () =>
+        planUpdate(
+          config,
+          {action: 'rollback', release: undefined, parallel: 1, restart: false},
+          facts({halfDoneInstall: true}),
+        ),
+      /still half done .* freebsd-update rollback would drop it/,
+    )
+    const build = planUpdate(
+      config,
+      {action: 'installworld', release: undefined, parallel: 1, restart: false},
+      facts({halfDoneInstall: true}),
+    )
+    assert.equal(build.resume, false)
   })
 })

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdir, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
+import {pathExists} from '../../src/system/files.js'
 import {tsez} from '../support/cli.js'
 import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
 
@@ -66,36 +67,98 @@ describe('tsez update safety', () => {
     assert.equal(await box.baseVersion(), '14.3-RELEASE-p2')
   })
 
-  for (const [round, version] of [
+  // The fake's upgrade installs in three runs (kernel, world: the version changes, old libraries); run N writes
+  // half of its phase (BASEDIR/.fake-half-installed) and fails, as freebsd-update on a full disk would.
+  const halfInstalled = () => pathExists(path.join(box.config.basejail, '.fake-half-installed'))
+  for (const [run, version] of [
     [1, '14.3-RELEASE-p2'],
     [2, '14.3-RELEASE-p2'],
     [3, '15.1-RELEASE'],
   ] as const) {
-    it(`stops at install round ${round}, merges no /etc, and offers the rollback that restores the base`, async () => {
+    it(`without ZFS, a failure in install run ${run} is finished by the next update -U, never by --rollback`, async () => {
       await sandbox()
-      box.host.set('update-test.fail-install-round', String(round))
-      const result = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
-      assert.equal(result.exitCode, 1)
+      box.host.set('freebsd-update.fail-install-run', String(run))
+      const failed = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
+      assert.equal(failed.exitCode, 1)
       assert.match(
-        result.stderr,
-        new RegExp(`install \\(round ${round}\\) failed .* may be mixed \\(bin/freebsd-version says ${version}\\)`),
+        failed.stderr,
+        new RegExp(
+          `install \\(round ${run}\\) failed .*No space left.*; the basejail is half changed \\(bin/freebsd-version ` +
+            `says ${version}\\) .*tsez update -U -r 15\\.1-RELEASE finishes it \\(not --rollback\\)`,
+        ),
       )
-      assert.match(result.stderr, /tsez update --rollback restores the previous base/)
-      assert.equal(updates('install').length, round)
-      assert.equal(await box.baseVersion(), version)
-      assert.deepEqual(merges(), [])
+      assert.deepEqual([await halfInstalled(), merges()], [true, []])
 
       const back = await tsez(['update', '--rollback'], box.env)
-      assert.equal(back.exitCode, 0, back.stderr)
-      assert.deepEqual(updates('rollback').at(-1)?.slice(-4), [
-        '--currently-running',
-        version,
-        '--not-running-from-cron',
-        'rollback',
-      ])
+      assert.equal(back.exitCode, 1)
+      assert.match(back.stderr, /still half done .* finish it first with tsez update -u \(or -U -r RELEASE\)/)
+      assert.deepEqual(updates('rollback'), [], 'freebsd-update rollback would drop the half-done install')
+
+      const finished = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
+      assert.equal(finished.exitCode, 0, finished.stderr)
+      assert.equal(updates('upgrade').length, 1, 'no second upgrade: fetch and upgrade refuse a half-done install')
+      assert.equal(updates('install').length, 4 + 1, 'the three install runs, the failed one again, and the exit-2 run')
+      assert.deepEqual([await box.baseVersion(), await halfInstalled(), merges().length], ['15.1-RELEASE', false, 3])
+
+      // Complete now, so freebsd-update's own rollback undoes the whole upgrade.
+      const undone = await tsez(['update', '--rollback'], box.env)
+      assert.equal(undone.exitCode, 0, undone.stderr)
       assert.equal(await box.baseVersion(), '14.3-RELEASE-p2')
     })
   }
+
+  it('without ZFS, a failed patch install is finished by the next update -u, without fetching again', async () => {
+    await sandbox()
+    box.host.set('freebsd-update.patch', '14.3-RELEASE-p5')
+    box.host.set('freebsd-update.fail-install-run', '1')
+    const failed = await tsez(['update', '-u'], box.env)
+    assert.equal(failed.exitCode, 1)
+    assert.match(failed.stderr, /half changed .* tsez update -u finishes it \(not --rollback\)/)
+    const dry = await tsez(['update', '-u', '--dry-run'], box.env)
+    assert.match(dry.stdout, /an earlier install stopped half way: finish it/)
+    assert.doesNotMatch(dry.stdout, / fetch\n/)
+    const finished = await tsez(['update', '-u'], box.env)
+    assert.equal(finished.exitCode, 0, finished.stderr)
+    assert.deepEqual(
+      [updates('fetch').length, await box.baseVersion(), await halfInstalled()],
+      [1, '14.3-RELEASE-p5', false],
+    )
+  })
+
+  it('with ZFS, a failed install is undone from the snapshot; the next update starts afresh', async () => {
+    await sandbox()
+    box.host.set('zfs.datasets', `zroot/jails/basejail\t${box.config.basejail}\n`)
+    box.host.set('freebsd-update.fail-install-run', '2')
+    const failed = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
+    assert.equal(failed.exitCode, 1)
+    assert.match(
+      failed.stderr,
+      /install \(round 2\) failed .*; the basejail was restored from zroot\/jails\/basejail@tsez-update-\d{8}T\d{6}Z \(14\.3-RELEASE-p2\) and no jail was touched/,
+    )
+    const rollback = box.host.calls('zfs').find((call) => call[1] === 'rollback')
+    assert.match(rollback?.[2] ?? '', /^zroot\/jails\/basejail@tsez-update-/)
+    assert.deepEqual([await box.baseVersion(), await halfInstalled(), merges()], ['14.3-RELEASE-p2', false, []])
+
+    box.host.unset('freebsd-update.fail-install-run')
+    const again = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.equal(updates('upgrade').length, 2, 'the dropped install is fetched again, not resumed onto the old base')
+    assert.equal(await box.baseVersion(), '15.1-RELEASE')
+  })
+
+  it('with ZFS, says how to restore by hand when the snapshot cannot be rolled back', async () => {
+    await sandbox()
+    box.host.set('zfs.datasets', `zroot/jails/basejail\t${box.config.basejail}\n`)
+    box.host.set('freebsd-update.fail-install-run', '1')
+    box.host.set('zfs.fail', 'rollback')
+    const failed = await tsez(['update', '-u'], box.env)
+    assert.equal(failed.exitCode, 1)
+    assert.match(
+      failed.stderr,
+      /restoring (zroot\/jails\/basejail@tsez-update-\S+) failed too \(cannot rollback: I\/O error.*\): the basejail may be half changed \(14\.3-RELEASE-p2\); run zfs rollback \1/,
+    )
+    assert.equal(await halfInstalled(), true)
+  })
 
   it('merges the other jails when etcupdate fails in one, and exits 1', async () => {
     await sandbox(3)

@@ -1,0 +1,50 @@
+// freebsd-update's pending install for the basejail, found and dropped where freebsd-update.sh keeps it.
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {mkdir, mkdtemp, readdir, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {discardPendingInstall, hasHalfDoneInstall, pendingInstallPath} from '../../src/update/pending.js'
+
+describe('freebsd-update pending install', () => {
+  let workdir: string
+  beforeEach(async () => {
+    workdir = await mkdtemp(path.join(tmpdir(), 'tsez-pending-'))
+  })
+  afterEach(async () => rm(workdir, {recursive: true, force: true}))
+
+  it('is named as freebsd-update.sh names it: sha256 of `echo BASEDIR`', () => {
+    const shell = execFileSync('sh', ['-c', 'echo /usr/jails/basejail | sha256sum'], {encoding: 'utf8'}).slice(0, 64)
+    assert.equal(pendingInstallPath('/w', '/usr/jails/basejail'), `/w/${shell}-install`)
+  })
+
+  it('is half done once a phase mark is in, and is dropped with the directory it links to', async () => {
+    const pending = pendingInstallPath(workdir, '/b')
+    assert.equal(await hasHalfDoneInstall(workdir, '/b'), false, 'nothing pending')
+    await mkdir(path.join(workdir, 'install.abc123'))
+    await writeFile(path.join(workdir, 'install.abc123/INDEX-NEW'), '')
+    await symlink('install.abc123', pending)
+    assert.equal(await hasHalfDoneInstall(workdir, '/b'), false, 'fetched, not begun')
+    await writeFile(path.join(workdir, 'install.abc123/kerneldone'), '')
+    assert.equal(await hasHalfDoneInstall(workdir, '/b'), true)
+    assert.equal(await hasHalfDoneInstall(workdir, '/other'), false, 'another basedir')
+
+    await mkdir(path.join(workdir, 'files'))
+    await discardPendingInstall(workdir, '/b')
+    assert.deepEqual(await readdir(workdir), ['files'])
+    await discardPendingInstall(workdir, '/b') // nothing left: no error
+  })
+
+  it('never removes what a link outside the workdir points to', async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), 'tsez-outside-'))
+    try {
+      await writeFile(path.join(outside, 'keep'), '')
+      await symlink(outside, pendingInstallPath(workdir, '/b'))
+      await discardPendingInstall(workdir, '/b')
+      assert.deepEqual([await readdir(workdir), await readdir(outside)], [[], ['keep']])
+    } finally {
+      await rm(outside, {recursive: true, force: true})
+    }
+  })
+})
