@@ -3,6 +3,7 @@ import {cp, mkdir, readdir, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {installRecordPath} from '../base/install-record.js'
+import {forgetBasedir} from '../base/update-state.js'
 import type {TsezConfig} from '../config.js'
 import {
   fetchAndInstall,
@@ -175,6 +176,9 @@ async function patchTree(config: TsezConfig, plan: InstallPlan, root: string, us
   } catch (error) {
     step.fail(`freebsd-update failed`)
     throw error
+  } finally {
+    // freebsd-update filed its state under the staging path, which no later run will name: not kept.
+    await forgetBasedir(paths.workdir, root)
   }
 }
 

@@ -69,7 +69,7 @@ export interface PlanFacts {
   sourcetree: string
   /** The basejail has /usr/src: freebsd-update's conf then lists the src component too. */
   baseHasSrc: boolean
-  /** freebsd-update's workdir holds an install for the basejail that stopped half way (pending.ts). */
+  /** freebsd-update's workdir holds an install for the basejail that stopped half way (base/update-state.ts). */
   halfDoneInstall: boolean
   now: Date
 }

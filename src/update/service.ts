@@ -22,7 +22,7 @@ import {
   refuseRaisedSecurelevel,
   requireInstallRecord,
 } from './observe.js'
-import {discardPendingInstall, hasHalfDoneInstall} from './pending.js'
+import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
 
 export interface UpdateRequest {

@@ -166,6 +166,8 @@ describe('tsez install', function () {
     )
     const conf = await readFile(path.join(host.dirs.dbdir, 'freebsd-update.conf'), 'utf8')
     assert.match(conf, /^Components world$/m)
+    // What freebsd-update filed under the staging path (its rollback) cannot serve the basejail: not kept.
+    assert.deepEqual(await readdir(path.join(host.dirs.dbdir, 'freebsd-update')), [])
 
     await rm(path.join(host.fake.stateDir, 'calls.log'), {force: true})
     assert.equal((await tsez(installArgs(host, '--force', '--no-patch'), host.env)).exitCode, 0)

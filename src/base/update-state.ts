@@ -1,4 +1,4 @@
-// freebsd-update's own state for the basejail in tsez's workdir: an install it began and only `install` can finish.
+// freebsd-update's own state for a basedir in tsez's workdir: finding a half-done install, dropping what no run can use.
 import {createHash} from 'node:crypto'
 import {lstat, readlink, rm} from 'node:fs/promises'
 import path from 'node:path'
@@ -27,13 +27,27 @@ export async function hasHalfDoneInstall(workdir: string, basejail: string): Pro
 
 /** Drops the pending install, as freebsd-update's own rollback does: after the basejail was restored from a snapshot. */
 export async function discardPendingInstall(workdir: string, basejail: string): Promise<void> {
-  const pending = pendingInstallPath(workdir, basejail)
-  const stat = await lstat(pending).catch(() => undefined)
+  await dropEntry(workdir, pendingInstallPath(workdir, basejail))
+}
+
+/**
+ * Drops everything freebsd-update keeps for BASEDIR (pending install and rollback): for a tree patched before it
+ * is moved elsewhere (install's staging tree), whose entries no later run can use.
+ */
+export async function forgetBasedir(workdir: string, basedir: string): Promise<void> {
+  const pending = pendingInstallPath(workdir, basedir)
+  await dropEntry(workdir, pending)
+  await dropEntry(workdir, pending.replace(/-install$/, '-rollback'))
+}
+
+/** ENTRY is a link to a directory of WORKDIR (freebsd-update's layout); both go. */
+async function dropEntry(workdir: string, entry: string): Promise<void> {
+  const stat = await lstat(entry).catch(() => undefined)
   if (!stat) return
   if (stat.isSymbolicLink()) {
-    const target = path.resolve(workdir, await readlink(pending))
+    const target = path.resolve(workdir, await readlink(entry))
     // Only a directory inside tsez's own workdir is removed, whatever the link says.
     if (path.dirname(target) === workdir) await rm(target, {recursive: true, force: true})
   }
-  await rm(pending, {recursive: true, force: true})
+  await rm(entry, {recursive: true, force: true})
 }

@@ -1,11 +1,16 @@
-// freebsd-update's pending install for the basejail, found and dropped where freebsd-update.sh keeps it.
+// freebsd-update's state for a basedir, found and dropped where freebsd-update.sh keeps it.
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {mkdir, mkdtemp, readdir, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {discardPendingInstall, hasHalfDoneInstall, pendingInstallPath} from '../../src/update/pending.js'
+import {
+  discardPendingInstall,
+  forgetBasedir,
+  hasHalfDoneInstall,
+  pendingInstallPath,
+} from '../../src/base/update-state.js'
 
 describe('freebsd-update pending install', () => {
   let workdir: string
@@ -34,6 +39,23 @@ describe('freebsd-update pending install', () => {
     await discardPendingInstall(workdir, '/b')
     assert.deepEqual(await readdir(workdir), ['files'])
     await discardPendingInstall(workdir, '/b') // nothing left: no error
+  })
+
+  it('forgets both the pending install and the rollback of a basedir, and nothing of another', async () => {
+    for (const [basedir, name] of [
+      ['/staging', 'install.one'],
+      ['/staging', 'rollback.two'],
+      ['/b', 'install.three'],
+    ]) {
+      await mkdir(path.join(workdir, name!))
+      const entry = pendingInstallPath(workdir, basedir!)
+      await symlink(name!, name!.startsWith('rollback') ? entry.replace(/-install$/, '-rollback') : entry)
+    }
+    await forgetBasedir(workdir, '/staging')
+    assert.deepEqual(
+      (await readdir(workdir)).sort(),
+      [path.basename(pendingInstallPath(workdir, '/b')), 'install.three'].sort(),
+    )
   })
 
   it('never removes what a link outside the workdir points to', async () => {
