@@ -7,6 +7,7 @@ import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '..
 import type {EtcSource} from './etc-tarball.js'
 import {etcExtractArgv, etcMergeArgv} from './etcupdate.js'
 import {etcTarballPath} from './etcupdate.js'
+import {finishCommand, type PendingBaseStep} from './journal.js'
 
 export type UpdateAction = 'patch' | 'upgrade' | 'rollback' | 'build' | 'installworld'
 
@@ -71,6 +72,8 @@ export interface PlanFacts {
   baseHasSrc: boolean
   /** freebsd-update's workdir holds an install for the basejail that stopped half way (base/update-state.ts). */
   halfDoneInstall: boolean
+  /** tsez's note of the install it began (journal.ts): what a half-done install was for. */
+  pendingStep: PendingBaseStep | undefined
   now: Date
 }
 
@@ -84,10 +87,21 @@ export interface PlanRequest {
 export function planUpdate(config: TsezConfig, request: PlanRequest, facts: PlanFacts): UpdatePlan {
   const upgrade = request.action === 'upgrade'
   const resume = facts.halfDoneInstall && (upgrade || request.action === 'patch')
+  const pending = facts.halfDoneInstall ? facts.pendingStep : undefined
   if (facts.halfDoneInstall && request.action === 'rollback') {
     throw new OperationError(
       'an install an earlier run began is still half done in the basejail: freebsd-update rollback would drop it and ' +
-        'undo the update before it; finish it first with tsez update -u (or -U -r RELEASE), then roll back',
+        `undo the update before it; finish it first with ${pending ? finishCommand(pending) : 'tsez update -u (or -U -r RELEASE)'}, then roll back`,
+    )
+  }
+  if (
+    resume &&
+    pending &&
+    (pending.action !== request.action || (upgrade && pending.targetRelease !== request.release))
+  ) {
+    const what = pending.action === 'patch' ? 'a patch' : `an upgrade to ${pending.targetRelease ?? 'another release'}`
+    throw new OperationError(
+      `${what} is half installed in the basejail and only its own install can finish it: run ${finishCommand(pending)} first`,
     )
   }
   const tarballs: UpdatePlan['tarballs'] = []

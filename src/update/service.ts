@@ -23,6 +23,7 @@ import {
   requireInstallRecord,
 } from './observe.js'
 import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
+import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from './journal.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
 
 export interface UpdateRequest {
@@ -121,6 +122,7 @@ async function observeAndPlan(
       sourcetree,
       baseHasSrc: await pathExists(path.join(config.basejail, 'usr/src/Makefile')),
       halfDoneInstall: await hasHalfDoneInstall(freebsdUpdatePaths(config.dbdir).workdir, config.basejail),
+      pendingStep: await readPendingStep(config),
       now: deps.clock.now(),
     },
   )
@@ -147,9 +149,14 @@ async function applyPlan(
     await writeFileAtomic(plan.updateConf.file, plan.updateConf.content)
   }
   const started = deps.clock.monotonicMs()
+  if (plan.action === 'patch' || plan.action === 'upgrade') {
+    const targetRelease = plan.targetRelease ?? null
+    await writePendingStep(config, {action: plan.action, targetRelease, startedAt: deps.clock.now().toISOString()})
+  }
   const {installRounds} = await runBaseCommands(plan.base, deps).catch(async (error: unknown) => {
     throw error instanceof BaseStepError ? await recoverFromBaseFailure(config, plan, error, deps) : error
   })
+  await clearPendingStep(config)
   const versionAfter = await readUserlandVersion(config.basejail)
   const release = parseRelease(versionAfter).name
   if (install) {
@@ -184,6 +191,7 @@ async function recoverFromBaseFailure(
 ): Promise<OperationError> {
   const version = async () => readUserlandVersion(config.basejail).catch(() => 'unknown')
   if (!error.touched) {
+    await clearPendingStep(config)
     return new OperationError(
       `${error.message}; the basejail is unchanged (${await version()}) and no jail was touched`,
     )
@@ -193,6 +201,7 @@ async function recoverFromBaseFailure(
     const restored = await deps.run.tryRun('zfs', ['rollback', snapshot])
     if (restored.exitCode === 0) {
       if (plan.updateConf) await discardPendingInstall(plan.updateConf.workdir, config.basejail)
+      await clearPendingStep(config)
       return new OperationError(
         `${error.message}; the basejail was restored from ${snapshot} (${await version()}) and no jail was touched`,
       )
@@ -214,8 +223,8 @@ function finishAdvice(plan: UpdatePlan): string {
   switch (plan.action) {
     case 'patch':
     case 'upgrade': {
-      const again = plan.action === 'patch' ? '-u' : `-U -r ${plan.targetRelease ?? 'RELEASE'}`
-      return `freebsd-update cannot undo a half-done install; fix the cause, then tsez update ${again} finishes it (not --rollback)`
+      const again = finishCommand({action: plan.action, targetRelease: plan.targetRelease ?? null})
+      return `freebsd-update cannot undo a half-done install; fix the cause, then ${again} finishes it (not --rollback)`
     }
     case 'rollback':
       return 'fix the cause, then run tsez update --rollback again'

@@ -36,6 +36,7 @@ const facts = (overrides: Partial<PlanFacts> = {}): PlanFacts => ({
   sourcetree: '/usr/src',
   baseHasSrc: false,
   halfDoneInstall: false,
+  pendingStep: undefined,
   now: new Date('2026-11-28T15:20:07.123Z'),
   ...overrides,
 })
@@ -144,5 +145,31 @@ describe('planUpdate', () => {
       facts({halfDoneInstall: true}),
     )
     assert.equal(build.resume, false)
+  })
+
+  it('a half-done install is finished only by the action and release that began it', () => {
+    const pendingStep = {action: 'upgrade' as const, targetRelease: '15.1-RELEASE', startedAt: '2026-11-28T15:00:00Z'}
+    const half = facts({halfDoneInstall: true, pendingStep})
+    const request = (action: 'patch' | 'upgrade' | 'rollback', release?: string) => ({
+      action,
+      release,
+      parallel: 1,
+      restart: false,
+    })
+    assert.throws(
+      () => planUpdate(config, request('patch'), half),
+      /an upgrade to 15\.1-RELEASE is half installed .* run tsez update -U -r 15\.1-RELEASE first/,
+    )
+    assert.throws(
+      () => planUpdate(config, request('upgrade', '15.2-RELEASE'), half),
+      /run tsez update -U -r 15\.1-RELEASE/,
+    )
+    assert.throws(
+      () => planUpdate(config, request('rollback'), half),
+      /finish it first with tsez update -U -r 15\.1-RELEASE/,
+    )
+    assert.equal(planUpdate(config, request('upgrade', '15.1-RELEASE'), half).resume, true)
+    // The note alone (an install that never began) changes nothing.
+    assert.equal(planUpdate(config, request('patch'), facts({pendingStep})).resume, false)
   })
 })

@@ -91,14 +91,22 @@ describe('tsez update safety', () => {
 
       const back = await tsez(['update', '--rollback'], box.env)
       assert.equal(back.exitCode, 1)
-      assert.match(back.stderr, /still half done .* finish it first with tsez update -u \(or -U -r RELEASE\)/)
+      assert.match(back.stderr, /still half done .* finish it first with tsez update -U -r 15\.1-RELEASE, then/)
       assert.deepEqual(updates('rollback'), [], 'freebsd-update rollback would drop the half-done install')
+      const patch = await tsez(['update', '-u'], box.env)
+      assert.equal(patch.exitCode, 1)
+      assert.match(
+        patch.stderr,
+        /an upgrade to 15\.1-RELEASE is half installed .* run tsez update -U -r 15\.1-RELEASE first/,
+      )
+      assert.equal(updates('install').length, run, 'a patch never finishes an upgrade (its /etc merges would be lost)')
 
       const finished = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
       assert.equal(finished.exitCode, 0, finished.stderr)
       assert.equal(updates('upgrade').length, 1, 'no second upgrade: fetch and upgrade refuse a half-done install')
       assert.equal(updates('install').length, 4 + 1, 'the three install runs, the failed one again, and the exit-2 run')
       assert.deepEqual([await box.baseVersion(), await halfInstalled(), merges().length], ['15.1-RELEASE', false, 3])
+      assert.equal(await pathExists(path.join(box.config.dbdir, 'update-pending.json')), false)
 
       // Complete now, so freebsd-update's own rollback undoes the whole upgrade.
       const undone = await tsez(['update', '--rollback'], box.env)
