@@ -3,6 +3,7 @@ import {cp, mkdir, readdir, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {installRecordPath} from '../base/install-record.js'
+import {clearPendingStep} from '../base/update-journal.js'
 import {forgetBasedir} from '../base/update-state.js'
 import type {TsezConfig} from '../config.js'
 import {
@@ -109,6 +110,10 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
     const manifest = await readManifest(config, facts, request.verify)
     const plan = planInstall(config, {...facts, ...(await flavourFacts(config, deps)), manifest})
     const {sets, userland} = await buildAndSwap(config, plan, deps)
+    // freebsd-update's state and tsez's note for the basejail path describe the tree just replaced: a half-done
+    // install resumed, or a rollback undone, on the new tree would mix the two.
+    await forgetBasedir(freebsdUpdatePaths(config.dbdir).workdir, plan.basejail)
+    await clearPendingStep(config)
     await cacheManifest(plan, manifest)
     const flavours = await installShippedFlavours(plan, deps)
     return resultOf(plan, sets, userland, flavours, false, [])

@@ -7,7 +7,7 @@ import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '..
 import type {EtcSource} from './etc-tarball.js'
 import {etcExtractArgv, etcMergeArgv} from './etcupdate.js'
 import {etcTarballPath} from './etcupdate.js'
-import {finishCommand, type PendingBaseStep} from './journal.js'
+import {finishCommand, type PendingBaseStep} from '../base/update-journal.js'
 
 export type UpdateAction = 'patch' | 'upgrade' | 'rollback' | 'build' | 'installworld'
 
@@ -72,7 +72,7 @@ export interface PlanFacts {
   baseHasSrc: boolean
   /** freebsd-update's workdir holds an install for the basejail that stopped half way (base/update-state.ts). */
   halfDoneInstall: boolean
-  /** tsez's note of the install it began (journal.ts): what a half-done install was for. */
+  /** tsez's note of the install it began (base/update-journal.ts): what a half-done install was for. */
   pendingStep: PendingBaseStep | undefined
   now: Date
 }

@@ -23,7 +23,7 @@ import {
   requireInstallRecord,
 } from './observe.js'
 import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
-import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from './journal.js'
+import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from '../base/update-journal.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
 
 export interface UpdateRequest {

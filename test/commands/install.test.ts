@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, readFile, readdir, rm, stat} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {hasHalfDoneInstall, pendingInstallPath} from '../../src/base/update-state.js'
 import {listTxz} from '../fixtures/release/listing.js'
 import {tsez} from '../support/cli.js'
 import {SPLIT_DIRS, immutablePaths, linkTarget, referenceInstall} from '../support/reference-install.js'
@@ -172,6 +173,25 @@ describe('tsez install', function () {
     await rm(path.join(host.fake.stateDir, 'calls.log'), {force: true})
     assert.equal((await tsez(installArgs(host, '--force', '--no-patch'), host.env)).exitCode, 0)
     assert.deepEqual(host.fake.calls('freebsd-update'), [])
+  })
+
+  it("--force forgets freebsd-update's state and the update note for the basejail it replaces", async () => {
+    assert.equal((await tsez(installArgs(host, '--no-patch'), host.env)).exitCode, 0)
+    const workdir = path.join(host.dirs.dbdir, 'freebsd-update')
+    const basejail = path.join(host.dirs.jaildir, 'basejail')
+    const pending = pendingInstallPath(workdir, basejail)
+    await mkdir(path.join(workdir, 'install.half'), {recursive: true})
+    await writeFile(path.join(workdir, 'install.half/kerneldone'), '')
+    await symlink('install.half', pending)
+    await mkdir(path.join(workdir, 'install.old'))
+    await symlink('install.old', pending.replace(/-install$/, '-rollback'))
+    await writeFile(path.join(host.dirs.dbdir, 'update-pending.json'), '{"action":"patch","targetRelease":null}')
+
+    const again = await tsez(installArgs(host, '--force', '--no-patch'), host.env)
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.deepEqual(await readdir(workdir), [], 'a half-done install or a rollback would act on the new tree')
+    assert.equal(await hasHalfDoneInstall(workdir, basejail), false)
+    await assert.rejects(stat(path.join(host.dirs.dbdir, 'update-pending.json')), {code: 'ENOENT'})
   })
 
   it('--dry-run prints the plan and changes nothing', async () => {

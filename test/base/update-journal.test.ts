@@ -11,7 +11,7 @@ import {
   pendingStepPath,
   readPendingStep,
   writePendingStep,
-} from '../../src/update/journal.js'
+} from '../../src/base/update-journal.js'
 
 describe('pending base step note', () => {
   let dir: string

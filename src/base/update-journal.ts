@@ -4,10 +4,10 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {writeFileAtomic} from '../system/files.js'
-import type {UpdateAction} from './plan.js'
 
 export interface PendingBaseStep {
-  action: Extract<UpdateAction, 'patch' | 'upgrade'>
+  /** update -u or -U: the freebsd-update runs that end in the install loop. */
+  action: 'patch' | 'upgrade'
   /** -U: the release the install brings. */
   targetRelease: string | null
   startedAt: string
