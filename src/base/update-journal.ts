@@ -4,6 +4,8 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {writeFileAtomic} from '../system/files.js'
+import {freebsdUpdatePaths} from './freebsd-update.js'
+import {hasHalfDoneInstall} from './update-state.js'
 
 export interface PendingBaseStep {
   /** update -u or -U: the freebsd-update runs that end in the install loop. */
@@ -42,4 +44,14 @@ export async function clearPendingStep(config: TsezConfig): Promise<void> {
 /** How to finish STEP: the command that resumes it. */
 export function finishCommand(step: Pick<PendingBaseStep, 'action' | 'targetRelease'>): string {
   return step.action === 'patch' ? 'tsez update -u' : `tsez update -U -r ${step.targetRelease ?? 'RELEASE'}`
+}
+
+/** One line for commands that start jails while an install is half done in the basejail, or undefined. */
+export async function halfUpdatedBaseWarning(config: TsezConfig): Promise<string | undefined> {
+  if (!(await hasHalfDoneInstall(freebsdUpdatePaths(config.dbdir).workdir, config.basejail))) return undefined
+  const step = await readPendingStep(config)
+  return (
+    'the basejail is half updated (an install stopped half way): jails started now run on files of two versions; ' +
+    `finish it with ${step ? finishCommand(step) : 'tsez update -u'}`
+  )
 }

@@ -1,4 +1,5 @@
 // tsez start/stop/restart: observe the host once, plan, then run every jail's step in dependency order, N at once.
+import {halfUpdatedBaseWarning} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {describeError} from '../errors.js'
 import {readRunningJails} from '../host/jails.js'
@@ -65,6 +66,10 @@ export async function runJails(
   }
   const lock = await lockHost(config.dbdir, deps, command, {waitMs: request.lockWaitMs})
   try {
+    if (command !== 'stop') {
+      const warning = await halfUpdatedBaseWarning(config)
+      if (warning) deps.log.warn(warning)
+    }
     const limit = Math.max(1, request.parallel)
     if (command !== 'restart') {
       const plan = await observeAndPlan(config, command, records, targets, deps)

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import {mkdir, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
+import {pendingInstallPath} from '../../src/base/update-state.js'
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
 import {tsez} from '../support/cli.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
@@ -54,6 +56,25 @@ describe('tsez start / stop / restart', () => {
     assert.deepEqual(jailCalls(), [`jail -f ${conf('web1')} -c web1`, `jail -f ${conf('web1')} -r web1`])
     assert.deepEqual(fake.jails(), [])
     assert.deepEqual(fake.mounts(), [])
+  })
+
+  it('starts jails on a half-updated basejail, but says so and how to finish the update', async () => {
+    await seedJail(host.config, {name: 'web1'})
+    const workdir = path.join(host.config.dbdir, 'freebsd-update')
+    await mkdir(path.join(workdir, 'install.half'), {recursive: true})
+    await writeFile(path.join(workdir, 'install.half/worlddone'), '')
+    await symlink('install.half', pendingInstallPath(workdir, host.config.basejail))
+    await writeFile(
+      path.join(host.config.dbdir, 'update-pending.json'),
+      '{"action":"upgrade","targetRelease":"15.1-RELEASE","startedAt":"2026-11-28T15:00:00Z"}',
+    )
+    const started = await tsez(['start', 'web1'], env)
+    assert.equal(started.exitCode, 0, started.stderr)
+    assert.match(started.stderr, /the basejail is half updated .* finish it with tsez update -U -r 15\.1-RELEASE/)
+    const stopped = await tsez(['stop', 'web1'], env)
+    assert.doesNotMatch(stopped.stderr, /half updated/)
+    await rm(path.join(workdir, 'install.half/worlddone'))
+    assert.doesNotMatch((await tsez(['start', 'web1'], env)).stderr, /half updated/, 'fetched, not begun')
   })
 
   it('already running / already stopped is a no-op with exit 0', async () => {
