@@ -17,7 +17,8 @@ export function pendingInstallPath(workdir: string, basejail: string): string {
 /**
  * An install stopped half way: install_files marks each phase done (kerneldone, worlddone) and drops the marks
  * when the whole install is in. freebsd-update cannot undo such an install (`rollback` would discard it and undo
- * the update before), and `fetch`/`upgrade` refuse while it is pending: only `install` finishes it.
+ * the update before), `fetch` refuses while it is pending, and `upgrade` would replace it with one computed
+ * against the half-changed tree: `install` finishes it.
  */
 export async function hasHalfDoneInstall(workdir: string, basejail: string): Promise<boolean> {
   const pending = pendingInstallPath(workdir, basejail)

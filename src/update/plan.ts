@@ -1,13 +1,12 @@
 // Pure update planning: (request, observed host facts) → the base commands, etc tarballs and per-jail steps to run.
 
+import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
 import {installRecordPath} from '../base/install-record.js'
+import {finishCommand, type PendingBaseStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
 import type {EtcSource} from './etc-tarball.js'
-import {etcExtractArgv, etcMergeArgv} from './etcupdate.js'
-import {etcTarballPath} from './etcupdate.js'
-import {finishCommand, type PendingBaseStep} from '../base/update-journal.js'
+import {etcExtractArgv, etcMergeArgv, etcTarballPath} from './etcupdate.js'
 
 export type UpdateAction = 'patch' | 'upgrade' | 'rollback' | 'build' | 'installworld'
 

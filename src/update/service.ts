@@ -4,6 +4,8 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {freebsdUpdatePaths, readUserlandVersion} from '../base/freebsd-update.js'
+import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from '../base/update-journal.js'
+import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
 import {OperationError, UsageError} from '../errors.js'
 import {parseRelease} from '../install/release.js'
 import type {Deps} from '../system/deps.js'
@@ -22,8 +24,6 @@ import {
   refuseRaisedSecurelevel,
   requireInstallRecord,
 } from './observe.js'
-import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
-import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from '../base/update-journal.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
 
 export interface UpdateRequest {

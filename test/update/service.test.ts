@@ -103,7 +103,7 @@ describe('tsez update safety', () => {
 
       const finished = await tsez(['update', '-U', '-r', '15.1-RELEASE'], box.env)
       assert.equal(finished.exitCode, 0, finished.stderr)
-      assert.equal(updates('upgrade').length, 1, 'no second upgrade: fetch and upgrade refuse a half-done install')
+      assert.equal(updates('upgrade').length, 1, 'no second upgrade: the half-done install is finished, not replaced')
       assert.equal(updates('install').length, 4 + 1, 'the three install runs, the failed one again, and the exit-2 run')
       assert.deepEqual([await box.baseVersion(), await halfInstalled(), merges().length], ['15.1-RELEASE', false, 3])
       assert.equal(await pathExists(path.join(box.config.dbdir, 'update-pending.json')), false)
