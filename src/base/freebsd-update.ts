@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
-import type {CommandRunner} from '../system/runner.js'
+import type {CommandRunner, RunResult} from '../system/runner.js'
 
 /** The FreeBSD project's update signing key, as in the stock /etc/freebsd-update.conf. */
 const KEY_PRINT = '800651ef4b4c71c27e60786d7b487188970f4b4169cc055784e21eb71d410cc5'
@@ -99,12 +99,28 @@ export async function fetchAndInstall(
   }
   const fetched = await invoke(first)
   if (fetched.exitCode !== 0) throw updateFailure(first.join(' '), fetched)
+  const installRounds = await installUntilDone(
+    () => invoke(['install']),
+    (_round, reason) => (typeof reason === 'string' ? new OperationError(reason) : updateFailure('install', reason)),
+  )
+  return {installRounds}
+}
+
+/**
+ * `install` until it exits 2 (nothing left); 0 means a phase went in (kernel, world, old libraries). Returns the
+ * rounds installed. A round that fails, or more still to install after MAX_INSTALL_ROUNDS, throws FAIL's error
+ * (REASON: the failed round's result, or why the loop gave up).
+ */
+export async function installUntilDone(
+  install: (round: number) => Promise<RunResult>,
+  fail: (round: number, reason: RunResult | string) => Error,
+): Promise<number> {
   for (let round = 1; round <= MAX_INSTALL_ROUNDS; round++) {
-    const installed = await invoke(['install'])
-    if (installed.exitCode === 2) return {installRounds: round - 1}
-    if (installed.exitCode !== 0) throw updateFailure('install', installed)
+    const result = await install(round)
+    if (result.exitCode === 2) return round - 1
+    if (result.exitCode !== 0) throw fail(round, result)
   }
-  throw new OperationError(`freebsd-update install did not finish after ${MAX_INSTALL_ROUNDS} rounds`)
+  throw fail(MAX_INSTALL_ROUNDS, `freebsd-update install did not finish after ${MAX_INSTALL_ROUNDS} rounds`)
 }
 
 function updateFailure(command: string, result: {exitCode: number; stderr: string; stdout: string}): OperationError {

@@ -1,10 +1,8 @@
 // Runs the base step on the basejail: freebsd-update (with its install loop) or make installworld, phase by phase.
-import {stringEnv} from '../base/freebsd-update.js'
+import {installUntilDone, stringEnv} from '../base/freebsd-update.js'
 import {OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import type {BaseCommand} from './plan.js'
-
-const MAX_INSTALL_ROUNDS = 10
 
 /** A base step failed; `touched` says whether files of the basejail may already have changed. */
 export class BaseStepError extends OperationError {
@@ -53,19 +51,17 @@ async function runOnce(command: BaseCommand, deps: Deps): Promise<void> {
   if (result.exitCode !== 0) throw failure(command, result, 0, touched)
 }
 
-/** `install` until it exits 2 (nothing left); 0 means a phase was installed (kernel, world, old libraries). */
+/** The install loop (base/freebsd-update.ts), each round shown; every failure may have touched the basejail. */
 async function installLoop(command: BaseCommand, deps: Deps, update: (text: string) => void): Promise<number> {
-  for (let round = 1; round <= MAX_INSTALL_ROUNDS; round++) {
-    update(`install round ${round}`)
-    const result = await invoke(command, deps)
-    if (result.exitCode === 2) return round - 1
-    if (result.exitCode !== 0) throw failure(command, result, round, true)
-  }
-  throw new BaseStepError(
-    `freebsd-update install did not finish after ${MAX_INSTALL_ROUNDS} rounds`,
-    'install',
-    MAX_INSTALL_ROUNDS,
-    true,
+  return installUntilDone(
+    (round) => {
+      update(`install round ${round}`)
+      return invoke(command, deps)
+    },
+    (round, reason) =>
+      typeof reason === 'string'
+        ? new BaseStepError(reason, 'install', round, true)
+        : failure(command, reason, round, true),
   )
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import {
   fetchAndInstall,
+  installUntilDone,
   freebsdUpdateCall,
   freebsdUpdatePaths,
   readUserlandVersion,
@@ -92,5 +93,28 @@ describe('freebsd-update against the basejail', () => {
     } finally {
       await rm(root, {recursive: true, force: true})
     }
+  })
+
+  it('installUntilDone: rounds until exit 2, the failed round with its result, and a bound of 10 rounds', async () => {
+    const result = (exitCode: number) => Promise.resolve<RunResult>({exitCode, stdout: '', stderr: ''})
+    const codes = [0, 0, 2]
+    assert.equal(
+      await installUntilDone(
+        async (round) => result(codes[round - 1]!),
+        () => new Error('no'),
+      ),
+      2,
+    )
+    const failed = await installUntilDone(
+      (round) => result(round === 2 ? 1 : 0),
+      (round, reason) => new Error(`${round} ${typeof reason === 'string' ? reason : reason.exitCode}`),
+    ).catch((error: Error) => error.message)
+    assert.equal(failed, '2 1')
+    let runs = 0
+    const overrun = await installUntilDone(
+      () => (runs++, result(0)),
+      (round, reason) => new Error(`${round} ${typeof reason === 'string' ? reason : reason.exitCode}`),
+    ).catch((error: Error) => error.message)
+    assert.deepEqual([runs, overrun], [10, '10 freebsd-update install did not finish after 10 rounds'])
   })
 })
