@@ -10,8 +10,17 @@ import {pathExists} from '../system/files.js'
  * is freebsd-update.sh's `echo ${BASEDIR} | sha256 -q` (freebsd.md §3.3). A link to a directory of WORKDIR.
  */
 export function pendingInstallPath(workdir: string, basejail: string): string {
-  const hash = createHash('sha256').update(`${basejail}\n`).digest('hex')
-  return path.join(workdir, `${hash}-install`)
+  return statePath(workdir, basejail, 'install')
+}
+
+/** WORKDIR/<hash>-rollback: the last complete install, which `freebsd-update rollback` undoes. */
+export function rollbackPath(workdir: string, basedir: string): string {
+  return statePath(workdir, basedir, 'rollback')
+}
+
+function statePath(workdir: string, basedir: string, kind: 'install' | 'rollback'): string {
+  const hash = createHash('sha256').update(`${basedir}\n`).digest('hex')
+  return path.join(workdir, `${hash}-${kind}`)
 }
 
 /**
@@ -36,9 +45,8 @@ export async function discardPendingInstall(workdir: string, basejail: string): 
  * is moved elsewhere (install's staging tree), whose entries no later run can use.
  */
 export async function forgetBasedir(workdir: string, basedir: string): Promise<void> {
-  const pending = pendingInstallPath(workdir, basedir)
-  await dropEntry(workdir, pending)
-  await dropEntry(workdir, pending.replace(/-install$/, '-rollback'))
+  await dropEntry(workdir, pendingInstallPath(workdir, basedir))
+  await dropEntry(workdir, rollbackPath(workdir, basedir))
 }
 
 /** ENTRY is a link to a directory of WORKDIR (freebsd-update's layout); both go. */

@@ -10,7 +10,9 @@ import {
   forgetBasedir,
   hasHalfDoneInstall,
   pendingInstallPath,
+  rollbackPath,
 } from '../../src/base/update-state.js'
+import {seedStateEntry} from '../support/update-state.js'
 
 describe('freebsd-update pending install', () => {
   let workdir: string
@@ -47,9 +49,10 @@ describe('freebsd-update pending install', () => {
       ['/staging', 'rollback.two'],
       ['/b', 'install.three'],
     ]) {
-      await mkdir(path.join(workdir, name!))
-      const entry = pendingInstallPath(workdir, basedir!)
-      await symlink(name!, name!.startsWith('rollback') ? entry.replace(/-install$/, '-rollback') : entry)
+      const entry = name!.startsWith('rollback')
+        ? rollbackPath(workdir, basedir!)
+        : pendingInstallPath(workdir, basedir!)
+      await seedStateEntry(workdir, entry, name!)
     }
     await forgetBasedir(workdir, '/staging')
     assert.deepEqual(

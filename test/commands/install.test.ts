@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import {mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {hasHalfDoneInstall, pendingInstallPath} from '../../src/base/update-state.js'
+import {hasHalfDoneInstall, pendingInstallPath, rollbackPath} from '../../src/base/update-state.js'
 import {listTxz} from '../fixtures/release/listing.js'
 import {tsez} from '../support/cli.js'
+import {seedStateEntry} from '../support/update-state.js'
 import {SPLIT_DIRS, immutablePaths, linkTarget, referenceInstall} from '../support/reference-install.js'
 import {createTestHost, installArgs, RELEASE, type TestHost} from '../support/test-host.js'
 import {diffTrees, removeTree, snapshotTree} from '../support/tree.js'
@@ -179,12 +180,8 @@ describe('tsez install', function () {
     assert.equal((await tsez(installArgs(host, '--no-patch'), host.env)).exitCode, 0)
     const workdir = path.join(host.dirs.dbdir, 'freebsd-update')
     const basejail = path.join(host.dirs.jaildir, 'basejail')
-    const pending = pendingInstallPath(workdir, basejail)
-    await mkdir(path.join(workdir, 'install.half'), {recursive: true})
-    await writeFile(path.join(workdir, 'install.half/kerneldone'), '')
-    await symlink('install.half', pending)
-    await mkdir(path.join(workdir, 'install.old'))
-    await symlink('install.old', pending.replace(/-install$/, '-rollback'))
+    await seedStateEntry(workdir, pendingInstallPath(workdir, basejail), 'install.half', ['kerneldone'])
+    await seedStateEntry(workdir, rollbackPath(workdir, basejail), 'install.old')
     await writeFile(path.join(host.dirs.dbdir, 'update-pending.json'), '{"action":"patch","targetRelease":null}')
 
     const again = await tsez(installArgs(host, '--force', '--no-patch'), host.env)

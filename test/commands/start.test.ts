@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import {mkdir, rm, symlink, writeFile} from 'node:fs/promises'
+import {rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {pendingInstallPath} from '../../src/base/update-state.js'
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
 import {tsez} from '../support/cli.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
+import {seedStateEntry} from '../support/update-state.js'
 
 interface JsonJail {
   name: string
@@ -61,9 +62,9 @@ describe('tsez start / stop / restart', () => {
   it('starts jails on a half-updated basejail, but says so and how to finish the update', async () => {
     await seedJail(host.config, {name: 'web1'})
     const workdir = path.join(host.config.dbdir, 'freebsd-update')
-    await mkdir(path.join(workdir, 'install.half'), {recursive: true})
-    await writeFile(path.join(workdir, 'install.half/worlddone'), '')
-    await symlink('install.half', pendingInstallPath(workdir, host.config.basejail))
+    const manifest = await seedStateEntry(workdir, pendingInstallPath(workdir, host.config.basejail), 'install.half', [
+      'worlddone',
+    ])
     await writeFile(
       path.join(host.config.dbdir, 'update-pending.json'),
       '{"action":"upgrade","targetRelease":"15.1-RELEASE","startedAt":"2026-11-28T15:00:00Z"}',
@@ -73,7 +74,7 @@ describe('tsez start / stop / restart', () => {
     assert.match(started.stderr, /the basejail is half updated .* finish it with tsez update -U -r 15\.1-RELEASE/)
     const stopped = await tsez(['stop', 'web1'], env)
     assert.doesNotMatch(stopped.stderr, /half updated/)
-    await rm(path.join(workdir, 'install.half/worlddone'))
+    await rm(path.join(manifest, 'worlddone'))
     assert.doesNotMatch((await tsez(['start', 'web1'], env)).stderr, /half updated/, 'fetched, not begun')
   })
 
