@@ -1,5 +1,5 @@
 // tsez restart: stop jails (dependents first), then start them again in dependency order.
-import {JailRunCommand} from '../src/run/command.js'
+import {JailRunCommand} from '../src/cli/run-command.js'
 
 export default class Restart extends JailRunCommand {
   static override summary = 'Stop, then start jails again (dependents are stopped first and started again after).'

@@ -1,5 +1,5 @@
 // tsez start: start jails in dependency order, up to N at once, each jail's result reported.
-import {JailRunCommand} from '../src/run/command.js'
+import {JailRunCommand} from '../src/cli/run-command.js'
 
 export default class Start extends JailRunCommand {
   static override summary = 'Start jails: the named ones, or every jail marked run, dependencies first.'

@@ -1,5 +1,5 @@
 // tsez stop: stop jails, dependents first, up to N at once, each jail's result reported.
-import {JailRunCommand} from '../src/run/command.js'
+import {JailRunCommand} from '../src/cli/run-command.js'
 
 export default class Stop extends JailRunCommand {
   static override summary = 'Stop jails: the named ones, or every jail marked run, dependents first.'

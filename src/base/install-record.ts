@@ -5,7 +5,7 @@ import path from 'node:path'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {writeFileAtomic} from '../system/files.js'
-import type {Mirror, Platform} from '../install/release.js'
+import type {Mirror, Platform} from '../dist/release.js'
 
 export interface InstallRecord {
   release: string

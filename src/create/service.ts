@@ -11,9 +11,9 @@ import {copyTree, type CopyFs} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
-import {hasEtcState} from '../update/etcupdate.js'
-import {ownershipOf, renderJailConfFor, renderJailFstab} from './jail-files.js'
-import {removeJournal, sweepInterruptedCreates, writeJournal} from './journal.js'
+import {hasEtcState} from '../etc/etcupdate.js'
+import {ownershipOf, renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
 import {
   describeCreatePlan,
   isFlavourMetadata,
@@ -143,7 +143,7 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Part
 async function bootstrapTemplateEtc(config: TsezConfig, newjail: string, release: string, deps: Deps): Promise<void> {
   try {
     // Imported here: it brings node-tar and the set fetcher, which every later create can do without.
-    const {bootstrapJailEtc} = await import('../update/etc-bootstrap.js')
+    const {bootstrapJailEtc} = await import('../etc/bootstrap.js')
     await bootstrapJailEtc(config, {name: path.basename(newjail), root: newjail, release}, deps)
   } catch (error) {
     deps.log.warn(

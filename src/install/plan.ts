@@ -4,10 +4,11 @@ import path from 'node:path'
 import {installRecordPath} from '../base/install-record.js'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import type {ManifestEntry} from './manifest.js'
-import {describeMirror, type Mirror, type Platform, type Release} from './release.js'
-import {BASEJAIL_DIRS} from './split.js'
-import {stagingPaths} from './staging.js'
+import {cacheDirFor} from '../dist/cache.js'
+import type {ManifestEntry} from '../dist/manifest.js'
+import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
+import {BASEJAIL_DIRS} from '../base/split.js'
+import {stagingPaths} from '../base/staging.js'
 
 export interface PlannedSet {
   name: string
@@ -48,10 +49,6 @@ export interface InstallFacts {
   installed: boolean
   shippedFlavours: string[]
   presentFlavours: string[]
-}
-
-export function cacheDirFor(config: TsezConfig, release: Release, platform: Platform): string {
-  return path.join(config.cachedir, release.name, `${platform.machine}-${platform.arch}`)
 }
 
 export function planInstall(config: TsezConfig, facts: InstallFacts): InstallPlan {

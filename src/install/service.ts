@@ -17,11 +17,12 @@ import {OperationError, UsageError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, removeOwnTree, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
-import {parseMountP} from '../render/fstab.js'
-import {applyFileFlags} from './flags.js'
-import {readMirrorFile, sweepPartials} from './fetch.js'
-import {parseManifest, type ManifestEntry} from './manifest.js'
-import {cacheDirFor, describeInstallPlan, planInstall, type InstallPlan} from './plan.js'
+import {parseMountP} from '../jail/fstab.js'
+import {applyFileFlags} from '../dist/file-flags.js'
+import {cacheDirFor} from '../dist/cache.js'
+import {readMirrorFile, sweepPartials} from '../dist/fetch.js'
+import {parseManifest, type ManifestEntry} from '../dist/manifest.js'
+import {describeInstallPlan, planInstall, type InstallPlan} from './plan.js'
 import {
   describeMirror,
   parsePlatform,
@@ -30,10 +31,10 @@ import {
   type Mirror,
   type Platform,
   type Release,
-} from './release.js'
-import {installSet, type InstalledSet} from './set.js'
-import {splitWorld} from './split.js'
-import {recoverStaging, stagingPaths, swapIn} from './staging.js'
+} from '../dist/release.js'
+import {installSet, type InstalledSet} from '../dist/set.js'
+import {splitWorld} from '../base/split.js'
+import {recoverStaging, stagingPaths, swapIn} from '../base/staging.js'
 
 export interface InstallRequest {
   release?: string

@@ -1,7 +1,7 @@
 // The jail.conf spec of a jail, derived from its record and the host configuration: every command re-renders from here.
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import type {JailConfSpec} from '../render/jail-conf.js'
+import type {JailConfSpec} from './conf-render.js'
 import {parseJailAddress, type JailAddress} from './ip.js'
 import {jailFiles, type JailRecord} from './store.js'
 

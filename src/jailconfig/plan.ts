@@ -7,8 +7,8 @@ import {formatJailAddress, parseIpList} from '../jail/ip.js'
 import {hostnameFor, jailNameFor, validateJailName} from '../jail/names.js'
 import {validateParam} from '../jail/params.js'
 import type {JailRecord} from '../jail/store.js'
-import {jailConfProblems} from '../render/jail-conf.js'
-import type {Ownership} from '../create/jail-files.js'
+import {jailConfProblems} from '../jail/conf-render.js'
+import type {Ownership} from '../jail/files.js'
 
 export interface ConfigRequest {
   name: string

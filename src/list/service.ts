@@ -4,9 +4,9 @@ import {readdir} from 'node:fs/promises'
 
 import type {TsezConfig} from '../config.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
-import {ownershipOf} from '../create/jail-files.js'
-import {journalNames, readJournal} from '../create/journal.js'
-import {readRunningJails, type RunningJail} from '../host/jails.js'
+import {ownershipOf} from '../jail/files.js'
+import {journalNames, readJournal} from '../jail/journal.js'
+import {readRunningJails, type RunningJail} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 

@@ -1,7 +1,7 @@
 // tsez console: a login shell (or one command) inside a running jail, the terminal passed through.
 import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError} from '../errors.js'
-import {readRunningJails} from '../host/jails.js'
+import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
 import {readJailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'

@@ -1,20 +1,5 @@
 // What start/stop/restart print: one result line per jail on stdout, a failing program's output on stderr.
-import {Flags} from '@oclif/core'
-
-import {dryRunFlag} from '../cli/base-command.js'
 import type {RunResult} from './service.js'
-
-/** The flags start, stop and restart share. */
-export const runFlags = {
-  parallel: Flags.integer({
-    char: 'p',
-    min: 1,
-    default: 1,
-    description: 'Act on up to N jails at once (a jail still waits for the jails it depends on).',
-  }),
-  all: Flags.boolean({char: 'a', description: 'Without names: every jail, including those marked norun.'}),
-  'dry-run': dryRunFlag,
-}
 
 export interface RenderedRun {
   stdout: string[]

@@ -1,8 +1,8 @@
 // The per-jail phases of update, run N jails at a time: bootstrap etcupdate state, merge /etc, restart.
 import {describeError, OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
-import {extractEtcState, mergeEtc} from './etcupdate.js'
-import {runInParallel, type ParallelTask} from './parallel.js'
+import {extractEtcState, mergeEtc} from '../etc/etcupdate.js'
+import {runInParallel, type ParallelTask} from '../ui/parallel.js'
 import type {EtcTarget} from './plan.js'
 
 export interface JailOutcome {

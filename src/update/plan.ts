@@ -5,8 +5,8 @@ import {installRecordPath} from '../base/install-record.js'
 import {finishCommand, type PendingBaseStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import type {EtcSource} from './etc-tarball.js'
-import {etcExtractArgv, etcMergeArgv, etcTarballPath} from './etcupdate.js'
+import type {EtcSource} from '../etc/tarball.js'
+import {etcExtractArgv, etcMergeArgv, etcTarballPath} from '../etc/etcupdate.js'
 
 export type UpdateAction = 'patch' | 'upgrade' | 'rollback' | 'build' | 'installworld'
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {resolveConfig} from '../../src/config.js'
 import {jailConfSpecFor} from '../../src/jail/conf-spec.js'
 import type {JailRecord} from '../../src/jail/store.js'
-import {parseJailConf, renderJailConf} from '../../src/render/jail-conf.js'
+import {parseJailConf, renderJailConf} from '../../src/jail/conf-render.js'
 
 const config = resolveConfig(
   new Map([

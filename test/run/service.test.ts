@@ -7,7 +7,7 @@ import {runJails, type RunCommand, type RunRequest} from '../../src/run/service.
 import type {CommandRunner} from '../../src/system/runner.js'
 import type {Deps} from '../../src/system/deps.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
-import {fakeJailHost} from './fake-jail-runner.js'
+import {fakeJailHost} from '../support/fake-jail-runner.js'
 
 function depsWith(run: CommandRunner): Deps {
   const step = {update() {}, succeed() {}, fail() {}}

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {loadConfig, type TsezConfig} from '../../src/config.js'
-import {renderJailConfFor, renderJailFstab} from '../../src/create/jail-files.js'
+import {renderJailConfFor, renderJailFstab} from '../../src/jail/files.js'
 import {FIRSTBOOT_DIR, JAIL_RECORD_VERSION, jailFiles, writeJailRecord, type JailRecord} from '../../src/jail/store.js'
 
 export interface SeedJail {

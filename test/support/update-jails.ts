@@ -5,7 +5,7 @@ import path from 'node:path'
 import {execFileSync} from 'node:child_process'
 
 import {resolveConfig, type TsezConfig} from '../../src/config.js'
-import {renderJailConfFor, renderJailFstab} from '../../src/create/jail-files.js'
+import {renderJailConfFor, renderJailFstab} from '../../src/jail/files.js'
 import {JAIL_RECORD_VERSION, jailFiles, writeJailRecord, type JailRecord} from '../../src/jail/store.js'
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
 import {freebsdVersionScript} from '../fixtures/release/etc-files.js'

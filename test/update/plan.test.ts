@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 
 import {resolveConfig} from '../../src/config.js'
-import {parseRelease} from '../../src/install/release.js'
-import type {EtcSource} from '../../src/update/etc-tarball.js'
+import {parseRelease} from '../../src/dist/release.js'
+import type {EtcSource} from '../../src/etc/tarball.js'
 import {describeUpdatePlan, planUpdate, type EtcTarget, type PlanFacts} from '../../src/update/plan.js'
 
 const config = resolveConfig(

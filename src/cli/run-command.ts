@@ -1,8 +1,22 @@
 // The body tsez start, stop and restart share: parse names and flags, run the jails, render each jail's result.
-import {TsezCommand} from '../cli/base-command.js'
+import {Flags} from '@oclif/core'
+
+import {dryRunFlag, TsezCommand} from './base-command.js'
 import {EXIT} from '../errors.js'
-import {runJails, type RunCommand, type RunResult} from './service.js'
-import {renderRunResult, runFlags} from './view.js'
+import {runJails, type RunCommand, type RunResult} from '../run/service.js'
+import {renderRunResult} from '../run/view.js'
+
+/** The flags start, stop and restart share. */
+export const runFlags = {
+  parallel: Flags.integer({
+    char: 'p',
+    min: 1,
+    default: 1,
+    description: 'Act on up to N jails at once (a jail still waits for the jails it depends on).',
+  }),
+  all: Flags.boolean({char: 'a', description: 'Without names: every jail, including those marked norun.'}),
+  'dry-run': dryRunFlag,
+}
 
 export abstract class JailRunCommand extends TsezCommand {
   static override strict = false

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {OperationError} from '../../src/errors.js'
-import {parseManifest} from '../../src/install/manifest.js'
+import {parseManifest} from '../../src/dist/manifest.js'
 
 const sha = (c: string) => c.repeat(64)
 

@@ -6,8 +6,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 
-import {extractTar} from '../../src/system/extract.js'
-import {keptByEtcupdate, tarEntryFilter} from '../../src/update/tar-filter.js'
+import {extractTar} from '../../src/dist/extract.js'
+import {keptByEtcupdate, tarEntryFilter} from '../../src/etc/tar-filter.js'
 
 describe('keptByEtcupdate', () => {
   it('keeps ./etc, ./var, ./root and top-level dot files, nothing else', () => {

@@ -2,10 +2,10 @@
 import {open} from 'node:fs/promises'
 
 import type {TsezConfig} from '../config.js'
-import {jailConfSpecFor} from '../jail/conf-spec.js'
-import type {JailRecord} from '../jail/store.js'
-import {renderJailConf} from '../render/jail-conf.js'
-import {basejailFstabEntry, renderFstab} from '../render/fstab.js'
+import {jailConfSpecFor} from './conf-spec.js'
+import type {JailRecord} from './store.js'
+import {renderJailConf} from './conf-render.js'
+import {basejailFstabEntry, renderFstab} from './fstab.js'
 
 /** jail(8) cuts fstab lines at `#`, so this header is a comment to it and tsez's mark of ownership. */
 function fstabHeader(name: string): string {

@@ -1,8 +1,8 @@
 // jail.conf(5) for one jail: the file tsez writes to tsez_jailconf_dir/NAME.conf, so `service jail start NAME` works.
-import {formatJailAddress, type JailAddress} from '../jail/ip.js'
-import {JAIL_PARAMS, validateParam} from '../jail/params.js'
+import {formatJailAddress, type JailAddress} from './ip.js'
+import {JAIL_PARAMS, validateParam} from './params.js'
 
-export {parseJailConf, type ParsedJail} from './jail-conf-parse.js'
+export {parseJailConf, type ParsedJail} from './conf-parse.js'
 
 export interface JailConfSpec {
   /** The jail name (jailNameFor of NAME): letters, digits and `_`. */

@@ -1,7 +1,7 @@
 // etcupdate's argv and the conflict lines tsez reads from its output.
 import assert from 'node:assert/strict'
 
-import {etcExtractArgv, etcMergeArgv, mergeEtc, parseConflicts} from '../../src/update/etcupdate.js'
+import {etcExtractArgv, etcMergeArgv, mergeEtc, parseConflicts} from '../../src/etc/etcupdate.js'
 import {recordingRunner} from '../support/recording-runner.js'
 
 describe('etcupdate helpers', () => {

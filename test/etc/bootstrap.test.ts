@@ -7,7 +7,7 @@ import path from 'node:path'
 import {createRunner} from '../../src/system/runner.js'
 import type {Deps} from '../../src/system/deps.js'
 import {systemClock} from '../../src/system/clock.js'
-import {bootstrapJailEtc} from '../../src/update/etc-bootstrap.js'
+import {bootstrapJailEtc} from '../../src/etc/bootstrap.js'
 import {generateRelease} from '../fixtures/release.js'
 import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
 

@@ -9,7 +9,7 @@ import {Readable} from 'node:stream'
 
 import {Header, Pax, type HeaderData} from 'tar'
 
-import {extractTar, type ExtractResult} from '../../src/system/extract.js'
+import {extractTar, type ExtractResult} from '../../src/dist/extract.js'
 import {clearImmutable, diffTrees, removeTree, snapshotTree} from '../support/tree.js'
 
 const T = 1622550896 // 2021-06-01 12:34:56 UTC

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 
 import {parseIpList} from '../../src/jail/ip.js'
-import {jailConfProblems, type JailConfSpec, parseJailConf, renderJailConf} from '../../src/render/jail-conf.js'
+import {jailConfProblems, type JailConfSpec, parseJailConf, renderJailConf} from '../../src/jail/conf-render.js'
 
 function spec(overrides: Partial<JailConfSpec> = {}): JailConfSpec {
   return {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {UsageError} from '../../src/errors.js'
-import {parsePlatform, parseRelease, resolveMirror} from '../../src/install/release.js'
+import {parsePlatform, parseRelease, resolveMirror} from '../../src/dist/release.js'
 
 describe('release', () => {
   it('parses releases and drops the patch level', () => {

@@ -1,10 +1,10 @@
 // Bootstraps a jail's etcupdate state for its release, so a later `tsez update -U` can merge its /etc.
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import {parseRelease, resolveMirror, type Mirror} from '../install/release.js'
+import {parseRelease, resolveMirror, type Mirror} from '../dist/release.js'
 import type {JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
-import {ensureEtcTarball, type EtcSource} from './etc-tarball.js'
+import {ensureEtcTarball, type EtcSource} from './tarball.js'
 import {extractEtcState} from './etcupdate.js'
 import {readInstallRecord, recordPlatform, recordedMirror, type InstallRecord} from '../base/install-record.js'
 

@@ -1,7 +1,7 @@
 // Tests for the per-jail fstab (what jail(8) can mount) and for reading `mount -p` output.
 import assert from 'node:assert/strict'
 
-import {basejailFstabEntry, fstabFieldProblem, parseMountP, renderFstab} from '../../src/render/fstab.js'
+import {basejailFstabEntry, fstabFieldProblem, parseMountP, renderFstab} from '../../src/jail/fstab.js'
 
 describe('fstab', () => {
   describe('basejailFstabEntry / renderFstab', () => {

@@ -3,7 +3,7 @@ import {mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile} from 'node:fs/
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {pendingRecord, recoverStaging, stagingPaths, swapIn} from '../../src/install/staging.js'
+import {pendingRecord, recoverStaging, stagingPaths, swapIn} from '../../src/base/staging.js'
 import {pathExists} from '../../src/system/files.js'
 import {recordingRunner} from '../support/recording-runner.js'
 

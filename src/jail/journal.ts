@@ -3,7 +3,7 @@ import {readFile, readdir, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
-import {jailFiles} from '../jail/store.js'
+import {jailFiles} from './store.js'
 import {pathExists, removeOwnTree, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
 
