@@ -2,6 +2,8 @@ import js from '@eslint/js'
 import {defineConfig} from 'eslint/config'
 import tseslint from 'typescript-eslint'
 
+import {boundaries} from './eslint.boundaries.js'
+
 export default defineConfig(
   {ignores: ['dist/', 'coverage/', 'node_modules/', 'oclif.manifest.json', 'test/fixtures/bin/']},
   js.configs.recommended,
@@ -29,4 +31,5 @@ export default defineConfig(
     },
     rules: {'@typescript-eslint/no-require-imports': 'off'},
   },
+  ...boundaries,
 )

@@ -32,7 +32,7 @@ import {
   type Platform,
   type Release,
 } from '../dist/release.js'
-import {installSet, type InstalledSet} from '../dist/set.js'
+import {installSet, type InstalledSet} from './set.js'
 import {splitWorld} from '../base/split.js'
 import {recoverStaging, stagingPaths, swapIn} from '../base/staging.js'
 

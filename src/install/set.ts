@@ -1,9 +1,9 @@
 // Installs one distribution set into the staging tree: verified bytes → xz -dc -T0 → faithful extraction.
 import type {Deps} from '../system/deps.js'
-import {extractTar, type ExtractedTree} from './extract.js'
-import {openSet} from './fetch.js'
-import type {FileFlags} from './file-flags.js'
-import type {InstallPlan, PlannedSet} from '../install/plan.js'
+import {extractTar, type ExtractedTree} from '../dist/extract.js'
+import {openSet} from '../dist/fetch.js'
+import type {FileFlags} from '../dist/file-flags.js'
+import type {InstallPlan, PlannedSet} from './plan.js'
 
 export interface InstalledSet {
   name: string
