@@ -25,17 +25,6 @@ export interface EtcSource {
 /** Files etcupdate's build step deletes because they are generated (etcupdate.sh build_tree: autogenfiles). */
 const GENERATED = ['etc/passwd', 'var/db/services.db']
 
-/** The line --dry-run prints for a tarball that would be built (or reused). */
-export function describeEtcTarball(config: TsezConfig, source: EtcSource, exists: boolean): string {
-  const out = etcTarballPath(config, source.release.name)
-  if (exists) return `reuse ${out} (stock /etc of ${source.release.name})`
-  return (
-    `build ${out}: fetch ${describeMirror(source.mirror)}base.txz (sha256 from MANIFEST, cached in ` +
-    `${cacheDirFor(config, source.release, source.platform)}) | xz -dc -T0 | keep ./etc ./var ./root ./.* | ` +
-    `drop etc/*.db etc/passwd var/db/services.db, empty files and dirs | run tar -cjf ${out} -C TREE .`
-  )
-}
-
 /** Returns the cached tarball for the release, building it first when missing. */
 export async function ensureEtcTarball(
   config: TsezConfig,
