@@ -3,12 +3,12 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
-import {hostnameFor, jailNameFor, validateJailName} from '../jail/names.js'
+import {jailNameFor, validateJailName} from '../jail/names.js'
 import {FIRSTBOOT_DIR, JAIL_RECORD_VERSION, jailFiles, type JailRecord} from '../jail/store.js'
 import {fstabFieldProblem} from '../jail/fstab.js'
 import {jailConfProblems} from '../jail/conf-render.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
-import type {Ownership} from '../jail/files.js'
+import type {Ownership} from '../jail/ownership.js'
 import {journalFile} from '../jail/journal.js'
 import {parseRelease} from '../dist/release.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
@@ -104,7 +104,7 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
   const record: JailRecord = {
     version: JAIL_RECORD_VERSION,
     name,
-    hostname: hostnameFor(request.name),
+    hostname: request.name,
     root,
     addresses: ips.addresses.map(formatJailAddress),
     flavours,

@@ -6,13 +6,15 @@ import path from 'node:path'
 import {reservedNames, type TsezConfig} from '../config.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
+import {jailNameFor} from '../jail/names.js'
 import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
 import {copyTree, type CopyFs} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {hasEtcState} from '../etc/etcupdate.js'
-import {ownershipOf, renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {ownershipOf} from '../jail/ownership.js'
 import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
 import {
   describeCreatePlan,
@@ -84,7 +86,7 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
       }
     }
   }
-  const name = request.name.replace(/[^A-Za-z0-9_]/g, '_')
+  const name = jailNameFor(request.name)
   const root = await lstat(path.resolve(config.jaildir, request.rootdir ?? name)).catch(() => undefined)
   const files = jailFiles(config, name)
   return {

@@ -1,7 +1,7 @@
 // Pure planning of `tsez delete`: which refusals apply, and the ordered steps that remove a jail.
 import type {JailFiles, JailRecord} from '../jail/store.js'
 import type {Leftover} from '../jail/journal.js'
-import type {Ownership} from '../jail/files.js'
+import type {Ownership} from '../jail/ownership.js'
 
 export interface DeleteRequest {
   /** The jail name, or the hostname it was created with. */

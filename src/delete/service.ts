@@ -3,7 +3,7 @@ import {lstat, rm} from 'node:fs/promises'
 
 import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError} from '../errors.js'
-import {ownershipOf} from '../jail/files.js'
+import {ownershipOf} from '../jail/ownership.js'
 import {leftoversOf} from '../jail/journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'

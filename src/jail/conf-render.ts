@@ -1,5 +1,6 @@
 // jail.conf(5) for one jail: the file tsez writes to tsez_jailconf_dir/NAME.conf, so `service jail start NAME` works.
 import {formatJailAddress, type JailAddress} from './ip.js'
+import {ownershipMark} from './ownership.js'
 import {JAIL_PARAMS, validateParam} from './params.js'
 
 export {parseJailConf, type ParsedJail} from './conf-parse.js'
@@ -120,7 +121,8 @@ export function renderJailConf(spec: JailConfSpec): string {
   for (const [name, value] of Object.entries(spec.params)) set(name, value)
 
   const body = [...statements.values()].map((statement) => `\t${statement};\n`).join('')
-  return `# Jail ${spec.name}, written by tsez: \`tsez config ${spec.name}\` rewrites this file.\n${spec.name} {\n${body}}\n`
+  const header = `${ownershipMark(spec.name)}: \`tsez config ${spec.name}\` rewrites this file.`
+  return `${header}\n${spec.name} {\n${body}}\n`
 }
 
 /** Keywords (`disable`, `new`…) and numbers bare, every other string double-quoted. */

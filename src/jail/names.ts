@@ -41,11 +41,6 @@ export function jailNameFor(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_')
 }
 
-/** The host.hostname for NAME: NAME itself (validateJailName has made sure it is a hostname or plain name). */
-export function hostnameFor(name: string): string {
-  return name
-}
-
 /** Every problem with NAME as a new jail's name, one line each; empty when NAME is acceptable. */
 export function validateJailName(input: string, context: NameContext): string[] {
   if (input === '') return ['jail name is empty']

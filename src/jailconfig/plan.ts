@@ -4,11 +4,11 @@ import path from 'node:path'
 import type {TsezConfig} from '../config.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
-import {hostnameFor, jailNameFor, validateJailName} from '../jail/names.js'
+import {jailNameFor, validateJailName} from '../jail/names.js'
 import {validateParam} from '../jail/params.js'
 import type {JailRecord} from '../jail/store.js'
 import {jailConfProblems} from '../jail/conf-render.js'
-import type {Ownership} from '../jail/files.js'
+import type {Ownership} from '../jail/ownership.js'
 
 export interface ConfigRequest {
   name: string
@@ -60,7 +60,7 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
     const others = seen.jails.filter((j) => j.name !== record.name).map((j) => j.hostname)
     problems.push(...validateJailName(request.rename, {existing: others, reserved: seen.reserved}))
     after.name = jailNameFor(request.rename)
-    after.hostname = hostnameFor(request.rename)
+    after.hostname = request.rename
     moveRoot = record.root === path.join(config.jaildir, record.name)
     if (moveRoot) after.root = path.join(config.jaildir, after.name)
     if (after.name !== record.name) {

@@ -4,7 +4,7 @@ import {readdir} from 'node:fs/promises'
 
 import type {TsezConfig} from '../config.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
-import {ownershipOf} from '../jail/files.js'
+import {ownershipOf} from '../jail/ownership.js'
 import {journalNames, readJournal} from '../jail/journal.js'
 import {readRunningJails, type RunningJail} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'

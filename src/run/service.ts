@@ -9,6 +9,7 @@ import {parseMountP} from '../jail/fstab.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
 import {pendingFirstbootScripts, runFirstbootScripts} from './firstboot.js'
+import {startOrder} from './order.js'
 import {describeRunPlan, planStart, planStop, selectTargets, type JailStep, type RunPlan} from './plan.js'
 import {mountedPoints, readStartFacts, type StartFacts} from './preflight.js'
 import {runScheduled} from './scheduler.js'
@@ -109,8 +110,9 @@ async function planStartFrom(
   stoppingFirst: ReadonlySet<string> = new Set(),
 ): Promise<RunPlan> {
   const byName = new Map(records.map((r) => [r.name, r]))
-  const provisional = planStart({records, targets, running, facts: new Map(), mounted: new Set(), confOf: () => ''})
-  const toStart = provisional.order.map((j) => j.name).filter((name) => !running.has(name))
+  const toStart = startOrder(records, targets)
+    .map((j) => j.name)
+    .filter((name) => !running.has(name))
   const facts = new Map<string, {start: StartFacts; firstboot: string[]}>()
   for (const name of toStart) {
     const record = byName.get(name)!

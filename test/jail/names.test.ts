@@ -1,7 +1,7 @@
 // Tests for jail-name rules: mapping NAME to a jail name, and every rule validateJailName enforces.
 import assert from 'node:assert/strict'
 
-import {hostnameFor, jailNameFor, MAX_NAME_LENGTH, validateJailName} from '../../src/jail/names.js'
+import {jailNameFor, MAX_NAME_LENGTH, validateJailName} from '../../src/jail/names.js'
 
 const reserved = ['basejail', 'newjail', 'flavours', 'tsez_archives']
 const none = {existing: [], reserved}
@@ -18,17 +18,12 @@ function oneProblem(name: string, fragments: string[], existing: string[] = []):
 }
 
 describe('jail names', () => {
-  describe('jailNameFor / hostnameFor', () => {
+  describe('jailNameFor', () => {
     it('turns every character outside [A-Za-z0-9_] into "_"', () => {
       assert.equal(jailNameFor('www.example.com'), 'www_example_com')
       assert.equal(jailNameFor('build-14_amd64'), 'build_14_amd64')
       assert.equal(jailNameFor('Web01'), 'Web01')
       assert.equal(jailNameFor('a/b c'), 'a_b_c')
-    })
-
-    it('keeps NAME as the hostname', () => {
-      assert.equal(hostnameFor('www.example.com'), 'www.example.com')
-      assert.equal(hostnameFor('build-14'), 'build-14')
     })
   })
 
