@@ -6,11 +6,11 @@ import type {ConfigResult} from '../src/jailconfig/service.js'
 
 export default class Config extends TsezCommand {
   static override summary = "Change a jail's settings and rewrite its jail.conf."
-  static override description = `Rewrites the jail's record and re-renders tsez_jailconf_dir/NAME.conf from it (the record is written
-last: it is the commit). --rename moves the root too when it is the default tsez_jaildir/NAME, and rewrites the
-fstab and the depend lists of other jails. --param sets any jail(8) parameter, checked against jail(8)'s names
-and types (allow.raw_sockets=1, allow.sysvipc=1, securelevel=3, children.max=2, ...); --unset removes one.
-Refuses while the jail runs (exit 2): stop it first.`
+  static override description = `Rewrites the jail's record and re-renders tsez_jailconf_dir/NAME.conf from it (the record is written last: it is the commit). Refuses while the jail runs (exit 2): stop it first.
+
+--rename moves the root too when it is the default tsez_jaildir/NAME, and rewrites the fstab and the depend lists of other jails.
+
+--param sets any jail(8) parameter, checked against jail(8)'s names and types (allow.raw_sockets=1, allow.sysvipc=1, securelevel=3, children.max=2, ...); --unset removes one.`
   static override examples = [
     {description: 'Do not start at boot', command: '<%= config.bin %> <%= command.id %> web1 --norun'},
     {description: 'Allow ping', command: '<%= config.bin %> <%= command.id %> web1 --param allow.raw_sockets=1'},

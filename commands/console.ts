@@ -6,10 +6,11 @@ import {openConsole, type ConsoleResult} from '../src/run/console.js'
 
 export default class Console extends TsezCommand {
   static override summary = 'Log in to a jail as root (jexec -l NAME login -f root), or run a command in it.'
-  static override description = `The terminal is passed through and the exit status of the login shell or the command becomes tsez's
-exit status. -e runs COMMAND with the jail's /bin/sh -c. A stopped jail is refused (exit 1) unless -f starts it
-first, with the same checks and first-start scripts as \`tsez start\`. Under --json, -e is required and the
-command's output is captured into the result instead.`
+  static override description = `The terminal is passed through, and the exit status of the login shell or of the command becomes tsez's exit status. -e runs COMMAND with the jail's /bin/sh -c.
+
+A stopped jail is refused (exit 1) unless -f starts it first, with the same checks and first-start scripts as \`tsez start\`.
+
+Under --json, -e is required and the command's output is captured into the result instead.`
   static override examples = [
     {description: 'Log in as root', command: '<%= config.bin %> <%= command.id %> web1'},
     {description: 'Run one command', command: `<%= config.bin %> <%= command.id %> -e 'service nginx status' web1`},

@@ -6,11 +6,9 @@ import type {CreateResult} from '../src/create/service.js'
 
 export default class Create extends TsezCommand {
   static override summary = 'Create a thin jail on the shared basejail.'
-  static override description = `Copies the newjail template to the jail's root (default tsez_jaildir/NAME, NAME's jail name),
-lays the flavours over it in order, and writes tsez_jailconf_dir/NAME.conf, tsez_fstab_dir/fstab.NAME (the basejail
-mounted read-only with nullfs) and the jail's record. \`jail -f tsez_jailconf_dir/NAME.conf -c NAME\` is then all a
-host needs to start it. NAME may be a hostname: the jail name is NAME with every character other than letters,
-digits and "_" turned into "_". On any failure nothing of the jail is kept.`
+  static override description = `Copies the newjail template to the jail's root (default tsez_jaildir/NAME, with NAME's jail name), lays the flavours over it in order, and writes tsez_jailconf_dir/NAME.conf, tsez_fstab_dir/fstab.NAME (the basejail mounted read-only with nullfs) and the jail's record. \`jail -f tsez_jailconf_dir/NAME.conf -c NAME\` is then all a host needs to start it. On any failure nothing of the jail is kept.
+
+NAME may be a hostname: the jail name is NAME with every character other than letters, digits and "_" turned into "_".`
   static override examples = [
     {
       description: 'A web server jail with one IPv4 address on em0',

@@ -7,11 +7,9 @@ import type {DeleteResult} from '../src/delete/service.js'
 
 export default class Delete extends TsezCommand {
   static override summary = "Remove a jail's configuration; with -w also its root."
-  static override description = `Removes tsez_jailconf_dir/NAME.conf, tsez_fstab_dir/fstab.NAME and the jail's record (last). Without -w
-the root stays on disk (tsez create -x can take it back). Refuses while the jail runs unless --force, which stops
-it first with jail -f CONF -r NAME. -w refuses while anything is mounted at or under the root (mount -p) or a
-directory in it lies on another file system, clears schg flags with chflags -R noschg, and removes the tree
-without ever following a symlink. On a terminal -w asks for the jail name; otherwise it needs --force.`
+  static override description = `Removes tsez_jailconf_dir/NAME.conf, tsez_fstab_dir/fstab.NAME and the jail's record (last). Without -w the root stays on disk (tsez create -x can take it back). Refuses while the jail runs unless --force, which stops it first with jail -f CONF -r NAME.
+
+-w refuses while anything is mounted at or under the root (mount -p) or a directory in it lies on another file system, clears schg flags with chflags -R noschg, and removes the tree without ever following a symlink. On a terminal -w asks for the jail name; otherwise it needs --force.`
   static override examples = [
     {description: 'Forget a jail, keep its files', command: '<%= config.bin %> <%= command.id %> web1'},
     {description: 'Stop it and remove everything', command: '<%= config.bin %> <%= command.id %> -w --force web1'},

@@ -6,11 +6,9 @@ import {installBase, type InstallResult} from '../src/install/service.js'
 
 export default class Install extends TsezCommand {
   static override summary = 'Build the basejail and newjail from FreeBSD distribution sets.'
-  static override description = `Downloads base (plus lib32 when the release has it, and src with -s), checks each set's sha256 against
-the release's MANIFEST, extracts them faithfully (owners, modes, hard links, symlinks, mtimes, file flags), patches
-the tree with freebsd-update, and splits it the ezjail way: the read-only basejail shared by every jail and the
-newjail template. Everything happens in a staging directory under the jail directory and is swapped into place
-only when all of it succeeded.`
+  static override description = `Downloads base (plus lib32 when the release has it, and src with -s), checks each set's sha256 against the release's MANIFEST, extracts them faithfully (owners, modes, hard links, symlinks, mtimes, file flags), patches the tree with freebsd-update, and splits it the ezjail way: the read-only basejail shared by every jail, and the newjail template.
+
+Everything happens in a staging directory under the jail directory and is swapped into place only when all of it succeeded.`
   static override examples = [
     {description: 'Install the release the host runs', command: '<%= config.bin %> <%= command.id %>'},
     {

@@ -4,11 +4,9 @@ import type {ListResult} from '../src/list/service.js'
 
 export default class List extends TsezCommand {
   static override summary = 'List the jails: state, JID, addresses, hostname, root and release.'
-  static override description = `STA is ezjail's: D (directory jail), R running or S stopped, N not started at boot; "--" marks an
-incomplete jail (files of an interrupted create, or a record whose root is gone), with what cleans it up.
-Release is the basejail's current userland, which every jail runs. --json prints
-{"version": 1, "jails": [{name, state, jid, addresses, hostname, root, release, flavours, depend}]}, state being
-running, stopped, norun or incomplete (then with "problem").`
+  static override description = `The STA column is ezjail's: D (directory jail), R running or S stopped, N not started at boot; "--" marks an incomplete jail (files of an interrupted create, or a record whose root is gone), with what cleans it up. Release is the basejail's current userland, which every jail runs.
+
+--json prints {"version": 1, "jails": [{name, state, jid, addresses, hostname, root, release, flavours, depend}]}, state being running, stopped, norun or incomplete (then with "problem").`
   static override examples = [
     {description: 'The table', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --json'},

@@ -17,12 +17,13 @@ const ACTIONS: ReadonlyArray<[flag: 'patch' | 'upgrade' | 'build' | 'installworl
 
 export default class Update extends TsezCommand {
   static override summary = 'Patch or upgrade the basejail once, and bring every jail along.'
-  static override description = `-u patches the basejail with freebsd-update (fetch, then install until nothing is left), whatever the
-number of jails. -U upgrades it to another release, then merges each jail's /etc with etcupdate against the stock
-/etc of the new release (built once from its verified base set); conflicts are reported and left for
-etcupdate resolve. -b/-i rebuild the basejail from a source tree. --rollback undoes the last complete
-freebsd-update install. A ZFS basejail is snapshotted first and put back if an install fails half way; without
-ZFS the next -u/-U finishes such an install (freebsd-update cannot undo it).`
+  static override description = `-u patches the basejail with freebsd-update (fetch, then install until nothing is left), whatever the number of jails.
+
+-U upgrades it to another release, then merges each jail's /etc with etcupdate against the stock /etc of the new release (built once from its verified base set); conflicts are reported and left for etcupdate resolve.
+
+-b/-i rebuild the basejail from a source tree. --rollback undoes the last complete freebsd-update install.
+
+A ZFS basejail is snapshotted first and put back if an install fails half way; without ZFS the next -u/-U finishes such an install (freebsd-update cannot undo it).`
   static override examples = [
     {description: 'Apply the latest security patches', command: '<%= config.bin %> <%= command.id %> -u'},
     {
