@@ -6,7 +6,7 @@ import path from 'node:path'
 import {Readable, Transform, type TransformCallback} from 'node:stream'
 
 import {OperationError} from '../errors.js'
-import type {Mirror} from './release.js'
+import {mirrorFileLocation, type Mirror} from './release.js'
 
 export interface SetStream {
   /** The set's bytes; errors at its end if the sha256 does not match. */
@@ -31,16 +31,16 @@ export interface OpenSetOptions {
 
 /** Reads MANIFEST text from the mirror, or undefined when the mirror has none (404 / ENOENT). */
 export async function readMirrorFile(mirror: Mirror, file: string): Promise<string | undefined> {
+  const location = mirrorFileLocation(mirror, file)
   if (mirror.kind === 'file') {
     try {
-      return await readFile(path.join(mirror.dir, file), 'utf8')
+      return await readFile(location, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw new OperationError(`cannot read ${path.join(mirror.dir, file)}: ${(error as Error).message}`)
+      throw new OperationError(`cannot read ${location}: ${(error as Error).message}`)
     }
   }
-  const url = mirror.url + file
-  const response = await httpGet(url)
+  const response = await httpGet(location)
   if (response.status === 404) {
     await response.body?.cancel()
     return undefined
@@ -48,7 +48,7 @@ export async function readMirrorFile(mirror: Mirror, file: string): Promise<stri
   try {
     return await response.text()
   } catch (error) {
-    throw new OperationError(`download of ${url} failed: ${causeOf(error)}`)
+    throw new OperationError(`download of ${location} failed: ${causeOf(error)}`)
   }
 }
 
@@ -60,25 +60,24 @@ export async function openSet(options: OpenSetOptions): Promise<SetStream> {
     const size = (await stat(cachePath)).size
     return verifying(createReadStream(cachePath, {highWaterMark: 1 << 20}), {...options, size, label: cachePath})
   }
+  const location = mirrorFileLocation(mirror, file)
   if (mirror.kind === 'file') {
-    const source = path.join(mirror.dir, file)
     let size: number
     try {
-      size = (await stat(source)).size
+      size = (await stat(location)).size
     } catch {
-      throw new OperationError(`set ${file} not found at ${source}`)
+      throw new OperationError(`set ${file} not found at ${location}`)
     }
-    return verifying(createReadStream(source, {highWaterMark: 1 << 20}), {...options, size, label: source})
+    return verifying(createReadStream(location, {highWaterMark: 1 << 20}), {...options, size, label: location})
   }
-  const url = mirror.url + file
-  const response = await httpGet(url)
+  const response = await httpGet(location)
   if (!response.ok || !response.body) {
     await response.body?.cancel()
-    throw new OperationError(`download of ${url} failed: HTTP ${response.status} ${response.statusText}`.trim())
+    throw new OperationError(`download of ${location} failed: HTTP ${response.status} ${response.statusText}`.trim())
   }
   const length = Number(response.headers.get('content-length') ?? NaN)
   const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)
-  return verifying(body, {...options, size: Number.isFinite(length) ? length : undefined, label: url, cachePath})
+  return verifying(body, {...options, size: Number.isFinite(length) ? length : undefined, label: location, cachePath})
 }
 
 interface VerifyOptions extends OpenSetOptions {

@@ -97,6 +97,11 @@ export function resolveMirror(mirror: string, release: Release, platform: Platfo
   )
 }
 
+/** Where FILE of the release is on MIRROR: a URL for http(s) mirrors, a path for local ones. */
+export function mirrorFileLocation(mirror: Mirror, file: string): string {
+  return mirror.kind === 'http' ? mirror.url + file : path.join(mirror.dir, file)
+}
+
 /** Human form of a mirror location for plans and messages. */
 export function describeMirror(mirror: Mirror): string {
   return mirror.kind === 'http' ? mirror.url : `file://${mirror.dir}/`

@@ -6,7 +6,7 @@ import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {cacheDirFor} from '../dist/cache.js'
 import type {ManifestEntry} from '../dist/manifest.js'
-import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
+import {describeMirror, mirrorFileLocation, type Mirror, type Platform, type Release} from '../dist/release.js'
 import {BASEJAIL_DIRS} from '../base/split.js'
 import {stagingPaths} from '../base/staging.js'
 
@@ -66,7 +66,7 @@ export function planInstall(config: TsezConfig, facts: InstallFacts): InstallPla
       file,
       sha256: entry?.sha256,
       entries: entry?.entries,
-      from: facts.mirror.kind === 'http' ? facts.mirror.url + file : path.join(facts.mirror.dir, file),
+      from: mirrorFileLocation(facts.mirror, file),
       cachePath: entry && facts.mirror.kind === 'http' ? path.join(cacheDir, entry.sha256, file) : undefined,
     }
   })
