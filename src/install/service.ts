@@ -5,6 +5,7 @@ import path from 'node:path'
 import {installRecordPath} from '../base/install-record.js'
 import {clearPendingStep} from '../base/update-journal.js'
 import {forgetBasedir} from '../base/update-state.js'
+import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import type {TsezConfig} from '../config.js'
 import {
   fetchAndInstall,
@@ -81,7 +82,12 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
   if (installed && !request.force) {
     throw new UsageError(`a basejail is already installed at ${config.basejail}; use --force to replace it`)
   }
-  if (request.patch) await refuseRaisedSecurelevel(deps)
+  if (request.patch) {
+    await refuseRaisedSecurelevel(
+      deps.run,
+      'freebsd-update cannot patch the new base; use --no-patch or lower the securelevel',
+    )
+  }
   if (installed) await refuseWhileMounted(config, deps)
   if (!request.verify) deps.log.warn('--no-verify: distribution sets will NOT be checked against MANIFEST sha256 sums')
 
@@ -244,16 +250,6 @@ async function hostPlatform(deps: Deps): Promise<Platform> {
   if (machine.exitCode !== 0 || arch.exitCode !== 0)
     throw new UsageError('cannot tell the host platform (uname failed); give -a MACHINE/ARCH')
   return parsePlatform(`${machine.stdout.trim()}/${arch.stdout.trim()}`)
-}
-
-async function refuseRaisedSecurelevel(deps: Deps) {
-  const result = await deps.run.tryRun('sysctl', ['-n', 'kern.securelevel'])
-  const level = Number(result.stdout.trim())
-  if (result.exitCode === 0 && level > 0) {
-    throw new OperationError(
-      `kern.securelevel is ${level}: freebsd-update cannot patch the new base; use --no-patch or lower the securelevel`,
-    )
-  }
 }
 
 /** Replacing a basejail that running jails have nullfs-mounted would pull it from under them. */

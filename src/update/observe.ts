@@ -1,9 +1,9 @@
-// Reads what update needs from the host, without changing anything: securelevel, base version, ZFS, jails.
+// Reads what update needs from the host, without changing anything: base version, ZFS, jails.
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
-import {OperationError, UsageError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailFiles, listJailRecords} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
@@ -11,17 +11,6 @@ import {pathExists} from '../system/files.js'
 import {hasEtcState} from '../etc/etcupdate.js'
 import {readInstallRecord, type InstallRecord} from '../base/install-record.js'
 import type {EtcTarget} from './plan.js'
-
-/** Refuses before anything runs when the kernel forbids changing system files (freebsd-update install needs <= 0). */
-export async function refuseRaisedSecurelevel(deps: Deps): Promise<void> {
-  const result = await deps.run.tryRun('sysctl', ['-n', 'kern.securelevel'])
-  const level = Number(result.stdout.trim())
-  if (result.exitCode === 0 && level > 0) {
-    throw new OperationError(
-      `kern.securelevel is ${level}: the basejail cannot be changed; lower it at boot (kern_securelevel in rc.conf) and reboot`,
-    )
-  }
-}
 
 export async function readBaseVersion(config: TsezConfig): Promise<string> {
   if (!(await pathExists(path.join(config.basejail, 'bin/freebsd-version')))) {

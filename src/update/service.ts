@@ -6,6 +6,7 @@ import type {TsezConfig} from '../config.js'
 import {freebsdUpdatePaths, readUserlandVersion} from '../base/freebsd-update.js'
 import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from '../base/update-journal.js'
 import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
+import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {OperationError, UsageError} from '../errors.js'
 import {parseRelease} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
@@ -17,13 +18,7 @@ import {ensureEtcTarball, type EtcSource} from '../etc/tarball.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
 import {recordBaseVersion, readInstallRecord, type InstallRecord} from '../base/install-record.js'
 import {bootstrapTargets, mergeTargets, restartTargets, type JailOutcome} from './jails.js'
-import {
-  basejailDataset,
-  observeTargets,
-  readBaseVersion,
-  refuseRaisedSecurelevel,
-  requireInstallRecord,
-} from './observe.js'
+import {basejailDataset, observeTargets, readBaseVersion, requireInstallRecord} from './observe.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
 
 export interface UpdateRequest {
@@ -97,7 +92,10 @@ async function observeAndPlan(
   deps: Deps,
 ): Promise<{plan: UpdatePlan; install: InstallRecord | undefined}> {
   const versionBefore = await readBaseVersion(config)
-  await refuseRaisedSecurelevel(deps)
+  await refuseRaisedSecurelevel(
+    deps.run,
+    'the basejail cannot be changed; lower it at boot (kern_securelevel in rc.conf) and reboot',
+  )
   const upgrade = request.action === 'upgrade'
   const install = upgrade ? await requireInstallRecord(config) : await readInstallRecord(config)
   const targets = await observeTargets(config, install, deps, upgrade)
