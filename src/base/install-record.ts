@@ -5,7 +5,7 @@ import path from 'node:path'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {writeFileAtomic} from '../system/files.js'
-import type {Mirror, Platform} from '../dist/release.js'
+import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
 
 export interface InstallRecord {
   release: string
@@ -15,6 +15,41 @@ export interface InstallRecord {
   /** The release directory the sets came from (describeMirror form). */
   mirror: string
   [other: string]: unknown
+}
+
+/** A set as the record lists it: what was verified and extracted. */
+export interface RecordedSet {
+  name: string
+  file: string
+  sha256: string
+  entries: number
+}
+
+/** The record of the base an install has just built (swapIn commits it as release.json). */
+export function newInstallRecord(base: {
+  release: Release
+  userland: string
+  platform: Platform
+  mirror: Mirror
+  sets: RecordedSet[]
+  patched: boolean
+  installedAt: Date
+}): InstallRecord {
+  return {
+    release: base.release.name,
+    userland: base.userland,
+    machine: base.platform.machine,
+    arch: base.platform.arch,
+    mirror: describeMirror(base.mirror),
+    sets: base.sets,
+    patched: base.patched,
+    installedAt: base.installedAt.toISOString(),
+  }
+}
+
+/** The record as the text of release.json. */
+export function renderInstallRecord(record: InstallRecord): string {
+  return JSON.stringify(record, null, 2) + '\n'
 }
 
 export function installRecordPath(config: TsezConfig): string {
@@ -47,7 +82,7 @@ export async function recordBaseVersion(
   change: {release: string; userland: string; updatedAt: string},
 ): Promise<InstallRecord> {
   const next = {...record, ...change}
-  await writeFileAtomic(installRecordPath(config), JSON.stringify(next, null, 2) + '\n')
+  await writeFileAtomic(installRecordPath(config), renderInstallRecord(next))
   return next
 }
 

@@ -1,4 +1,4 @@
-// Parses FreeBSD's MANIFEST: six TAB-separated columns per set (file, sha256, entries, name, "description", on|off).
+// Parses (and writes back) FreeBSD's MANIFEST: six TAB-separated columns per set (file, sha256, entries, name, "description", on|off).
 import {OperationError} from '../errors.js'
 
 export interface ManifestEntry {
@@ -34,4 +34,12 @@ export function parseManifest(text: string, source: string): Map<string, Manifes
   })
   if (sets.size === 0) throw new OperationError(`MANIFEST from ${source} lists no sets`)
   return sets
+}
+
+/** The MANIFEST text of ENTRIES, in the format parseManifest reads (install keeps it in the cache). */
+export function renderManifest(entries: Map<string, ManifestEntry>): string {
+  const lines = [...entries.values()].map((e) =>
+    [e.file, e.sha256, e.entries, e.name, `"${e.description}"`, e.selected ? 'on' : 'off'].join('\t'),
+  )
+  return lines.join('\n') + '\n'
 }

@@ -6,7 +6,7 @@ import {pipeline} from 'node:stream'
 
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import {cacheDirFor} from '../dist/cache.js'
+import {cacheDirFor, manifestCachePath} from '../dist/cache.js'
 import {openSet, readMirrorFile} from '../dist/fetch.js'
 import {parseManifest} from '../dist/manifest.js'
 import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
@@ -77,9 +77,8 @@ async function extractStockTree(config: TsezConfig, source: EtcSource, tree: str
 
 /** MANIFEST's base entry: from the cache for published releases (as install keeps it), else from the mirror. */
 async function baseSetEntry(config: TsezConfig, source: EtcSource) {
-  const cacheable = source.mirror.kind === 'http' && !source.release.snapshot
-  const cached = path.join(cacheDirFor(config, source.release, source.platform), 'MANIFEST')
-  const fromCache = cacheable ? await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST') : undefined
+  const cached = manifestCachePath(config, source.release, source.platform, source.mirror)
+  const fromCache = cached ? await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST') : undefined
   const text = fromCache ?? (await readMirrorFile(source.mirror, 'MANIFEST'))
   if (text === undefined) {
     throw new OperationError(
@@ -88,7 +87,7 @@ async function baseSetEntry(config: TsezConfig, source: EtcSource) {
   }
   const base = parseManifest(text, describeMirror(source.mirror)).get('base')
   if (!base) throw new OperationError(`MANIFEST at ${describeMirror(source.mirror)} does not list the base set`)
-  if (cacheable && fromCache === undefined) await writeFileAtomic(cached, text)
+  if (cached && fromCache === undefined) await writeFileAtomic(cached, text)
   return base
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {installRecordPath} from '../base/install-record.js'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import {cacheDirFor} from '../dist/cache.js'
+import {cacheDirFor, manifestCachePath} from '../dist/cache.js'
 import type {ManifestEntry} from '../dist/manifest.js'
 import {describeMirror, mirrorFileLocation, type Mirror, type Platform, type Release} from '../dist/release.js'
 import {BASEJAIL_DIRS} from '../base/split.js'
@@ -34,6 +34,8 @@ export interface InstallPlan {
   newjail: string
   record: string
   cacheDir: string
+  /** Where MANIFEST is kept after the install (published releases from http mirrors only). */
+  manifestCache: string | undefined
   flavoursToInstall: string[]
   flavoursDir: string
 }
@@ -84,6 +86,7 @@ export function planInstall(config: TsezConfig, facts: InstallFacts): InstallPla
     newjail: config.newjail,
     record: installRecordPath(config),
     cacheDir,
+    manifestCache: manifestCachePath(config, facts.release, facts.platform, facts.mirror),
     flavoursToInstall: facts.shippedFlavours.filter((name) => !facts.presentFlavours.includes(name)),
     flavoursDir: config.flavours,
   }

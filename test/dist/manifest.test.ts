@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {OperationError} from '../../src/errors.js'
-import {parseManifest} from '../../src/dist/manifest.js'
+import {parseManifest, renderManifest} from '../../src/dist/manifest.js'
 
 const sha = (c: string) => c.repeat(64)
 
@@ -23,6 +23,15 @@ describe('MANIFEST', () => {
       description: 'Base system (MANDATORY)',
       selected: true,
     })
+  })
+
+  it('writes back the text it parsed (the MANIFEST install keeps in the cache)', () => {
+    const text = [
+      `base.txz\t${sha('b')}\t1234\tbase\t"Base system (MANDATORY)"\ton`,
+      `base-dbg.txz\t${sha('a')}\t9\tbase_dbg\t"Base system (Debugging)"\toff`,
+      '',
+    ].join('\n')
+    assert.equal(renderManifest(parseManifest(text, 'test')), text)
   })
 
   for (const [line, why] of [

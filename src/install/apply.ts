@@ -1,0 +1,143 @@
+// Carries out an install plan: build the tree in staging, patch it, split it, swap it in, then the flavours.
+import {cp, mkdir, rename, rm} from 'node:fs/promises'
+import path from 'node:path'
+
+import {
+  fetchAndInstall,
+  freebsdUpdatePaths,
+  readUserlandVersion,
+  renderFreebsdUpdateConf,
+} from '../base/freebsd-update.js'
+import {installRecordPath, newInstallRecord, renderInstallRecord} from '../base/install-record.js'
+import {splitWorld} from '../base/split.js'
+import {recoverStaging, stagingPaths, swapIn} from '../base/staging.js'
+import {clearPendingStep} from '../base/update-journal.js'
+import {forgetBasedir} from '../base/update-state.js'
+import type {TsezConfig} from '../config.js'
+import {cacheDirFor} from '../dist/cache.js'
+import {sweepPartials} from '../dist/fetch.js'
+import {applyFileFlags} from '../dist/file-flags.js'
+import {renderManifest, type ManifestEntry} from '../dist/manifest.js'
+import type {Platform, Release} from '../dist/release.js'
+import type {Deps} from '../system/deps.js'
+import {removeOwnTree, writeFileAtomic} from '../system/files.js'
+import type {InstallPlan} from './plan.js'
+import {installSet, type InstalledSet} from './set.js'
+
+export interface AppliedInstall {
+  sets: InstalledSet[]
+  /** USERLAND_VERSION of the installed tree (after patching). */
+  userland: string
+  flavours: string[]
+}
+
+/**
+ * Brings the host back to a consistent state after an interrupted install (run with the host lock held), and
+ * removes the partial downloads it left in the cache.
+ */
+export async function recoverInterruptedInstall(
+  config: TsezConfig,
+  cache: {release: Release; platform: Platform},
+  deps: Deps,
+): Promise<void> {
+  const targets = {basejail: config.basejail, newjail: config.newjail, record: installRecordPath(config)}
+  for (const action of await recoverStaging(deps.run, stagingPaths(config.jaildir), targets)) deps.log.info(action)
+  await sweepPartials(cacheDirFor(config, cache.release, cache.platform))
+}
+
+/** The whole install after planning: the new trees in place and committed, then what belongs with them. */
+export async function applyInstall(
+  config: TsezConfig,
+  plan: InstallPlan,
+  manifest: Map<string, ManifestEntry> | undefined,
+  deps: Deps,
+): Promise<AppliedInstall> {
+  const {sets, userland} = await buildAndSwap(config, plan, deps)
+  // freebsd-update's state and tsez's note for the basejail path describe the tree just replaced: a half-done
+  // install resumed, or a rollback undone, on the new tree would mix the two.
+  await forgetBasedir(freebsdUpdatePaths(config.dbdir).workdir, plan.basejail)
+  await clearPendingStep(config)
+  if (manifest && plan.manifestCache) await writeFileAtomic(plan.manifestCache, renderManifest(manifest))
+  const flavours = await installShippedFlavours(plan, deps)
+  return {sets, userland, flavours}
+}
+
+async function buildAndSwap(config: TsezConfig, plan: InstallPlan, deps: Deps) {
+  const staging = stagingPaths(config.jaildir)
+  const targets = {basejail: plan.basejail, newjail: plan.newjail, record: plan.record}
+  try {
+    await mkdir(config.jaildir, {recursive: true, mode: 0o700})
+    await mkdir(staging.root, {mode: 0o700})
+    await mkdir(staging.full, {mode: 0o755})
+    const sets: InstalledSet[] = []
+    for (const set of plan.sets) sets.push(await installSet(set, plan, deps, sets.at(-1)?.tree))
+    await applyFileFlags(
+      deps.run,
+      staging.full,
+      sets.flatMap((s) => s.flags),
+    )
+    let userland = await readUserlandVersion(staging.full)
+    if (plan.patch) {
+      await patchTree(config, plan, staging.full, userland, deps)
+      userland = await readUserlandVersion(staging.full)
+    }
+    await splitWorld(staging.full, staging.basejail)
+    const record = newInstallRecord({
+      release: plan.release,
+      userland,
+      platform: plan.platform,
+      mirror: plan.mirror,
+      sets: sets.map(({name, file, sha256, entries}) => ({name, file, sha256, entries})),
+      patched: plan.patch,
+      installedAt: deps.clock.now(),
+    })
+    await mkdir(path.dirname(plan.record), {recursive: true, mode: 0o700})
+    await swapIn(staging, targets, renderInstallRecord(record))
+    await removeOwnTree(deps.run, staging.root)
+    return {sets, userland}
+  } catch (error) {
+    // Nothing half-made may remain: roll back a begun swap, then drop the staging tree.
+    await recoverStaging(deps.run, staging, targets).catch((cleanup: Error) =>
+      deps.log.warn(`cleanup failed: ${cleanup.message}`),
+    )
+    throw error
+  }
+}
+
+async function patchTree(config: TsezConfig, plan: InstallPlan, root: string, userland: string, deps: Deps) {
+  const paths = freebsdUpdatePaths(config.dbdir)
+  await mkdir(paths.workdir, {recursive: true, mode: 0o700})
+  await writeFileAtomic(
+    paths.conf,
+    renderFreebsdUpdateConf({src: plan.sets.some((s) => s.name === 'src'), workdir: paths.workdir}),
+  )
+  const step = deps.progress.step(`patching ${plan.release.name} with freebsd-update`)
+  try {
+    const {installRounds} = await fetchAndInstall(deps.run, deps.env, root, paths, userland, ['fetch'])
+    step.succeed(
+      `freebsd-update: ${installRounds ? `installed updates in ${installRounds} round(s)` : 'already up to date'}`,
+    )
+  } catch (error) {
+    step.fail(`freebsd-update failed`)
+    throw error
+  } finally {
+    // freebsd-update filed its state under the staging path, which no later run will name: not kept.
+    await forgetBasedir(paths.workdir, root)
+  }
+}
+
+/** Copies shipped flavours that are missing (never over a user's flavour), each through a temp dir and a rename. */
+async function installShippedFlavours(plan: InstallPlan, deps: Deps): Promise<string[]> {
+  await mkdir(plan.flavoursDir, {recursive: true, mode: 0o755})
+  for (const name of plan.flavoursToInstall) {
+    const temp = path.join(plan.flavoursDir, `.tsez-tmp-${name}`)
+    await rm(temp, {recursive: true, force: true})
+    await cp(path.join(deps.packageRoot, 'flavours', name), temp, {
+      recursive: true,
+      preserveTimestamps: true,
+      verbatimSymlinks: true,
+    })
+    await rename(temp, path.join(plan.flavoursDir, name))
+  }
+  return plan.flavoursToInstall
+}

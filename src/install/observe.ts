@@ -1,0 +1,110 @@
+// Reads what install needs from the host and the mirror, without changing anything: release, platform, MANIFEST.
+import {readdir} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {OperationError, UsageError} from '../errors.js'
+import {manifestCachePath} from '../dist/cache.js'
+import {readMirrorFile} from '../dist/fetch.js'
+import {parseManifest, type ManifestEntry} from '../dist/manifest.js'
+import {
+  describeMirror,
+  parsePlatform,
+  parseRelease,
+  resolveMirror,
+  type Mirror,
+  type Platform,
+  type Release,
+} from '../dist/release.js'
+import {parseMountP} from '../jail/fstab.js'
+import type {Deps} from '../system/deps.js'
+import {pathExists} from '../system/files.js'
+
+export interface HostFacts {
+  release: Release
+  platform: Platform
+  mirror: Mirror
+  /** A basejail or a newjail is already there. */
+  installed: boolean
+}
+
+/** What was asked for, already parsed; what is missing comes from the host (freebsd-version -u, uname). */
+export async function observeHost(
+  config: TsezConfig,
+  requested: {release: Release | undefined; platform: Platform | undefined; mirror: string | undefined},
+  deps: Deps,
+): Promise<HostFacts> {
+  const release = requested.release ?? (await hostRelease(deps))
+  const platform = requested.platform ?? (await hostPlatform(deps))
+  return {
+    release,
+    platform,
+    mirror: resolveMirror(requested.mirror ?? config.mirror, release, platform),
+    installed: (await pathExists(config.basejail)) || (await pathExists(config.newjail)),
+  }
+}
+
+async function hostRelease(deps: Deps): Promise<Release> {
+  const result = await deps.run.tryRun('freebsd-version', ['-u'])
+  if (result.exitCode !== 0) {
+    throw new UsageError(
+      "cannot tell the host's FreeBSD release (freebsd-version -u failed); give -r RELEASE, e.g. -r 14.3-RELEASE",
+    )
+  }
+  return parseRelease(result.stdout.trim())
+}
+
+async function hostPlatform(deps: Deps): Promise<Platform> {
+  const machine = await deps.run.tryRun('uname', ['-m'])
+  const arch = await deps.run.tryRun('uname', ['-p'])
+  if (machine.exitCode !== 0 || arch.exitCode !== 0)
+    throw new UsageError('cannot tell the host platform (uname failed); give -a MACHINE/ARCH')
+  return parsePlatform(`${machine.stdout.trim()}/${arch.stdout.trim()}`)
+}
+
+/** Replacing a basejail that running jails have nullfs-mounted would pull it from under them. */
+export async function refuseWhileMounted(config: TsezConfig, deps: Deps): Promise<void> {
+  const result = await deps.run.run('mount', ['-p'])
+  const users = parseMountP(result.stdout).filter(
+    (m) => m.device === config.basejail || m.mountPoint.startsWith(config.basejail + '/'),
+  )
+  if (users.length > 0) {
+    throw new OperationError(
+      `the basejail is mounted at ${users.map((m) => m.mountPoint).join(', ')}: stop those jails before replacing it`,
+    )
+  }
+}
+
+/** MANIFEST, from the cache when install kept it (published releases), else from the mirror. */
+export async function readManifest(
+  config: TsezConfig,
+  host: Pick<HostFacts, 'release' | 'platform' | 'mirror'>,
+  verify: boolean,
+): Promise<Map<string, ManifestEntry> | undefined> {
+  const cached = manifestCachePath(config, host.release, host.platform, host.mirror)
+  const text =
+    (cached && (await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST'))) ??
+    (await readMirrorFile(host.mirror, 'MANIFEST'))
+  if (text === undefined) {
+    if (verify) {
+      throw new OperationError(
+        `no MANIFEST at ${describeMirror(host.mirror)}: cannot verify the sets (--no-verify skips verification)`,
+      )
+    }
+    return undefined
+  }
+  return parseManifest(text, describeMirror(host.mirror))
+}
+
+/** The flavours tsez ships and those already in tsez_flavours (hidden entries left out). */
+export async function observeFlavours(
+  config: TsezConfig,
+  deps: Deps,
+): Promise<{shippedFlavours: string[]; presentFlavours: string[]}> {
+  const list = async (dir: string) =>
+    (await readdir(dir).catch(() => [] as string[])).filter((name) => !name.startsWith('.'))
+  return {
+    shippedFlavours: await list(path.join(deps.packageRoot, 'flavours')),
+    presentFlavours: await list(config.flavours),
+  }
+}
