@@ -5,15 +5,18 @@ import path from 'node:path'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {writeFileAtomic} from '../system/files.js'
-import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
+import type {Mirror, Platform, Release} from '../dist/release.js'
 
 export interface InstallRecord {
   release: string
   userland: string
   machine: string
   arch: string
-  /** The release directory the sets came from (describeMirror form). */
-  mirror: string
+  /**
+   * The release directory the sets came from: stored as a Mirror; records written before that hold its
+   * describeMirror text, read back here. Undefined when the record names no directory tsez can read.
+   */
+  mirror: Mirror | undefined
   [other: string]: unknown
 }
 
@@ -40,7 +43,7 @@ export function newInstallRecord(base: {
     userland: base.userland,
     machine: base.platform.machine,
     arch: base.platform.arch,
-    mirror: describeMirror(base.mirror),
+    mirror: base.mirror,
     sets: base.sets,
     patched: base.patched,
     installedAt: base.installedAt.toISOString(),
@@ -66,9 +69,9 @@ export async function readInstallRecord(config: TsezConfig): Promise<InstallReco
     throw new OperationError(`cannot read ${file}: ${(error as Error).message}`)
   }
   try {
-    const record = JSON.parse(text) as Partial<InstallRecord>
+    const record = JSON.parse(text) as Partial<Record<keyof InstallRecord, unknown>>
     if (typeof record.release === 'string' && typeof record.machine === 'string' && typeof record.arch === 'string')
-      return record as InstallRecord
+      return {...record, mirror: recordedMirror(record.mirror)} as InstallRecord
   } catch {
     // reported below
   }
@@ -90,10 +93,15 @@ export function recordPlatform(record: InstallRecord): Platform {
   return {machine: record.machine, arch: record.arch}
 }
 
-/** The recorded release directory as a Mirror (the inverse of describeMirror). */
-export function recordedMirror(record: InstallRecord): Mirror | undefined {
-  if (/^https?:\/\//.test(record.mirror)) return {kind: 'http', url: record.mirror}
-  if (record.mirror.startsWith('file://'))
-    return {kind: 'file', dir: record.mirror.slice('file://'.length).replace(/\/$/, '')}
+/** The record's mirror field as a Mirror: the stored object, or the describeMirror text older records hold. */
+function recordedMirror(field: unknown): Mirror | undefined {
+  if (typeof field === 'string') {
+    if (/^https?:\/\//.test(field)) return {kind: 'http', url: field}
+    if (field.startsWith('file://')) return {kind: 'file', dir: field.slice('file://'.length).replace(/\/$/, '')}
+    return undefined
+  }
+  const mirror = field as Partial<{kind: unknown; url: unknown; dir: unknown}> | null | undefined
+  if (mirror?.kind === 'http' && typeof mirror.url === 'string') return {kind: 'http', url: mirror.url}
+  if (mirror?.kind === 'file' && typeof mirror.dir === 'string') return {kind: 'file', dir: mirror.dir}
   return undefined
 }

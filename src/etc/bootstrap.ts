@@ -6,7 +6,7 @@ import type {JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {ensureEtcTarball, type EtcSource} from './tarball.js'
 import {extractEtcState} from './etcupdate.js'
-import {readInstallRecord, recordPlatform, recordedMirror, type InstallRecord} from '../base/install-record.js'
+import {readInstallRecord, recordPlatform, type InstallRecord} from '../base/install-record.js'
 
 /**
  * `etcupdate extract -D ROOT -t etc-RELEASE.tbz` for a jail (create calls this once the root is in place). The
@@ -35,6 +35,6 @@ export function etcSourceFor(config: TsezConfig, install: InstallRecord, release
   const parsed = parseRelease(release)
   const platform = recordPlatform(install)
   const sameAsInstalled = parseRelease(install.release).name === parsed.name
-  const chosen: Mirror | undefined = mirror === undefined && sameAsInstalled ? recordedMirror(install) : undefined
+  const chosen: Mirror | undefined = mirror === undefined && sameAsInstalled ? install.mirror : undefined
   return {release: parsed, platform, mirror: chosen ?? resolveMirror(mirror ?? config.mirror, parsed, platform)}
 }
