@@ -254,8 +254,11 @@ describe('jail.conf', () => {
       assert.deepEqual(Object.fromEntries(jails[1]?.params ?? []), {path: ['/b'], persist: true})
     })
 
-    it('skips .include directives (it reads no other file)', () => {
-      assert.deepEqual(parseJailConf('.include "/etc/jail.conf.d/*.conf";\nj { persist; }').length, 1)
+    it('reads .include through the resolver (a glob matching no file adds nothing)', () => {
+      assert.deepEqual(
+        parseJailConf('.include "/etc/jail.conf.d/*.conf";\nj { persist; }', {include: () => []}).length,
+        1,
+      )
     })
 
     it('throws a SyntaxError naming the line for malformed text', () => {
