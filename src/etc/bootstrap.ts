@@ -1,7 +1,7 @@
 // Bootstraps a jail's etcupdate state for its release, so a later `tsez update -U` can merge its /etc.
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
-import {parseRelease, resolveMirror, type Mirror} from '../dist/release.js'
+import {parseRelease, resolveMirror, type Mirror, type Release} from '../dist/release.js'
 import type {JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {ensureEtcTarball, type EtcSource} from './tarball.js'
@@ -20,7 +20,7 @@ export async function bootstrapJailEtc(
   const install = await readInstallRecord(config)
   if (!install)
     throw new OperationError(`no basejail installed (${config.dbdir}/release.json is missing): run tsez install`)
-  const source = etcSourceFor(config, install, record.release)
+  const source = etcSourceFor(config, install, parseRelease(record.release))
   const {path: tarball} = await ensureEtcTarball(config, source, deps)
   await extractEtcState(deps.run, record.root, tarball)
   return {tarball}
@@ -28,13 +28,12 @@ export async function bootstrapJailEtc(
 
 /**
  * Where the stock /etc of RELEASE comes from: the directory install used when it is the installed release; else
- * MIRROR (update -U's -h, meant for the target release only) or tsez_mirror. A -pN suffix is dropped: dist sets
- * exist per release, not per patch level.
+ * MIRROR (update -U's -h, meant for the target release only) or tsez_mirror. Dist sets exist per release, not per
+ * patch level: the record's release is a name without -pN, as Release.name is.
  */
-export function etcSourceFor(config: TsezConfig, install: InstallRecord, release: string, mirror?: string): EtcSource {
-  const parsed = parseRelease(release)
+export function etcSourceFor(config: TsezConfig, install: InstallRecord, release: Release, mirror?: string): EtcSource {
   const platform = recordPlatform(install)
-  const sameAsInstalled = parseRelease(install.release).name === parsed.name
+  const sameAsInstalled = install.release === release.name
   const chosen: Mirror | undefined = mirror === undefined && sameAsInstalled ? install.mirror : undefined
-  return {release: parsed, platform, mirror: chosen ?? resolveMirror(mirror ?? config.mirror, parsed, platform)}
+  return {release, platform, mirror: chosen ?? resolveMirror(mirror ?? config.mirror, release, platform)}
 }

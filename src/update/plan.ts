@@ -5,6 +5,7 @@ import {installRecordPath} from '../base/install-record.js'
 import {finishCommand, type PendingBaseStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
+import type {Release} from '../dist/release.js'
 import type {EtcSource} from '../etc/tarball.js'
 import {etcExtractArgv, etcMergeArgv, etcTarballPath} from '../etc/etcupdate.js'
 
@@ -78,7 +79,8 @@ export interface PlanFacts {
 
 export interface PlanRequest {
   action: UpdateAction
-  release: string | undefined
+  /** -U: the release to upgrade to. */
+  release: Release | undefined
   parallel: number
   restart: boolean
 }
@@ -96,7 +98,7 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
   if (
     resume &&
     pending &&
-    (pending.action !== request.action || (upgrade && pending.targetRelease !== request.release))
+    (pending.action !== request.action || (upgrade && pending.targetRelease !== request.release?.name))
   ) {
     const what = pending.action === 'patch' ? 'a patch' : `an upgrade to ${pending.targetRelease ?? 'another release'}`
     throw new OperationError(
@@ -166,7 +168,7 @@ function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts
     case 'patch':
       return [update('fetch', ['fetch']), update('install', ['install'], true)]
     case 'upgrade':
-      return [update('upgrade', ['-r', request.release ?? '', 'upgrade']), update('install', ['install'], true)]
+      return [update('upgrade', ['-r', request.release?.name ?? '', 'upgrade']), update('install', ['install'], true)]
     case 'rollback':
       return [update('rollback', ['rollback'])]
     case 'build':

@@ -8,7 +8,7 @@ import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from
 import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {OperationError, UsageError} from '../errors.js'
-import {parseRelease} from '../dist/release.js'
+import {parseRelease, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
@@ -87,7 +87,7 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
 async function observeAndPlan(
   config: TsezConfig,
   request: UpdateRequest,
-  target: string | undefined,
+  target: Release | undefined,
   sourcetree: string,
   deps: Deps,
 ): Promise<{plan: UpdatePlan; install: InstallRecord | undefined}> {
@@ -102,7 +102,7 @@ async function observeAndPlan(
   const byRelease = new Map<string, EtcSource>()
   if (upgrade && install) {
     for (const t of targets.filter((t) => !t.hasEtcState))
-      byRelease.set(t.release, etcSourceFor(config, install, t.release))
+      byRelease.set(t.release, etcSourceFor(config, install, parseRelease(t.release)))
   }
   const targetSource = upgrade && install && target ? etcSourceFor(config, install, target, request.mirror) : undefined
   const releases = [...byRelease.values(), ...(targetSource ? [targetSource] : [])].map((s) => s.release.name)
@@ -232,9 +232,10 @@ function finishAdvice(plan: UpdatePlan): string {
   }
 }
 
-function requireTarget(release: string | undefined): string {
+/** -U's -r, parsed once here: everything further in takes the Release. */
+function requireTarget(release: string | undefined): Release {
   if (!release) throw new UsageError('-U needs the release to upgrade to: give -r RELEASE, e.g. -r 15.1-RELEASE')
-  return parseRelease(release).name
+  return parseRelease(release)
 }
 
 function resultOf(

@@ -64,7 +64,11 @@ describe('planUpdate', () => {
   })
 
   it('-U: upgrade, bootstraps for the targets without state from the old tarball, merges for all', () => {
-    const plan = planUpdate(config, {action: 'upgrade', release: '15.1-RELEASE', parallel: 8, restart: true}, facts())
+    const plan = planUpdate(
+      config,
+      {action: 'upgrade', release: parseRelease('15.1-RELEASE'), parallel: 8, restart: true},
+      facts(),
+    )
     assert.deepEqual(plan.base[0]?.argv, fu('-r', '15.1-RELEASE', 'upgrade'))
     assert.deepEqual(
       plan.tarballs.map((t) => [t.path, t.exists]),
@@ -116,7 +120,7 @@ describe('planUpdate', () => {
     for (const action of ['patch', 'upgrade'] as const) {
       const plan = planUpdate(
         config,
-        {action, release: '15.1-RELEASE', parallel: 1, restart: false},
+        {action, release: parseRelease('15.1-RELEASE'), parallel: 1, restart: false},
         facts({halfDoneInstall: true}),
       )
       assert.deepEqual(
@@ -152,7 +156,7 @@ describe('planUpdate', () => {
     const half = facts({halfDoneInstall: true, pendingStep})
     const request = (action: 'patch' | 'upgrade' | 'rollback', release?: string) => ({
       action,
-      release,
+      release: release === undefined ? undefined : parseRelease(release),
       parallel: 1,
       restart: false,
     })
