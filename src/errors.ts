@@ -33,23 +33,6 @@ export class OperationError extends TsezError {
   }
 }
 
-/** An external program exited non-zero. Exit 1. */
-export class ExternalCommandError extends OperationError {
-  constructor(
-    readonly command: string,
-    readonly args: readonly string[],
-    readonly result: {exitCode: number; stderr: string; stdout: string},
-  ) {
-    const detail = lastLine(result.stderr) || lastLine(result.stdout) || `exit status ${result.exitCode}`
-    super(`${command} ${args.join(' ')} failed (exit ${result.exitCode}): ${detail}`)
-  }
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n')
-  return (lines[lines.length - 1] ?? '').trim()
-}
-
 /** Renders any thrown value as the one line a user sees. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.message

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
-import type {CommandRunner, RunResult} from '../system/runner.js'
+import {outputTail, type CommandRunner, type RunResult} from '../system/runner.js'
 
 /** The FreeBSD project's update signing key, as in the stock /etc/freebsd-update.conf. */
 const KEY_PRINT = '800651ef4b4c71c27e60786d7b487188970f4b4169cc055784e21eb71d410cc5'
@@ -123,8 +123,8 @@ export async function installUntilDone(
   throw fail(MAX_INSTALL_ROUNDS, `freebsd-update install did not finish after ${MAX_INSTALL_ROUNDS} rounds`)
 }
 
-function updateFailure(command: string, result: {exitCode: number; stderr: string; stdout: string}): OperationError {
-  const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join(' | ')
+function updateFailure(command: string, result: RunResult): OperationError {
+  const output = outputTail(result, 5)
   return new OperationError(`freebsd-update ${command} failed (exit ${result.exitCode}): ${output || 'no output'}`)
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {pathExists} from '../system/files.js'
-import type {CommandRunner} from '../system/runner.js'
+import {outputTail, type CommandRunner, type RunResult} from '../system/runner.js'
 
 /** etcupdate keeps its trees in DESTDIR/var/db/etcupdate; `current` is the stock tree the jail's /etc came from. */
 export function etcStateDir(root: string): string {
@@ -58,12 +58,7 @@ export async function mergeEtc(run: CommandRunner, root: string, tarball: string
   return {conflicts, error: result.exitCode === 0 ? null : etcupdateFailure(`-D ${root}`, result).message}
 }
 
-function etcupdateFailure(what: string, result: {exitCode: number; stdout: string; stderr: string}): OperationError {
-  const output = `${result.stdout}\n${result.stderr}`
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .slice(-3)
-    .join(' | ')
+function etcupdateFailure(what: string, result: RunResult): OperationError {
+  const output = outputTail(result, 3)
   return new OperationError(`etcupdate ${what} failed (exit ${result.exitCode}): ${output || 'no output'}`)
 }

@@ -8,6 +8,7 @@ import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import {parseMountP} from '../jail/fstab.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
+import {outputTail} from '../system/runner.js'
 import {pendingFirstbootScripts, runFirstbootScripts} from './firstboot.js'
 import {startOrder} from './order.js'
 import {describeRunPlan, planStart, planStop, selectTargets, type JailStep, type RunPlan} from './plan.js'
@@ -181,7 +182,7 @@ async function runStep(name: string, step: JailStep, label: RunCommand, deps: De
   const result = await deps.run.tryRun(step.program, step.argv)
   if (result.exitCode !== 0) {
     const output = [result.stdout.trimEnd(), result.stderr.trimEnd()].filter(Boolean).join('\n')
-    const detail = lastLine(result.stderr) || lastLine(result.stdout)
+    const detail = outputTail(result, 1)
     const error = `jail ${step.argv.join(' ')} failed (exit ${result.exitCode})${detail ? `: ${detail}` : ''}`
     return failed(name, label, elapsed(), error, output || null)
   }
@@ -225,8 +226,4 @@ function mergeRestart(stopped: readonly JailRunResult[], started: readonly JailR
   })
   // Dependencies the start pulled in keep their own record (usually `start`, already running).
   return [...merged, ...byName.values()]
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').at(-1)?.trim() ?? ''
 }

@@ -2,7 +2,7 @@
 import {spawn} from 'node:child_process'
 import type {Readable} from 'node:stream'
 
-import {ExternalCommandError} from '../errors.js'
+import {OperationError} from '../errors.js'
 
 export interface RunOptions {
   cwd?: string
@@ -33,6 +33,32 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>
   /** Starts a program whose stdout is consumed as a stream (xz -dc). */
   stream(file: string, args: readonly string[], options?: RunOptions): StreamingRun
+}
+
+/**
+ * The last LINES lines a program printed, joined with ' | ' for a one-line message: from stderr, or from stdout
+ * when stderr is blank; each line trimmed, blank lines left out. '' when it printed nothing.
+ */
+export function outputTail(result: Pick<RunResult, 'stdout' | 'stderr'>, lines: number): string {
+  const text = result.stderr.trim() ? result.stderr : result.stdout
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join(' | ')
+}
+
+/** An external program exited non-zero (run(), stream()). Exit 1. */
+export class ExternalCommandError extends OperationError {
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly result: RunResult,
+  ) {
+    const detail = outputTail(result, 1) || `exit status ${result.exitCode}`
+    super(`${command} ${args.join(' ')} failed (exit ${result.exitCode}): ${detail}`)
+  }
 }
 
 export type Echo = (line: string) => void

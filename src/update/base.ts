@@ -2,6 +2,7 @@
 import {installUntilDone, stringEnv} from '../base/freebsd-update.js'
 import {OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
+import {outputTail, type RunResult} from '../system/runner.js'
 import type {BaseCommand} from './plan.js'
 
 /** A base step failed; `touched` says whether files of the basejail may already have changed. */
@@ -83,13 +84,8 @@ async function runMake(command: BaseCommand, deps: Deps): Promise<void> {
   }
 }
 
-function failure(
-  command: BaseCommand,
-  result: {exitCode: number; stdout: string; stderr: string},
-  round: number,
-  touched: boolean,
-): BaseStepError {
-  const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ')
+function failure(command: BaseCommand, result: RunResult, round: number, touched: boolean): BaseStepError {
+  const output = outputTail(result, 3)
   const which = round > 0 ? `${command.phase} (round ${round})` : command.phase
   return new BaseStepError(
     `${command.program} ${which} failed (exit ${result.exitCode}): ${output || 'no output'}`,

@@ -10,6 +10,7 @@ import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {OperationError, UsageError} from '../errors.js'
 import {parseRelease, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
+import {outputTail} from '../system/runner.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {BaseStepError, runBaseCommands} from './base.js'
@@ -204,7 +205,7 @@ async function recoverFromBaseFailure(
         `${error.message}; the basejail was restored from ${snapshot} (${await version()}) and no jail was touched`,
       )
     }
-    const why = (restored.stderr.trim() || restored.stdout.trim()).split('\n').at(-1) ?? ''
+    const why = outputTail(restored, 1)
     return new OperationError(
       `${error.message}; restoring ${snapshot} failed too (${why}): the basejail may be half changed ` +
         `(${await version()}); run zfs rollback ${snapshot}`,

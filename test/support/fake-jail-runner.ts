@@ -2,8 +2,7 @@
 import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 
-import {ExternalCommandError} from '../../src/errors.js'
-import type {CommandRunner, RunOptions, RunResult} from '../../src/system/runner.js'
+import {ExternalCommandError, type CommandRunner, type RunOptions, type RunResult} from '../../src/system/runner.js'
 
 export interface FakeCall {
   file: string

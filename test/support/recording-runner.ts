@@ -1,6 +1,5 @@
 // A CommandRunner for unit tests: records every call and answers from a table of canned results.
-import type {CommandRunner, RunResult} from '../../src/system/runner.js'
-import {ExternalCommandError} from '../../src/errors.js'
+import {ExternalCommandError, type CommandRunner, type RunResult} from '../../src/system/runner.js'
 
 export interface RecordedCall {
   file: string

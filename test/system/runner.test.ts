@@ -1,8 +1,8 @@
+// The command runner: argv arrays through PATH, stdin closed, -v echo, streaming, and how a failure is told.
 import assert from 'node:assert/strict'
 import {Readable} from 'node:stream'
 
-import {ExternalCommandError} from '../../src/errors.js'
-import {createRunner} from '../../src/system/runner.js'
+import {createRunner, ExternalCommandError, outputTail} from '../../src/system/runner.js'
 
 describe('command runner', () => {
   it('runs a program by name with an argv array, never through a shell', async () => {
@@ -43,5 +43,17 @@ describe('command runner', () => {
     const failing = createRunner().stream('sh', ['-c', 'echo no >&2; exit 4'])
     failing.stdout.resume()
     await assert.rejects(failing.done, /exit 4\): no/)
+  })
+
+  it("outputTail: a program's last lines from stderr, else stdout, trimmed, blank lines left out", () => {
+    const result = {stdout: 'one\ntwo\n', stderr: ''}
+    assert.equal(outputTail(result, 1), 'two')
+    assert.equal(outputTail(result, 3), 'one | two')
+    assert.equal(outputTail({stdout: 'out\n', stderr: '  a\n\n b \n c\n\n'}, 2), 'b | c')
+    assert.equal(outputTail({stdout: '\n', stderr: ' \n'}, 5), '')
+    assert.match(
+      new ExternalCommandError('x', ['-y'], {exitCode: 2, stdout: '', stderr: ''}).message,
+      /: exit status 2$/,
+    )
   })
 })
