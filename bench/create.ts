@@ -8,6 +8,7 @@ import {loadConfig} from '../src/config.js'
 import {createJail} from '../src/create/service.js'
 import {systemClock} from '../src/system/clock.js'
 import {createRunner} from '../src/system/runner.js'
+import {quietProgress} from '../src/ui/progress.js'
 import {hasEtcState} from '../src/etc/etcupdate.js'
 import {packageRoot} from '../test/support/cli.js'
 import {createInstalledHost} from '../test/support/installed-host.js'
@@ -32,7 +33,7 @@ export async function benchCreate(): Promise<void> {
     const deps = {
       run: createRunner(),
       log: {info() {}, warn() {}},
-      progress: {step: () => step},
+      progress: {step: () => step, tasks: quietProgress.tasks},
       clock: systemClock,
       env: process.env,
       packageRoot,

@@ -1,28 +1,15 @@
-// Runs one task per jail, N at a time, with listr2 progress on stderr (plain lines without a TTY, silent under --json).
+// Progress.tasks on a stream with listr2: a live task list on a terminal, plain lines without one.
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
-export interface ParallelTask<T> {
-  title: string
-  /** Does the work; `failed` marks an outcome that needs attention (shown as ✖) without losing its value. */
-  run: (report: (line: string) => void) => Promise<{value: T; title: string; failed?: boolean}>
-}
-
-export type Settled<T> = {ok: true; value: T} | {ok: false; error: unknown}
-
-export interface ParallelOptions {
-  concurrency: number
-  /** --json: no progress at all. */
-  quiet: boolean
-  stream?: NodeJS.WriteStream
-}
+import type {ProgressTask, Settled} from './progress.js'
 
 /** Every task runs whatever happens to the others; results come back in task order. */
-export async function runInParallel<T>(
-  tasks: Array<ParallelTask<T>>,
-  options: ParallelOptions,
+export async function runWithListr<T>(
+  tasks: Array<ProgressTask<T>>,
+  options: {concurrency: number; stream: NodeJS.WriteStream},
 ): Promise<Array<Settled<T>>> {
   const results: Array<Settled<T> | undefined> = tasks.map(() => undefined)
-  const stream = options.stream ?? process.stderr
+  const {stream} = options
   const logger = new ListrLogger({processOutput: new ProcessOutput(stream, stream)})
   const list = new Listr(
     tasks.map((job, index) => ({
@@ -47,7 +34,6 @@ export async function runInParallel<T>(
       fallbackRenderer: 'simple',
       fallbackRendererOptions: {logger},
       fallbackRendererCondition: () => !stream.isTTY || (stream.columns ?? 0) === 0,
-      silentRendererCondition: () => options.quiet,
     },
   )
   await list.run().catch(() => undefined) // failures are already in results, per task

@@ -2,7 +2,7 @@
 import {describeError, OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {extractEtcState, mergeEtc} from '../etc/etcupdate.js'
-import {runInParallel, type ParallelTask} from '../ui/parallel.js'
+import type {ProgressTask} from '../ui/progress.js'
 import type {EtcTarget} from './plan.js'
 
 export interface JailOutcome {
@@ -19,7 +19,6 @@ export interface JailOutcome {
 
 export interface JailPhaseOptions {
   parallel: number
-  quiet: boolean
 }
 
 /** Records, for every target without it, the stock tree its /etc matches. Any failure aborts the update. */
@@ -29,14 +28,14 @@ export async function bootstrapTargets(
   deps: Deps,
 ): Promise<void> {
   if (items.length === 0) return
-  const tasks: Array<ParallelTask<null>> = items.map(({target, tarball}) => ({
+  const tasks: Array<ProgressTask<null>> = items.map(({target, tarball}) => ({
     title: `${target.name}: etcupdate extract (state for ${target.release})`,
     run: async () => {
       await extractEtcState(deps.run, target.root, tarball)
       return {value: null, title: `${target.name}: etcupdate state bootstrapped for ${target.release}`}
     },
   }))
-  const settled = await runInParallel(tasks, {concurrency: options.parallel, quiet: options.quiet})
+  const settled = await deps.progress.tasks(tasks, {concurrency: options.parallel})
   const failed = settled.flatMap((result, index) =>
     result.ok ? [] : [`${items[index]!.target.name}: ${describeError(result.error)}`],
   )
@@ -52,7 +51,7 @@ export async function mergeTargets(
   options: JailPhaseOptions,
   deps: Deps,
 ): Promise<JailOutcome[]> {
-  const tasks: Array<ParallelTask<JailOutcome>> = items.map(({target, tarball}) => ({
+  const tasks: Array<ProgressTask<JailOutcome>> = items.map(({target, tarball}) => ({
     title: `${target.name}: etcupdate`,
     run: async (report) => {
       const {conflicts, error} = await mergeEtc(deps.run, target.root, tarball)
@@ -68,6 +67,7 @@ export async function mergeTargets(
     items.map((item) => item.target),
     tasks,
     options,
+    deps,
   )
 }
 
@@ -79,7 +79,7 @@ export async function restartTargets(
   deps: Deps,
 ): Promise<JailOutcome[]> {
   const restarting = restart ? targets.filter((target) => target.running) : []
-  const tasks: Array<ParallelTask<JailOutcome>> = restarting.map((target) => ({
+  const tasks: Array<ProgressTask<JailOutcome>> = restarting.map((target) => ({
     title: `${target.name}: restart`,
     run: async (report) => {
       const outcome = blankOutcome(target)
@@ -87,12 +87,17 @@ export async function restartTargets(
       return {value: outcome, title: describeOutcome(outcome)}
     },
   }))
-  const restarted = await settle(restarting, tasks, options)
+  const restarted = await settle(restarting, tasks, options, deps)
   return targets.map((target) => restarted[restarting.indexOf(target)] ?? blankOutcome(target))
 }
 
-async function settle(targets: EtcTarget[], tasks: Array<ParallelTask<JailOutcome>>, options: JailPhaseOptions) {
-  const settled = await runInParallel(tasks, {concurrency: options.parallel, quiet: options.quiet})
+async function settle(
+  targets: EtcTarget[],
+  tasks: Array<ProgressTask<JailOutcome>>,
+  options: JailPhaseOptions,
+  deps: Deps,
+) {
+  const settled = await deps.progress.tasks(tasks, {concurrency: options.parallel})
   return settled.map((result, index): JailOutcome => {
     if (result.ok) return result.value
     return {...blankOutcome(targets[index]!), ok: false, error: describeError(result.error)}

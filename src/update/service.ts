@@ -33,7 +33,7 @@ export interface UpdateRequest {
   parallel: number
   restart: boolean
   dryRun: boolean
-  /** --json: no progress output. */
+  /** --json. Not read here: Deps.progress is the silent one under --json (commands/update.ts still sets it). */
   quiet: boolean
   lockWaitMs: number
 }
@@ -78,7 +78,7 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
   const lock = await lockHost(config.dbdir, deps, 'update', {waitMs: request.lockWaitMs})
   try {
     const {plan, install} = await observeAndPlan(config, request, target, sourcetree, deps)
-    return await applyPlan(config, plan, install, request, deps)
+    return await applyPlan(config, plan, install, deps)
   } finally {
     await lock.release()
   }
@@ -132,10 +132,9 @@ async function applyPlan(
   config: TsezConfig,
   plan: UpdatePlan,
   install: InstallRecord | undefined,
-  request: UpdateRequest,
   deps: Deps,
 ): Promise<UpdateResult> {
-  const options = {parallel: plan.parallel, quiet: request.quiet}
+  const options = {parallel: plan.parallel}
   // Everything that can fail without touching the base comes first: tarballs, then each jail's etcupdate state.
   for (const tarball of plan.tarballs) await ensureEtcTarball(config, tarball.source, deps)
   await bootstrapTargets(plan.bootstraps, options, deps)

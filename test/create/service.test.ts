@@ -5,6 +5,7 @@ import path from 'node:path'
 import {createJail, type CreateOptions} from '../../src/create/service.js'
 import {systemClock} from '../../src/system/clock.js'
 import type {Deps} from '../../src/system/deps.js'
+import {quietProgress} from '../../src/ui/progress.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {recordingRunner} from '../support/recording-runner.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
@@ -16,7 +17,7 @@ function quietDeps(run: Deps['run']): Deps {
   return {
     run,
     log: {info() {}, warn() {}},
-    progress: {step: () => step},
+    progress: {step: () => step, tasks: quietProgress.tasks},
     clock: systemClock,
     env: {},
     packageRoot: process.cwd(),

@@ -7,6 +7,7 @@ import path from 'node:path'
 import {createRunner} from '../../src/system/runner.js'
 import type {Deps} from '../../src/system/deps.js'
 import {systemClock} from '../../src/system/clock.js'
+import {quietProgress} from '../../src/ui/progress.js'
 import {bootstrapJailEtc} from '../../src/etc/bootstrap.js'
 import {generateRelease} from '../fixtures/release.js'
 import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
@@ -30,7 +31,7 @@ describe('bootstrapJailEtc', () => {
       const deps: Deps = {
         run: createRunner(),
         log: {info: () => undefined, warn: () => undefined},
-        progress: {step: () => ({update: () => undefined, succeed: () => undefined, fail: () => undefined})},
+        progress: quietProgress,
         clock: systemClock,
         env: process.env,
         packageRoot: process.cwd(),

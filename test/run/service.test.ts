@@ -6,6 +6,7 @@ import {FIRSTBOOT_DIR} from '../../src/jail/store.js'
 import {runJails, type RunCommand, type RunRequest} from '../../src/run/service.js'
 import type {CommandRunner} from '../../src/system/runner.js'
 import type {Deps} from '../../src/system/deps.js'
+import {quietProgress} from '../../src/ui/progress.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
 import {fakeJailHost} from '../support/fake-jail-runner.js'
 
@@ -14,7 +15,7 @@ function depsWith(run: CommandRunner): Deps {
   return {
     run,
     log: {info() {}, warn() {}},
-    progress: {step: () => step},
+    progress: {step: () => step, tasks: quietProgress.tasks},
     clock: {now: () => new Date(), monotonicMs: () => performance.now()},
     env: {},
     packageRoot: '/nonexistent',
