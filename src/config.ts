@@ -1,5 +1,6 @@
 // Loads tsez.conf: sh-style name="value" lines, parsed (never executed), with ${name} references and defaults.
-import {readFile} from 'node:fs/promises'
+import type {Stats} from 'node:fs'
+import {open, realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {UsageError} from './errors.js'
@@ -61,27 +62,71 @@ const PATH_KEYS = [
   'tsez_sourcetree',
 ]
 
+/** Trees tsez creates, replaces and removes whole: never the host's `/`. */
+const JAIL_TREE_KEYS = ['tsez_jaildir', 'tsez_basejail', 'tsez_newjail', 'tsez_flavours', 'tsez_archives']
+
 export interface LoadConfigOptions {
-  /** --config, else $TSEZ_CONFIG, else the default file. An explicitly named file must exist. */
+  /** --config, else $TSEZ_CONFIG, else the default file. An explicitly named file must exist and not be ''. */
   flag?: string
   env?: NodeJS.ProcessEnv
   warn?: (message: string) => void
 }
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<TsezConfig> {
-  const explicit = options.flag ?? (options.env?.TSEZ_CONFIG || undefined)
-  const file = explicit ?? DEFAULT_CONFIG_FILE
-  let text: string | undefined
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'ENOENT' || explicit) {
-      throw new UsageError(`cannot read config file ${file}: ${code === 'ENOENT' ? 'no such file' : code}`)
-    }
+  const explicit = options.flag ?? options.env?.TSEZ_CONFIG
+  if (explicit === '') {
+    const source = options.flag === undefined ? 'TSEZ_CONFIG' : '--config'
+    throw new UsageError(`${source} is empty: name a config file, or leave it out for ${DEFAULT_CONFIG_FILE}`)
   }
+  const file = explicit ?? DEFAULT_CONFIG_FILE
+  const text = await readTrustedFile(file, explicit !== undefined)
   const values = text === undefined ? new Map<string, string>() : parseConfigText(text, file, options.warn)
   return resolveConfig(values, text === undefined ? undefined : file)
+}
+
+/**
+ * The file's text, or undefined when the default file is missing. Like sshd's StrictModes: tsez runs as root and
+ * the file decides what it copies, mounts and removes, so the file and every directory above it must be owned by
+ * root (or the user running tsez) and not writable by group or others (a directory may be, with the sticky bit).
+ */
+async function readTrustedFile(file: string, explicit: boolean): Promise<string | undefined> {
+  let handle
+  try {
+    handle = await open(file, 'r')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' && !explicit) return undefined
+    throw new UsageError(`cannot read config file ${file}: ${code === 'ENOENT' ? 'no such file' : code}`)
+  }
+  try {
+    const info = await handle.stat()
+    if (info.isDirectory()) throw new UsageError(`cannot read config file ${file}: EISDIR`)
+    const problem = trustProblem(file, info, false)
+    if (problem !== undefined) throw new UsageError(problem)
+    for (let dir = path.dirname(await realpath(file)); ; dir = path.dirname(dir)) {
+      const dirProblem = trustProblem(dir, await stat(dir), true)
+      if (dirProblem !== undefined) throw new UsageError(`${dirProblem} (it holds ${file})`)
+      if (dir === '/') break
+    }
+    return await handle.readFile('utf8')
+  } finally {
+    await handle.close()
+  }
+}
+
+const GROUP_OR_OTHER_WRITE = 0o022
+const STICKY = 0o1000
+
+function trustProblem(target: string, info: Stats, directory: boolean): string | undefined {
+  const me = process.getuid?.() ?? 0
+  const fix = directory ? `chmod go-w ${target}` : `chown root ${target} && chmod go-w ${target}`
+  if (info.uid !== 0 && info.uid !== me) {
+    return `${target} is owned by uid ${info.uid}, not root: tsez runs as root and will not read a config someone else can change (${fix})`
+  }
+  if ((info.mode & GROUP_OR_OTHER_WRITE) !== 0 && !(directory && (info.mode & STICKY) !== 0)) {
+    return `${target} is writable by group or others: tsez runs as root and will not read a config they could change (${fix})`
+  }
+  return undefined
 }
 
 /** Parses the sh-style text into key/value pairs, expanding ${name} from earlier keys. Never runs anything. */
@@ -173,6 +218,13 @@ export function resolveConfig(values: Map<string, string>, file: string | undefi
     if (!path.isAbsolute(value))
       throw new UsageError(`${where}: ${key} must be an absolute path, got ${JSON.stringify(value)}`)
     if (value.includes('\n')) throw new UsageError(`${where}: ${key} must not contain a newline`)
+  }
+  for (const key of JAIL_TREE_KEYS) {
+    if (path.resolve(get(key)) === '/') {
+      throw new UsageError(
+        `${where}: ${key} must not be / (jail roots and the trees tsez replaces would be the host's own directories)`,
+      )
+    }
   }
   const ruleset = get('tsez_devfs_ruleset')
   if (!/^\d{1,5}$/.test(ruleset)) {

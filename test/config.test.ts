@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {chmod, chown, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -92,6 +92,71 @@ describe('config', () => {
       loadConfig({flag: dir}),
       (error: Error) => error instanceof UsageError && /EISDIR/.test(error.message),
     )
+  })
+
+  it('refuses an explicitly empty --config or TSEZ_CONFIG instead of falling back to the defaults', async () => {
+    for (const options of [{flag: ''}, {env: {TSEZ_CONFIG: ''}}, {flag: '', env: {TSEZ_CONFIG: '/x.conf'}}]) {
+      await assert.rejects(
+        loadConfig(options),
+        (error: Error) => error instanceof UsageError && /(--config|TSEZ_CONFIG) is empty/.test(error.message),
+        JSON.stringify(options),
+      )
+    }
+    await assert.rejects(
+      loadConfig({env: {TSEZ_CONFIG: path.join(dir, 'missing.conf')}}),
+      (error: Error) => error instanceof UsageError && /no such file/.test(error.message),
+    )
+  })
+
+  for (const key of ['tsez_jaildir', 'tsez_basejail', 'tsez_newjail', 'tsez_flavours', 'tsez_archives']) {
+    it(`refuses ${key}="/" (the host's own root), also spelled //, /. or /x/..`, () => {
+      for (const value of ['/', '//', '/.', '/x/..']) {
+        assert.throws(
+          () => resolveConfig(parseConfigText(`${key}="${value}"`, 'slash.conf'), 'slash.conf'),
+          (error: Error) => error instanceof UsageError && new RegExp(`${key} must not be /`).test(error.message),
+        )
+      }
+    })
+  }
+
+  describe('who may write the file (tsez runs as root: whoever writes tsez.conf steers it)', () => {
+    const me = process.getuid?.() ?? 0
+    it('refuses a file writable by group or others, or in such a directory without the sticky bit', async () => {
+      const file = path.join(dir, 'tsez.conf')
+      await writeFile(file, 'tsez_jaildir="/j"\n')
+      for (const mode of [0o666, 0o646, 0o664, 0o620]) {
+        await chmod(file, mode)
+        await assert.rejects(
+          loadConfig({flag: file}),
+          (error: Error) => error instanceof UsageError && /writable by group or others/.test(error.message),
+          mode.toString(8),
+        )
+      }
+      await chmod(file, 0o644)
+      assert.equal((await loadConfig({flag: file})).jaildir, '/j')
+      const open = path.join(dir, 'open')
+      await mkdir(open)
+      await chmod(open, 0o777)
+      await writeFile(path.join(open, 'tsez.conf'), 'tsez_jaildir="/j"\n', {mode: 0o644})
+      await assert.rejects(
+        loadConfig({flag: path.join(open, 'tsez.conf')}),
+        (error: Error) =>
+          error instanceof UsageError && new RegExp(`${open} .*writable by group or others`).test(error.message),
+      )
+      await chmod(open, 0o1777)
+      assert.equal((await loadConfig({flag: path.join(open, 'tsez.conf')})).jaildir, '/j')
+    })
+
+    it('refuses a file owned by someone other than root or the user running tsez', async function () {
+      if (me !== 0) this.skip() // only root can give a file away
+      const file = path.join(dir, 'tsez.conf')
+      await writeFile(file, 'tsez_jaildir="/j"\n', {mode: 0o644})
+      await chown(file, 1001, 1001)
+      await assert.rejects(
+        loadConfig({flag: file}),
+        (error: Error) => error instanceof UsageError && /owned by uid 1001/.test(error.message),
+      )
+    })
   })
 
   it('reserves tsez directory names, including configured ones', () => {
