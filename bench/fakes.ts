@@ -1,14 +1,16 @@
-// The benches' lean stand-ins (bench/fakes: jail, etcupdate) first on PATH, ahead of the test fakes.
+// The benches' fakes: test/fixtures/bin's jail and etcupdate in their lean mode, and a bare node pool as the floor.
 import {fileURLToPath} from 'node:url'
 
 import {measure} from './measure.js'
 
-export const LEAN_FAKES_DIR = fileURLToPath(new URL('./fakes', import.meta.url))
 const BARE_POOL = fileURLToPath(new URL('./bare-pool.js', import.meta.url))
 
-/** ENV with the lean fakes first on PATH: they only log their argv and sleep for their PROGRAM.sleep knob. */
+/**
+ * ENV with the test fakes of jail and etcupdate in lean mode (TSEZ_FAKE_LEAN, test/fixtures/bin/lib/common.sh):
+ * they only log their argv and sleep for their PROGRAM.sleep knob, so a bench times tsez, not the fakes' own CPU.
+ */
 export function withLeanFakes(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return {...env, PATH: `${LEAN_FAKES_DIR}:${env.PATH ?? ''}`}
+  return {...env, TSEZ_FAKE_LEAN: 'jail etcupdate'}
 }
 
 /**

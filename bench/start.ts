@@ -19,7 +19,7 @@ export async function benchStart(): Promise<void> {
   try {
     const names = Array.from({length: JAILS}, (_, i) => `bench${String(i).padStart(3, '0')}`)
     for (const name of names) await seedJail(host.config, {name})
-    // `jail` is the lean bench fake (argv logged, then sleep): the test fake parses jail.conf with awk and keeps
+    // `jail` is the test fake in lean mode (argv logged, then sleep): in full it parses jail.conf with awk and keeps
     // its tables under a lock, 20-30 ms of CPU per call here, which is not tsez's cost.
     const env = withLeanFakes({...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'})
     const tsez = (...args: string[]) => [process.execPath, path.join(packageRoot, 'bin', 'run.js'), ...args]

@@ -29,7 +29,7 @@ export async function benchUpdate(): Promise<void> {
       await writeFile(tarball, 'cached')
       box.host.set('freebsd-update.sleep', String(FREEBSD_UPDATE_SECONDS))
       box.host.set('etcupdate.sleep', String(ETCUPDATE_SECONDS))
-      // etcupdate is the lean bench fake (argv logged, then sleep): the test fake's own CPU is not tsez's cost.
+      // etcupdate is the test fake in lean mode (argv logged, then sleep): its full model's CPU is not tsez's cost.
       const env = withLeanFakes(box.env)
       const argv = [process.execPath, path.join(packageRoot, 'bin/run.js')]
       const run = await measure([...argv, 'update', '-U', '-r', '15.1-RELEASE', '-p', String(PARALLEL), '--json'], {

@@ -8,7 +8,8 @@ import type {CommandRunner} from '../../src/system/runner.js'
 import type {Deps} from '../../src/system/deps.js'
 import {quietProgress} from '../../src/ui/progress.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
-import {fakeJailHost} from '../support/fake-jail-runner.js'
+import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
+import {fakeHostRunner} from '../support/fake-host-runner.js'
 
 function depsWith(run: CommandRunner): Deps {
   const step = {update() {}, succeed() {}, fail() {}}
@@ -36,16 +37,36 @@ describe('run/service', () => {
   beforeEach(async () => {
     host = await seedHost()
   })
-  afterEach(async () => host.cleanup())
+  const fakes: FakeHost[] = []
+  afterEach(async () => {
+    await Promise.all(fakes.splice(0).map((fake) => fake.cleanup()))
+    await host.cleanup()
+  })
 
   const conf = (name: string) => path.join(host.config.jailconfDir, `${name}.conf`)
-  const run = (fake: ReturnType<typeof fakeJailHost>, command: RunCommand, req: RunRequest) =>
+  const run = (fake: ReturnType<typeof fakeHostRunner>, command: RunCommand, req: RunRequest) =>
     runJails(host.config, command, req, depsWith(fake.runner))
+
+  /**
+   * A fresh fake host (test/fixtures/bin) with RUNNING jails started by its jail -c and MOUNTS left behind by its
+   * mount; KNOBS written to its state directory. Its call record starts after that.
+   */
+  const fakeJails = async (given: {running?: string[]; mounts?: string[]; knobs?: Record<string, string>} = {}) => {
+    const fakeHost = await createFakeHost()
+    fakes.push(fakeHost)
+    const fake = fakeHostRunner(fakeHost)
+    for (const name of given.running ?? []) await fake.runner.run('jail', ['-f', conf(name), '-c', name])
+    for (const point of given.mounts ?? [])
+      await fake.runner.run('mount', ['-t', 'nullfs', host.config.basejail, point])
+    for (const [file, text] of Object.entries(given.knobs ?? {})) fakeHost.set(file, text)
+    fake.calls.splice(0)
+    return fake
+  }
 
   it('starts dependencies first (one jls, one mount -p), then the jail, with the exact argv', async () => {
     await seedJail(host.config, {name: 'db1'})
     await seedJail(host.config, {name: 'web1', depend: ['db1']})
-    const fake = fakeJailHost()
+    const fake = await fakeJails()
     const result = await run(fake, 'start', request(['web1']))
     assert.equal(result.ok, true)
     assert.deepEqual(fake.lines(), [
@@ -68,8 +89,8 @@ describe('run/service', () => {
   })
 
   it('is idempotent: running jails are a no-op from the single jls call', async () => {
-    const db = await seedJail(host.config, {name: 'db1'})
-    const fake = fakeJailHost({running: {db1: db.root}})
+    await seedJail(host.config, {name: 'db1'})
+    const fake = await fakeJails({running: ['db1']})
     const result = await run(fake, 'start', request(['db1']))
     assert.deepEqual(fake.lines(), ['jls -v --libxo json'])
     assert.deepEqual(result.jails[0], {
@@ -84,7 +105,7 @@ describe('run/service', () => {
       duration: 0,
       firstboot: [],
     })
-    const stopped = await run(fakeJailHost(), 'stop', request(['db1']))
+    const stopped = await run(await fakeJails(), 'stop', request(['db1']))
     assert.equal(stopped.jails[0]?.message, 'already stopped')
     assert.equal(stopped.jails[0]?.noop, true)
   })
@@ -92,12 +113,12 @@ describe('run/service', () => {
   it('without names acts on jails marked run; --all adds norun ones', async () => {
     await seedJail(host.config, {name: 'a'})
     await seedJail(host.config, {name: 'b', run: false})
-    const plain = await run(fakeJailHost(), 'start', request())
+    const plain = await run(await fakeJails(), 'start', request())
     assert.deepEqual(
       plain.jails.map((j) => j.name),
       ['a'],
     )
-    const all = await run(fakeJailHost(), 'start', request([], {all: true}))
+    const all = await run(await fakeJails(), 'start', request([], {all: true}))
     assert.deepEqual(
       all.jails.map((j) => j.name),
       ['a', 'b'],
@@ -107,7 +128,7 @@ describe('run/service', () => {
   it('refuses a cycle or a missing dependency before running anything (exit 2)', async () => {
     await seedJail(host.config, {name: 'a', depend: ['b']})
     await seedJail(host.config, {name: 'b', depend: ['a']})
-    const fake = fakeJailHost()
+    const fake = await fakeJails()
     await assert.rejects(run(fake, 'start', request(['a'])), (error: Error & {exitCode?: number}) => {
       assert.equal(error.exitCode, 2)
       assert.match(error.message, /dependency cycle a -> b -> a/)
@@ -121,7 +142,9 @@ describe('run/service', () => {
     await seedJail(host.config, {name: 'db1'})
     await seedJail(host.config, {name: 'web1', depend: ['db1']})
     await seedJail(host.config, {name: 'other'})
-    const fake = fakeJailHost({failCreate: {db1: 'jail: db1: mount.fstab: failed'}})
+    const fake = await fakeJails({
+      knobs: {'jail.stdout.db1': 'jail output line\n', 'jail.fail.db1': 'jail: db1: mount.fstab: failed\n'},
+    })
     const result = await run(fake, 'start', request([], {parallel: 4}))
     assert.equal(result.ok, false)
     const byName = new Map(result.jails.map((j) => [j.name, j]))
@@ -143,7 +166,7 @@ describe('run/service', () => {
   it('refuses a jail whose basejail mount point is already mounted, and one without an installed basejail', async () => {
     const web = await seedJail(host.config, {name: 'web1'})
     await seedJail(host.config, {name: 'web2'})
-    const fake = fakeJailHost({mounts: [`${web.root}/basejail`]})
+    const fake = await fakeJails({mounts: [`${web.root}/basejail`]})
     const result = await run(fake, 'start', request())
     assert.match(result.jails[0]?.error ?? '', /basejail is already mounted although the jail is stopped/)
     assert.equal(result.jails[1]?.ok, true)
@@ -151,13 +174,13 @@ describe('run/service', () => {
 
     const {rm} = await import('node:fs/promises')
     await rm(path.join(host.config.basejail, 'bin', 'freebsd-version'))
-    const bare = await run(fakeJailHost(), 'start', request(['web1']))
+    const bare = await run(await fakeJails(), 'start', request(['web1']))
     assert.match(bare.jails[0]?.error ?? '', /no basejail is installed at .*: run `tsez install` first/)
   })
 
   it('-p N runs up to N creations at once', async () => {
     for (let i = 0; i < 12; i++) await seedJail(host.config, {name: `j${i}`})
-    const fake = fakeJailHost({createMs: 20})
+    const fake = await fakeJails({knobs: {'jail.sleep': '0.02'}})
     const result = await run(fake, 'start', request([], {parallel: 4}))
     assert.equal(result.jails.length, 12)
     assert.equal(fake.peakParallel(), 4)
@@ -168,7 +191,7 @@ describe('run/service', () => {
       name: 'web1',
       firstboot: {'20-second': 'echo two\n', '10-first': 'echo one\n'},
     })
-    const fake = fakeJailHost()
+    const fake = await fakeJails()
     const result = await run(fake, 'start', request(['web1']))
     assert.equal(result.ok, true)
     assert.deepEqual(fake.lines('jexec'), [
@@ -186,20 +209,20 @@ describe('run/service', () => {
       name: 'web1',
       firstboot: {'10-a': 'true\n', '20-b': 'false\n', '30-c': ''},
     })
-    const fake = fakeJailHost({failScript: {'20-b': {exitCode: 3, output: 'pkg: no network\n'}}})
+    const fake = await fakeJails({knobs: {'jexec.exit.20-b': '3', 'jexec.stdout.20-b': 'pkg: no network\n'}})
     const result = await run(fake, 'start', request(['web1']))
     const jail = result.jails[0]
     assert.equal(jail?.ok, false)
     assert.match(jail?.error ?? '', /first-start script 20-b failed \(exit 3\); jail web1 is left running/)
     assert.equal(jail?.output, 'pkg: no network')
-    assert.ok(fake.running().has('web1'))
+    assert.ok(fake.host.jails().some((jail) => jail.name === 'web1'))
     assert.deepEqual(await readdir(path.join(web.root, FIRSTBOOT_DIR)), ['20-b', '30-c'])
   })
 
   it('stops dependents first and restarts stop-then-start', async () => {
-    const db = await seedJail(host.config, {name: 'db1'})
-    const web = await seedJail(host.config, {name: 'web1', depend: ['db1']})
-    const fake = fakeJailHost({running: {db1: db.root, web1: web.root}})
+    await seedJail(host.config, {name: 'db1'})
+    await seedJail(host.config, {name: 'web1', depend: ['db1']})
+    const fake = await fakeJails({running: ['db1', 'web1']})
     const result = await run(fake, 'restart', request(['db1']))
     assert.equal(result.ok, true)
     assert.deepEqual(fake.lines('jail'), [
@@ -220,7 +243,7 @@ describe('run/service', () => {
   it('--dry-run prints the plan and runs nothing but the observations', async () => {
     await seedJail(host.config, {name: 'db1', firstboot: {'10-x': ''}})
     await seedJail(host.config, {name: 'web1', depend: ['db1']})
-    const fake = fakeJailHost()
+    const fake = await fakeJails()
     const result = await run(fake, 'start', request(['web1'], {dryRun: true}))
     assert.deepEqual(result.plan, [
       `db1: run jail -f ${conf('db1')} -c db1`,
@@ -233,7 +256,7 @@ describe('run/service', () => {
 
   it('--dry-run restart plans the stop, then the start as if the stop had unmounted the jail', async () => {
     const web = await seedJail(host.config, {name: 'web1'})
-    const fake = fakeJailHost({running: {web1: web.root}, mounts: [`${web.root}/basejail`]})
+    const fake = await fakeJails({running: ['web1'], mounts: [`${web.root}/basejail`]})
     const result = await run(fake, 'restart', request(['web1'], {dryRun: true}))
     assert.deepEqual(result.plan, [
       `web1: run jail -f ${conf('web1')} -r web1`,
