@@ -72,12 +72,12 @@ async function applyStep(step: DeleteStep, deps: Deps): Promise<string | undefin
       await deps.run.run(step.argv[0] ?? '', step.argv.slice(1))
       return undefined
     case 'remove-tree':
-      await removeTreeOnOneDevice(step.path)
+      removeTreeOnOneDevice(step.path)
       return step.path
     case 'remove-leftover':
       if (step.leftover.kind === 'tree') {
         await deps.run.run('chflags', ['-R', 'noschg', step.leftover.path])
-        await removeTreeOnOneDevice(step.leftover.path)
+        removeTreeOnOneDevice(step.leftover.path)
       } else await rm(step.leftover.path, {force: true})
       return step.leftover.path
     case 'remove-file':
@@ -103,7 +103,7 @@ async function observe(
     const mounts = parseMountP((await deps.run.run('mount', ['-p'])).stdout)
     const under = (p: string) => p === record.root || p.startsWith(`${record.root.replace(/\/+$/, '')}/`)
     mountsUnderRoot = mounts.map((m) => m.mountPoint).filter(under)
-    if (mountsUnderRoot.length === 0) otherDevice = await findOtherDevice(record.root)
+    if (mountsUnderRoot.length === 0) otherDevice = findOtherDevice(record.root)
   }
   return {
     name,

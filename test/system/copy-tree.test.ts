@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {copyFileSync} from 'node:fs'
+import {copyFileSync, linkSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {
   chmod,
   chown,
@@ -9,7 +9,7 @@ import {
   mkdir,
   mkdtemp,
   readFile,
-  rm,
+  rename,
   symlink,
   utimes,
   writeFile,
@@ -21,6 +21,7 @@ import {promisify} from 'node:util'
 
 import {copyTree} from '../../src/system/copy-tree.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
+import {listTree, plantChain, plantOddNames, readChainLeaf, removeAll, under} from '../hostile/trees.js'
 
 const isRoot = process.getuid?.() === 0
 const exec = promisify(execFile)
@@ -61,7 +62,7 @@ describe('copyTree', () => {
   beforeEach(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'tsez-copy-'))
   })
-  afterEach(async () => rm(work, {recursive: true, force: true}))
+  afterEach(async () => removeAll(work))
 
   it('copies exactly what cp -a copies: types, modes, owners, mtimes, symlink targets, hard links', async function () {
     if (!isRoot) this.skip() // owners other than the caller need root
@@ -151,5 +152,91 @@ describe('copyTree', () => {
     }
     assert.throws(() => copyTree(source, path.join(work, 'dest'), {fs: failing}), /ENOSPC/)
     assert.equal(calls, 5, 'copying stops at the failure')
+  })
+
+  describe('names and depths a file system allows', () => {
+    const chainName = Buffer.from('c'.repeat(50))
+    /** Files, symlinks and directories under DIR (DIR included) as find counts them. */
+    const counts = async (dir: string) => {
+      const types = (await exec('find', [dir, '-printf', '%y'], {maxBuffer: 64 << 20})).stdout
+      const count = (type: string) => [...types].filter((t) => t === type).length
+      return {files: count('f'), symlinks: count('l'), directories: count('d')}
+    }
+
+    it('copies names that are not UTF-8, hold newlines or backslashes, or start with a dash, byte for byte', async () => {
+      const source = path.join(work, 'src')
+      await mkdir(source)
+      await plantOddNames(source)
+      const stats = copyTree(source, path.join(work, 'dest'))
+      assert.deepEqual(await listTree(path.join(work, 'dest')), await listTree(source))
+      const name = Buffer.from([0x64, 0x66, 0xff, 0xfe]) // d + f\xff\xfe, holding a file 0xc3 0x28
+      assert.equal(await readFile(under(work, 'dest', name, Buffer.from([0xc3, 0x28])), 'utf8'), 'inner 0\n')
+      const found = await counts(source)
+      assert.equal(stats.files + stats.hardLinks, found.files)
+      assert.equal(stats.hardLinks, 1)
+      assert.equal(stats.symlinks, found.symlinks)
+      assert.equal(stats.directories, found.directories)
+    })
+
+    it('copies a chain deeper than PATH_MAX, with odd names, hard links and symlinks at the bottom', async () => {
+      const source = path.join(work, 'src')
+      await mkdir(source)
+      await writeFile(path.join(source, 'top'), 'linked from the bottom\n')
+      plantChain(source, 300, chainName, () => {
+        writeFileSync('leaf', 'bottom\n')
+        mkdirSync(Buffer.from([0xff, 0x2d]))
+        writeFileSync(Buffer.from([0xff, 0x2d, 0x2f, 0x0a]), 'odd\n')
+        linkSync(path.join(source, 'top'), 'top-link')
+        linkSync('leaf', Buffer.from([0x80]))
+        symlinkSync('../../..', 'up')
+      })
+      const stats = copyTree(source, path.join(work, 'dest'))
+      assert.deepEqual(await listTree(path.join(work, 'dest')), await listTree(source))
+      assert.equal(await readChainLeaf(path.join(work, 'dest'), 300, chainName), 'bottom\n')
+      assert.deepEqual([stats.files, stats.hardLinks, stats.symlinks, stats.directories], [3, 2, 1, 1 + 300 + 1])
+    })
+
+    it('overlays into directories deeper than PATH_MAX, keeping theirs modes', async () => {
+      const [flavour, root] = [path.join(work, 'flavour'), path.join(work, 'root')]
+      await mkdir(flavour)
+      await mkdir(root)
+      plantChain(flavour, 200, chainName, () => writeFileSync('added', 'flavoured\n'))
+      plantChain(root, 200, chainName)
+      await exec('chmod', ['-R', 'go-rwx', root])
+      await chmod(root, 0o755)
+      copyTree(flavour, root, {overlay: true})
+      const listing = (await listTree(root)).toString('latin1').split('\0')
+      assert.equal(listing.filter((l) => /\/(leaf|added)$/.test(l)).length, 2)
+      assert.ok(
+        listing.filter((l) => l.startsWith('d ')).every((l) => l.startsWith('d 700 ')),
+        'existing modes kept',
+      )
+      assert.equal(await readChainLeaf(root, 200, chainName), 'bottom\n')
+    })
+
+    it('refuses, by name, a directory whose name is not UTF-8 with a path too long for a system call below it', async () => {
+      const source = path.join(work, 'src')
+      await mkdir(path.join(source, 'ok/plain'), {recursive: true})
+      plantChain(path.join(source, 'ok/plain'), 30, chainName)
+      await rename(path.join(source, 'ok/plain'), under(source, 'ok', Buffer.from([0xff])))
+      assert.throws(
+        () => copyTree(source, path.join(work, 'dest')),
+        /cannot copy .*ok\/\uFFFD(\/c+)+: more than 1023 bytes of path below a directory whose name is not UTF-8/,
+      )
+    })
+  })
+
+  it('keeps the holes of a sparse file', async () => {
+    const source = path.join(work, 'src')
+    await mkdir(source)
+    const sparse = path.join(source, 'disk.img')
+    await exec('truncate', ['-s', '256M', sparse])
+    await exec('sh', ['-c', 'printf data | dd of="$1" bs=1 seek=100000000 conv=notrunc 2>/dev/null', 'sh', sparse])
+    const stats = copyTree(source, path.join(work, 'dest'))
+    const copied = await lstat(path.join(work, 'dest/disk.img'))
+    assert.equal(copied.size, 256 << 20)
+    assert.ok(copied.blocks * 512 <= 1 << 20, `${copied.blocks} blocks allocated`)
+    await exec('cmp', [sparse, path.join(work, 'dest/disk.img')])
+    assert.equal(stats.bytes, 256 << 20)
   })
 })
