@@ -6,11 +6,9 @@ import {promisify} from 'node:util'
 
 import {loadConfig} from '../src/config.js'
 import {createJail} from '../src/create/service.js'
-import {systemClock} from '../src/system/clock.js'
-import {createRunner} from '../src/system/runner.js'
-import {quietProgress} from '../src/ui/progress.js'
 import {hasEtcState} from '../src/etc/etcupdate.js'
 import {packageRoot} from '../test/support/cli.js'
+import {quietDeps} from '../test/support/deps.js'
 import {createInstalledHost} from '../test/support/installed-host.js'
 import {measure, measureMemory, report} from './measure.js'
 
@@ -29,15 +27,7 @@ export async function benchCreate(): Promise<void> {
     await mkdir(scratch)
 
     // (a) The core work in-process, against spawning cp -a newjail, alternating so both see the same cache.
-    const step = {update() {}, succeed() {}, fail() {}}
-    const deps = {
-      run: createRunner(),
-      log: {info() {}, warn() {}},
-      progress: {step: () => step, tasks: quietProgress.tasks},
-      clock: systemClock,
-      env: process.env,
-      packageRoot,
-    }
+    const deps = quietDeps({env: process.env})
     // The first create records the template's etcupdate state (builds the stock /etc tarball from the cached base
     // set, then etcupdate extract): once per install, so it is timed apart from the rounds.
     let started = performance.now()

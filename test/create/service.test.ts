@@ -1,28 +1,15 @@
+// createJail against an installed fake host: a full file system fails cleanly, an existing jail is refused.
 import assert from 'node:assert/strict'
 import {copyFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {createJail, type CreateOptions} from '../../src/create/service.js'
-import {systemClock} from '../../src/system/clock.js'
-import type {Deps} from '../../src/system/deps.js'
-import {quietProgress} from '../../src/ui/progress.js'
+import {quietDeps} from '../support/deps.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {recordingRunner} from '../support/recording-runner.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
-
-function quietDeps(run: Deps['run']): Deps {
-  const step = {update() {}, succeed() {}, fail() {}}
-  return {
-    run,
-    log: {info() {}, warn() {}},
-    progress: {step: () => step, tasks: quietProgress.tasks},
-    clock: systemClock,
-    env: {},
-    packageRoot: process.cwd(),
-  }
-}
 
 describe('createJail', () => {
   let host: InstalledHost
@@ -66,7 +53,7 @@ describe('createJail', () => {
           copyFileSync(from, to, mode)
         },
       }
-      await assert.rejects(createJail(host.config, options({fs: full}), quietDeps(runner)), (error: Error) => {
+      await assert.rejects(createJail(host.config, options({fs: full}), quietDeps({run: runner})), (error: Error) => {
         assert.match(error.message, /creating jail web1 failed, nothing of it was kept: .*ENOSPC/)
         return true
       })
@@ -83,7 +70,10 @@ describe('createJail', () => {
 
   it('plans again under the lock and refuses what appeared meanwhile', async () => {
     const {runner} = recordingRunner()
-    await createJail(host.config, options(), quietDeps(runner))
-    await assert.rejects(createJail(host.config, options(), quietDeps(runner)), /a jail named "web1" already exists/)
+    await createJail(host.config, options(), quietDeps({run: runner}))
+    await assert.rejects(
+      createJail(host.config, options(), quietDeps({run: runner})),
+      /a jail named "web1" already exists/,
+    )
   })
 })

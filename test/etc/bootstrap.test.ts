@@ -4,12 +4,9 @@ import {mkdtemp, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {createRunner} from '../../src/system/runner.js'
-import type {Deps} from '../../src/system/deps.js'
-import {systemClock} from '../../src/system/clock.js'
-import {quietProgress} from '../../src/ui/progress.js'
 import {bootstrapJailEtc} from '../../src/etc/bootstrap.js'
 import {generateRelease} from '../fixtures/release.js'
+import {quietDeps} from '../support/deps.js'
 import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
 
 describe('bootstrapJailEtc', () => {
@@ -28,14 +25,7 @@ describe('bootstrapJailEtc', () => {
     const saved = {...process.env}
     Object.assign(process.env, box.env)
     try {
-      const deps: Deps = {
-        run: createRunner(),
-        log: {info: () => undefined, warn: () => undefined},
-        progress: quietProgress,
-        clock: systemClock,
-        env: process.env,
-        packageRoot: process.cwd(),
-      }
+      const deps = quietDeps({env: process.env})
       const tarball = path.join(box.config.dbdir, 'etcupdate/etc-14.3-RELEASE.tbz')
       assert.deepEqual(await bootstrapJailEtc(box.config, first!, deps), {tarball})
       const built = (await stat(tarball)).mtimeMs

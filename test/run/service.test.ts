@@ -1,27 +1,14 @@
+// runJails (start, stop, restart) against the fake host's jail, jls, jexec and mount, through the real runner.
 import assert from 'node:assert/strict'
 import {readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {FIRSTBOOT_DIR} from '../../src/jail/store.js'
 import {runJails, type RunCommand, type RunRequest} from '../../src/run/service.js'
-import type {CommandRunner} from '../../src/system/runner.js'
-import type {Deps} from '../../src/system/deps.js'
-import {quietProgress} from '../../src/ui/progress.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
+import {quietDeps} from '../support/deps.js'
 import {fakeHostRunner} from '../support/fake-host-runner.js'
-
-function depsWith(run: CommandRunner): Deps {
-  const step = {update() {}, succeed() {}, fail() {}}
-  return {
-    run,
-    log: {info() {}, warn() {}},
-    progress: {step: () => step, tasks: quietProgress.tasks},
-    clock: {now: () => new Date(), monotonicMs: () => performance.now()},
-    env: {},
-    packageRoot: '/nonexistent',
-  }
-}
 
 const request = (names: string[] = [], extra: Partial<RunRequest> = {}): RunRequest => ({
   names,
@@ -45,7 +32,7 @@ describe('run/service', () => {
 
   const conf = (name: string) => path.join(host.config.jailconfDir, `${name}.conf`)
   const run = (fake: ReturnType<typeof fakeHostRunner>, command: RunCommand, req: RunRequest) =>
-    runJails(host.config, command, req, depsWith(fake.runner))
+    runJails(host.config, command, req, quietDeps({run: fake.runner}))
 
   /**
    * A fresh fake host (test/fixtures/bin) with RUNNING jails started by its jail -c and MOUNTS left behind by its
