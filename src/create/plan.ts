@@ -10,6 +10,7 @@ import {jailConfProblems} from '../jail/conf-render.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
 import type {Ownership} from '../jail/ownership.js'
 import {journalFile} from '../jail/journal.js'
+import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
 import {parseRelease} from '../dist/release.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
 
@@ -36,6 +37,10 @@ export interface CreateObservation {
   flavourScripts: Record<string, string | undefined>
   /** What is at the root path now. */
   root: 'missing' | 'directory' | 'other'
+  /** The root path with its symlinks resolved as far as it exists. */
+  rootReal: string
+  /** The jail directory, tsez's own paths and every recorded jail's root, to keep the root clear of. */
+  around: RootSurroundings
   conf: Ownership
   fstab: Ownership
   newjailPresent: boolean
@@ -93,7 +98,7 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
   if (twice.length > 0) problems.push(`flavour ${[...new Set(twice)].join(', ')} given more than once`)
 
   const root = path.resolve(config.jaildir, request.rootdir ?? name)
-  problems.push(...rootProblems(config, root, request, seen))
+  problems.push(...rootProblems(root, request, seen))
   const files = jailFiles(config, name)
   if (seen.conf === 'foreign') problems.push(`${files.conf} exists and was not written by tsez; move it away first`)
   if (seen.fstab === 'foreign') problems.push(`${files.fstab} exists and was not written by tsez; move it away first`)
@@ -145,16 +150,12 @@ function templateEtcFor(config: TsezConfig, release: string): Pick<CreatePlan, '
   }
 }
 
-function rootProblems(config: TsezConfig, root: string, request: CreateRequest, seen: CreateObservation): string[] {
+function rootProblems(root: string, request: CreateRequest, seen: CreateObservation): string[] {
   const problems: string[] = []
   const fieldProblem = fstabFieldProblem(root, 'root directory')
   if (fieldProblem !== undefined) problems.push(fieldProblem)
-  const within = (dir: string, parent: string) => dir === parent || dir.startsWith(`${parent}/`)
-  const own = [config.basejail, config.newjail, config.flavours, config.archives, config.confdir, config.dbdir]
-  const clash =
-    own.find((dir) => within(root, dir) || within(dir, root)) ??
-    (within(config.jaildir, root) ? config.jaildir : undefined)
-  if (clash !== undefined) problems.push(`root directory ${root} overlaps tsez's own ${clash}; choose another -r`)
+  const relative = request.rootdir !== undefined && !path.isAbsolute(request.rootdir)
+  problems.push(...rootPlacementProblems({path: root, real: seen.rootReal}, seen.around, relative))
   if (request.existingRoot && seen.root !== 'directory') {
     problems.push(
       `-x needs an existing root directory, but ${root} is ${seen.root === 'missing' ? 'missing' : 'not a directory'}`,

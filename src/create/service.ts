@@ -15,6 +15,7 @@ import {lockHost} from '../system/lock.js'
 import {hasEtcState} from '../etc/etcupdate.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
+import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
 import {
   describeCreatePlan,
@@ -87,7 +88,8 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
     }
   }
   const name = jailNameFor(request.name)
-  const root = await lstat(path.resolve(config.jaildir, request.rootdir ?? name)).catch(() => undefined)
+  const rootPath = path.resolve(config.jaildir, request.rootdir ?? name)
+  const root = await lstat(rootPath).catch(() => undefined)
   const files = jailFiles(config, name)
   return {
     existingJails: records.map((r) => r.hostname),
@@ -95,6 +97,8 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
     availableFlavours,
     flavourScripts,
     root: root === undefined ? 'missing' : root.isDirectory() ? 'directory' : 'other',
+    rootReal: await resolveExisting(rootPath),
+    around: await observeRootSurroundings(config, records),
     conf: await ownershipOf(files.conf, name),
     fstab: await ownershipOf(files.fstab, name),
     newjailPresent: (await lstat(config.newjail).catch(() => undefined))?.isDirectory() === true,

@@ -9,6 +9,7 @@ import {validateParam} from '../jail/params.js'
 import type {JailRecord} from '../jail/store.js'
 import {jailConfProblems} from '../jail/conf-render.js'
 import type {Ownership} from '../jail/ownership.js'
+import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
 
 export interface ConfigRequest {
   name: string
@@ -30,6 +31,10 @@ export interface ConfigObservation {
   reserved: string[]
   /** For a rename: what is at the new root, and who owns the new name's conf and fstab. */
   newRoot: 'missing' | 'present'
+  /** The new default root tsez_jaildir/NEW with its symlinks resolved as far as it exists. */
+  newRootReal: string
+  /** What a moved root must keep clear of: tsez's own paths and the other jails' roots. */
+  around: RootSurroundings
   newConf: Ownership
   newFstab: Ownership
 }
@@ -65,6 +70,8 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
     if (moveRoot) after.root = path.join(config.jaildir, after.name)
     if (after.name !== record.name) {
       if (moveRoot && seen.newRoot === 'present') problems.push(`${after.root} exists already; move it away first`)
+      if (moveRoot)
+        problems.push(...rootPlacementProblems({path: after.root, real: seen.newRootReal}, seen.around, true))
       if (seen.newConf === 'foreign') problems.push(`the jail.conf for ${after.name} exists and is not tsez's`)
       if (seen.newFstab === 'foreign') problems.push(`the fstab for ${after.name} exists and is not tsez's`)
     }

@@ -7,6 +7,7 @@ import {OperationError, UsageError, describeError} from '../errors.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {readRunningJails} from '../jail/running.js'
+import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {jailNameFor} from '../jail/names.js'
 import {jailFiles, listJailRecords, readJailRecord, writeJailRecord, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
@@ -55,12 +56,15 @@ async function observe(config: TsezConfig, name: string, request: ConfigRequest,
   const newName = request.rename === undefined ? name : jailNameFor(request.rename)
   const files = jailFiles(config, newName)
   const newRoot = path.join(config.jaildir, newName)
+  const jails = await listJailRecords(config)
   return {
     record,
     running: (await readRunningJails(deps.run)).has(name),
-    jails: await listJailRecords(config),
+    jails,
     reserved: reservedNames(config),
     newRoot: (await lstat(newRoot).catch(() => undefined)) === undefined ? ('missing' as const) : ('present' as const),
+    newRootReal: await resolveExisting(newRoot),
+    around: await observeRootSurroundings(config, jails, name),
     newConf: newName === name ? ('tsez' as const) : await ownershipOf(files.conf, newName),
     newFstab: newName === name ? ('tsez' as const) : await ownershipOf(files.fstab, newName),
   }

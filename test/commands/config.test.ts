@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {lstat, readFile} from 'node:fs/promises'
+import {lstat, readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -70,6 +70,21 @@ describe('tsez config', () => {
       assert.match(result.stderr, rule)
     }
     assert.equal((await tsez(['config', 'web1'], host.env)).exitCode, 2)
+    assert.deepEqual(
+      diffTrees(before, await snapshotTree(path.join(host.root, 'host')), {ignoreMtimeOf: ['var/db/tsez']}),
+      [],
+    )
+  })
+
+  it('--rename refuses to move the root over the recorded root of another jail (exit 2, nothing changed)', async () => {
+    // A jail whose root went missing keeps its place: moving web1's root to tsez_jaildir/nn would put it around it.
+    const created = await tsez(['create', '-r', 'nn/sub', 'lost', '10.0.0.7'], host.env)
+    assert.equal(created.exitCode, 0, created.stderr)
+    await rm(path.join(host.dirs.jaildir, 'nn'), {recursive: true})
+    const before = await snapshotTree(path.join(host.root, 'host'))
+    const result = await tsez(['config', 'web1', '--rename', 'nn'], host.env)
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.match(result.stderr, /root directory .*\/nn contains jail lost's root .*\/nn\/sub/)
     assert.deepEqual(
       diffTrees(before, await snapshotTree(path.join(host.root, 'host')), {ignoreMtimeOf: ['var/db/tsez']}),
       [],

@@ -16,12 +16,19 @@ const config = resolveConfig(
   ]),
   '/tsez.conf',
 )
+const same = (p: string) => ({path: p, real: p})
 const seen = (extra: Partial<CreateObservation> = {}): CreateObservation => ({
   existingJails: ['db1'],
   reserved: ['basejail', 'newjail', 'flavours', 'tsez_archives'],
   availableFlavours: ['default', 'webserver'],
   flavourScripts: {webserver: '/j/flavours/webserver/tsez.flavour'},
   root: 'missing',
+  rootReal: '/j/www_example_com',
+  around: {
+    jaildir: same('/j'),
+    own: ['/j/basejail', '/j/newjail', '/j/flavours', '/j/tsez_archives', '/db'].map(same),
+    jails: [{name: 'db1', ...same('/j/db1')}],
+  },
   conf: 'missing',
   fstab: 'missing',
   newjailPresent: true,
@@ -78,17 +85,45 @@ describe('planCreate', () => {
   })
 
   it('takes a relative -r under the jail directory', () => {
-    const plan = planCreate(config, request({rootdir: 'web/www'}), seen())
+    const plan = planCreate(config, request({rootdir: 'web/www'}), seen({rootReal: '/j/web/www'}))
     assert.ok(!Array.isArray(plan))
     assert.equal(plan.record.root, '/j/web/www')
     assert.equal(plan.staging, '/j/web/.tsez-create-www_example_com.abcd1234')
+  })
+
+  it("keeps the root clear of /, other jails' roots and tsez's trees, as written and as resolved", () => {
+    const problems = (rootdir: string, extra: Partial<CreateObservation> = {}, existingRoot = false) => {
+      const planned = planCreate(config, request({rootdir, existingRoot}), seen(extra))
+      assert.ok(Array.isArray(planned), `${rootdir} was accepted`)
+      return planned.join('; ')
+    }
+    assert.match(problems('/', {rootReal: '/', root: 'directory'}, true), /is the host's \//)
+    assert.match(problems('db1/home/x', {rootReal: '/j/db1/home/x'}), /is inside jail db1's root \/j\/db1/)
+    assert.match(problems('/j', {rootReal: '/j', root: 'directory'}, true), /is or contains the jail directory/)
+    assert.match(problems('../../x', {rootReal: '/x'}), /leaves tsez_jaildir \/j; a relative -r stays under it/)
+    assert.match(
+      problems('link/x', {rootReal: '/j/db1/x'}),
+      /\/j\/link\/x \(which resolves to \/j\/db1\/x\) is inside jail db1/,
+    )
+    assert.match(problems('out/x', {rootReal: '/elsewhere/x'}), /resolves to \/elsewhere\/x\) leaves tsez_jaildir/)
+    assert.match(
+      problems(
+        '/srv',
+        {rootReal: '/srv', root: 'directory', around: {...seen().around, jails: [{name: 'db1', ...same('/srv/db1')}]}},
+        true,
+      ),
+      /contains jail db1's root/,
+    )
+    assert.match(problems('/j/newjail/x', {rootReal: '/j/newjail/x'}), /overlaps tsez's own \/j\/newjail/)
+    const beside = planCreate(config, request({rootdir: '/srv/www'}), seen({rootReal: '/srv/www'}))
+    assert.ok(!Array.isArray(beside), 'an absolute root outside the jail directory is fine')
   })
 
   it('collects every problem at once', () => {
     const problems = planCreate(
       config,
       request({flavours: ['nosuch'], existingRoot: true, rootdir: '/j/basejail/x'}),
-      seen({conf: 'foreign', release: undefined, root: 'missing'}),
+      seen({conf: 'foreign', release: undefined, root: 'missing', rootReal: '/j/basejail/x'}),
     )
     assert.ok(Array.isArray(problems))
     for (const rule of [
