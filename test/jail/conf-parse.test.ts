@@ -38,7 +38,7 @@ function resolver(files: Record<string, string>, patterns: string[] = []): (patt
   }
 }
 
-describe('parseJailConf', () => {
+describe('jail/conf-parse', () => {
   describe('globals and wildcards (config.c load_config)', () => {
     it("lets a jail's own parameter beat globals written before and after its block", () => {
       assert.deepEqual(paramsOf('path=/b; foo{path=/a;} path=/c;', 'foo'), {path: ['/a']})
@@ -318,6 +318,126 @@ describe('parseJailConf', () => {
 
     it('names the file given in the options', () => {
       refused('j {', /^\/etc\/jail\.conf line 1: jail "j": missing "}"/, {fileName: '/etc/jail.conf'})
+    })
+  })
+
+  describe('the reference example and everyday forms', () => {
+    it('reads the example from the reference, comments and all', () => {
+      const text = [
+        '/* A C comment',
+        ' * over lines */',
+        'www1 { // the jail',
+        '    path = "/usr/jails/www1";',
+        '    host.hostname = "www1.example.org";   # shell comment',
+        '    ip4.addr = "em0|192.0.2.11/32";',
+        '    mount.devfs;',
+        '    devfs_ruleset = 4;',
+        '    exec.start = "/bin/sh /etc/rc";',
+        '    allow.raw_sockets = 0;',
+        '}',
+      ].join('\n')
+      assert.deepEqual(paramsOf(text, 'www1'), {
+        path: ['/usr/jails/www1'],
+        'host.hostname': ['www1.example.org'],
+        'ip4.addr': ['em0|192.0.2.11/32'],
+        'mount.devfs': true,
+        devfs_ruleset: ['4'],
+        'exec.start': ['/bin/sh /etc/rc'],
+        'allow.raw_sockets': ['0'],
+      })
+    })
+
+    it('reads bare tokens, single quotes, joined pieces, += and name-value forms', () => {
+      const parsed = paramsOf(
+        [
+          'j {',
+          '  path = /usr/jails/j;',
+          "  exec.start = '';",
+          "  exec.stop = 'no $subst in \\'single\\' quotes';",
+          '  exec.poststart = /a/"b c"\'d\';',
+          '  ip4.addr = 10.1.1.1, 10.1.1.2;',
+          '  ip4.addr += 10.1.1.3;',
+          '  host.domainname example.org;',
+          '  ;',
+          '}',
+        ].join('\n'),
+      )
+      assert.deepEqual(parsed['path'], ['/usr/jails/j'])
+      assert.deepEqual(parsed['exec.start'], [''])
+      assert.deepEqual(parsed['exec.stop'], ["no $subst in 'single' quotes"])
+      assert.deepEqual(parsed['exec.poststart'], ['/a/b cd'])
+      assert.deepEqual(parsed['ip4.addr'], ['10.1.1.1', '10.1.1.2', '10.1.1.3'])
+      assert.deepEqual(parsed['host.domainname'], ['example.org'])
+    })
+
+    it('decodes C-style escapes and line continuations', () => {
+      const parsed = paramsOf('j { a = "t\\tn\\n\\101\\x42\\\\\\"\\$ \\q"; b = "one \\\ntwo"; c = x\\ y; }')
+      assert.deepEqual(parsed['a'], ['t\tn\nAB\\"$ q'])
+      assert.deepEqual(parsed['b'], ['one two'])
+      assert.deepEqual(parsed['c'], ['x y'])
+    })
+
+    it('merges wildcard parameters and substitutes variables like jail(8)', () => {
+      const jails = parseJailConf(
+        [
+          'exec.clean;',
+          '$base = "/var/jail";',
+          'path = "$base/$name";',
+          'foo { host.hostname = "${name}.example.com"; path = /srv/foo; }',
+          'bar { allow.nomount; $cmd = "echo hi"; exec.start = $cmd; }',
+          '* { allow.mount; }',
+        ].join('\n'),
+      )
+      assert.deepEqual(
+        jails.map((j) => [j.name, Object.fromEntries(j.params)]),
+        [
+          ['foo', {'exec.clean': true, path: ['/srv/foo'], 'host.hostname': ['foo.example.com'], 'allow.mount': true}],
+          ['bar', {'exec.clean': true, path: ['/var/jail/bar'], 'allow.mount': true, 'exec.start': ['echo hi']}],
+        ],
+      )
+    })
+
+    it('expands a list variable when it is the whole value', () => {
+      const parsed = paramsOf('$ips = 10.0.0.1, 10.0.0.2; j { ip4.addr = "$ips"; }')
+      assert.deepEqual(parsed['ip4.addr'], ['10.0.0.1', '10.0.0.2'])
+    })
+
+    it('applies "foo.*" wildcards to child jails only', () => {
+      const jails = parseJailConf('"foo.*" { persist; } foo { path = /a; } "foo.bar" { path = /b; }')
+      assert.deepEqual(Object.fromEntries(jails[0]?.params ?? []), {path: ['/a']})
+      assert.deepEqual(Object.fromEntries(jails[1]?.params ?? []), {path: ['/b'], persist: true})
+    })
+
+    it('reads .include through the resolver (a glob matching no file adds nothing)', () => {
+      assert.deepEqual(
+        parseJailConf('.include "/etc/jail.conf.d/*.conf";\nj { persist; }', {include: () => []}).length,
+        1,
+      )
+    })
+
+    it('throws a SyntaxError naming the line for malformed text', () => {
+      const cases: Array<[string, RegExp]> = [
+        ['j {\n  path = "/x;\n}', /line 2: unterminated string/],
+        ['j {\n  path = /x\n}', /line 3: expected ";"/],
+        ['j { path = ; }', /expected a value/],
+        ['/* open', /line 1: unterminated comment/],
+        ['j { path = /x; ', /missing "}"/],
+        ['j { a = ${x\n}; }', /line 1: unterminated variable/],
+        ['j { a = ${x; }', /expected ";"/],
+        ['foo.* { persist; }', /expected a jail name/],
+        ['j { path = "$nope"; }', /variable "nope" not found/],
+        ['j { $a = "$b"; $b = "$a"; x = "$a"; }', /variable loop/],
+        ['$l = a, b; j { x = "pre-$l"; }', /array cannot be substituted inline/],
+        ['j { name = other; }', /cannot redefine parameter "name"/],
+        ['j { x = é; }', /unexpected character "é"/],
+      ]
+      for (const [text, pattern] of cases) {
+        assert.throws(
+          () => parseJailConf(text),
+          (e: unknown) => e instanceof SyntaxError && pattern.test(e.message),
+          text,
+        )
+      }
     })
   })
 })

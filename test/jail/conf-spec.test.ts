@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import {resolveConfig} from '../../src/config.js'
 import {jailConfSpecFor} from '../../src/jail/conf-spec.js'
 import type {JailRecord} from '../../src/jail/store.js'
-import {parseJailConf, renderJailConf} from '../../src/jail/conf-render.js'
+import {parseJailConf} from '../../src/jail/conf-parse.js'
+import {renderJailConf} from '../../src/jail/conf-render.js'
 
 const config = resolveConfig(
   new Map([
