@@ -29,7 +29,7 @@ function scriptedRunner(exitCodes: number[]) {
   return {runner, calls}
 }
 
-describe('freebsd-update against the basejail', () => {
+describe('base/freebsd-update', () => {
   const paths = freebsdUpdatePaths('/var/db/tsez')
 
   it('uses the exact argv and PAGER=cat', () => {

@@ -14,7 +14,7 @@ import {
 } from '../../src/base/install-record.js'
 import {parseRelease} from '../../src/dist/release.js'
 
-describe('install record', () => {
+describe('base/install-record', () => {
   let dir: string
   let config: TsezConfig
   beforeEach(async () => {

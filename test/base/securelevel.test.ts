@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import {refuseRaisedSecurelevel} from '../../src/base/securelevel.js'
 import {recordingRunner} from '../support/recording-runner.js'
 
-describe('refuseRaisedSecurelevel', () => {
+describe('base/securelevel', () => {
   const sysctl = (exitCode: number, stdout: string) => recordingRunner(() => ({exitCode, stdout})).runner
 
   it('refuses above 0, naming the level and what it means for the command', async () => {

@@ -7,7 +7,7 @@ import {pendingRecord, recoverStaging, stagingPaths, swapIn} from '../../src/bas
 import {pathExists} from '../../src/system/files.js'
 import {recordingRunner} from '../support/recording-runner.js'
 
-describe('staging and swap', () => {
+describe('base/staging', () => {
   let jaildir: string
   let targets: {basejail: string; newjail: string; record: string}
   beforeEach(async () => {

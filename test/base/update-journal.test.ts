@@ -13,7 +13,7 @@ import {
   writePendingStep,
 } from '../../src/base/update-journal.js'
 
-describe('pending base step note', () => {
+describe('base/update-journal', () => {
   let dir: string
   let config: TsezConfig
   beforeEach(async () => {

@@ -14,7 +14,7 @@ import {
 } from '../../src/base/update-state.js'
 import {seedStateEntry} from '../support/update-state.js'
 
-describe('freebsd-update pending install', () => {
+describe('base/update-state', () => {
   let workdir: string
   beforeEach(async () => {
     workdir = await mkdtemp(path.join(tmpdir(), 'tsez-pending-'))

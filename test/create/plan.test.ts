@@ -46,7 +46,7 @@ const request = (extra: Partial<CreateRequest> = {}): CreateRequest => ({
   ...extra,
 })
 
-describe('planCreate', () => {
+describe('create/plan', () => {
   it('roots the jail at tsez_jaildir/<jail name> and stages beside it', () => {
     const plan = planCreate(config, request({flavours: ['default', 'webserver']}), seen())
     assert.ok(!Array.isArray(plan))

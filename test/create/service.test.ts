@@ -11,7 +11,7 @@ import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
 
-describe('createJail', () => {
+describe('create/service', () => {
   let host: InstalledHost
   beforeEach(async function () {
     if (!isRoot) this.skip()

@@ -26,7 +26,7 @@ const request = (extra: Partial<DeleteRequest> = {}): DeleteRequest => ({
   ...extra,
 })
 
-describe('planDelete', () => {
+describe('delete/plan', () => {
   it('removes fstab, conf and the record last', () => {
     assert.deepEqual(planDelete(request(), seen()), {
       steps: [

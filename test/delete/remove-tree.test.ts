@@ -16,7 +16,7 @@ const exists = async (p: string | Buffer) => (await lstat(p).catch(() => undefin
 const countEntries = async (dir: string) =>
   (await exec('find', [dir, '-printf', '.'], {maxBuffer: 64 << 20})).stdout.length
 
-describe('removeTreeOnOneDevice and findOtherDevice', () => {
+describe('delete/remove-tree', () => {
   let work: string
   let root: string
   let outside: string

@@ -156,7 +156,7 @@ function rawTar(entries: Raw[], {end = true} = {}): Buffer {
   return Buffer.concat(blocks)
 }
 
-describe('extractTar', function () {
+describe('dist/extract', function () {
   let work: string
   let fixture: string
   let reference: Awaited<ReturnType<typeof snapshotTree>>

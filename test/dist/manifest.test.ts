@@ -5,7 +5,7 @@ import {parseManifest, renderManifest} from '../../src/dist/manifest.js'
 
 const sha = (c: string) => c.repeat(64)
 
-describe('MANIFEST', () => {
+describe('dist/manifest', () => {
   it("parses FreeBSD's six tab-separated columns", () => {
     const text = [
       `base-dbg.txz\t${sha('a')}\t9\tbase_dbg\t"Base system (Debugging)"\toff`,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {UsageError} from '../../src/errors.js'
 import {parsePlatform, parseRelease, resolveMirror} from '../../src/dist/release.js'
 
-describe('release', () => {
+describe('dist/release', () => {
   it('parses releases and drops the patch level', () => {
     assert.deepEqual(parseRelease('14.3-RELEASE-p2'), {
       name: '14.3-RELEASE',

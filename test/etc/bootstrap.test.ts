@@ -9,7 +9,7 @@ import {generateRelease} from '../fixtures/release.js'
 import {quietDeps} from '../support/deps.js'
 import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
 
-describe('bootstrapJailEtc', () => {
+describe('etc/bootstrap', () => {
   let box: UpdateSandbox
   let release: string
   afterEach(async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import {etcExtractArgv, etcMergeArgv, mergeEtc, parseConflicts} from '../../src/etc/etcupdate.js'
 import {recordingRunner} from '../support/recording-runner.js'
 
-describe('etcupdate helpers', () => {
+describe('etc/etcupdate', () => {
   it('builds the documented argv', () => {
     assert.deepEqual(etcExtractArgv('/j/www', '/db/etc-14.3-RELEASE.tbz'), [
       'extract',

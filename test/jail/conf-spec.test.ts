@@ -31,7 +31,7 @@ const record: JailRecord = {
   created: '2026-11-28T00:00:00.000Z',
 }
 
-describe('jailConfSpecFor', () => {
+describe('jail/conf-spec', () => {
   it('derives every value from the record and the host configuration (depend stays in the record)', () => {
     const spec = jailConfSpecFor(config, record)
     assert.deepEqual(spec, {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 
 import {basejailFstabEntry, fstabFieldProblem, parseMountP, renderFstab} from '../../src/jail/fstab.js'
 
-describe('fstab', () => {
+describe('jail/fstab', () => {
   describe('basejailFstabEntry / renderFstab', () => {
     it('mounts the basejail read-only with nullfs on ROOT/basejail', () => {
       assert.deepEqual(basejailFstabEntry('/usr/jails/basejail', '/usr/jails/www.example.com'), {

@@ -85,7 +85,7 @@ const BAD: Array<[string, string]> = [
   ['2001:db8::1,2001:DB8:0::1', 'appears twice'],
 ]
 
-describe('IP lists', () => {
+describe('jail/ip', () => {
   describe('accepted elements', () => {
     for (const [input, expected, rendered] of GOOD) {
       it(`parses ${input} and renders it back as ${rendered}`, () => {

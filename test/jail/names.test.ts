@@ -17,7 +17,7 @@ function oneProblem(name: string, fragments: string[], existing: string[] = []):
   return problem
 }
 
-describe('jail names', () => {
+describe('jail/names', () => {
   describe('jailNameFor', () => {
     it('turns every character outside [A-Za-z0-9_] into "_"', () => {
       assert.equal(jailNameFor('www.example.com'), 'www_example_com')

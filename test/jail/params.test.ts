@@ -9,7 +9,7 @@ function problemOf(name: string, value: string | undefined): string {
   return result.problem
 }
 
-describe('jail parameters', () => {
+describe('jail/params', () => {
   it('knows the parameters the Handbook tunes, with their types', () => {
     for (const name of ['allow.raw_sockets', 'allow.sysvipc', 'allow.mount.zfs', 'persist', 'exec.clean']) {
       assert.equal(JAIL_PARAMS.get(name)?.type.kind, 'bool', name)

@@ -16,7 +16,7 @@ const jail = (extra: Partial<ListedJail>): ListedJail => ({
   ...extra,
 })
 
-describe('renderJailTable', () => {
+describe('list/render', () => {
   it("prints ezjail's columns plus the release, extra addresses and incomplete jails on their own lines", () => {
     const text = renderJailTable([
       jail({state: 'running', jid: 7, addresses: ['em0|10.0.0.5/24', 'fd00::5']}),

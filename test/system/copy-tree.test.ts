@@ -57,7 +57,7 @@ async function makeSource(root: string): Promise<void> {
   for (const rel of ['etc/ssh', 'etc', 'tmp', 'var/mail', 'var', '.']) await utimes(path.join(root, rel), when, when)
 }
 
-describe('copyTree', () => {
+describe('system/copy-tree', () => {
   let work: string
   beforeEach(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'tsez-copy-'))

@@ -5,7 +5,7 @@ import path from 'node:path'
 
 import {sweepAtomicTemps, writeFileAtomic} from '../../src/system/files.js'
 
-describe('atomic files', () => {
+describe('system/files', () => {
   let dir: string
   beforeEach(async () => (dir = await mkdtemp(path.join(tmpdir(), 'tsez-files-'))))
   afterEach(() => rm(dir, {recursive: true, force: true}))

@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import {acquireHostLock} from '../../src/system/lock.js'
 
-describe('host lock', () => {
+describe('system/lock', () => {
   let dbdir: string
   beforeEach(async () => (dbdir = await mkdtemp(path.join(tmpdir(), 'tsez-lock-'))))
   afterEach(() => rm(dbdir, {recursive: true, force: true}))

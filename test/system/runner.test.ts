@@ -4,7 +4,7 @@ import {Readable} from 'node:stream'
 
 import {createRunner, ExternalCommandError, outputTail} from '../../src/system/runner.js'
 
-describe('command runner', () => {
+describe('system/runner', () => {
   it('runs a program by name with an argv array, never through a shell', async () => {
     const result = await createRunner().tryRun('printf', ['%s|', 'a b', '$(id)', ';rm'])
     assert.deepEqual(result, {exitCode: 0, stdout: 'a b|$(id)|;rm|', stderr: ''})

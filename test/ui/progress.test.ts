@@ -31,7 +31,7 @@ function expectSettled(results: Array<Settled<number>>, count: number) {
   })
 }
 
-describe('Progress.tasks', () => {
+describe('ui/progress', () => {
   it('quiet: runs at most `concurrency` at a time, all of them, results in task order', async () => {
     const {tasks, peak} = sampleTasks(7)
     expectSettled(await quietProgress.tasks(tasks, {concurrency: 3}), 7)

@@ -45,7 +45,7 @@ const fu = (...command: string[]) => [
   ...['--currently-running', '14.3-RELEASE-p2', '--not-running-from-cron', ...command],
 ]
 
-describe('planUpdate', () => {
+describe('update/plan', () => {
   it('-u: fetch, then install repeated; no tarball, no etcupdate', () => {
     const plan = planUpdate(config, {action: 'patch', release: undefined, parallel: 4, restart: false}, facts())
     assert.deepEqual(

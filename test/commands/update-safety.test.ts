@@ -7,7 +7,7 @@ import {pathExists} from '../../src/system/files.js'
 import {tsez} from '../support/cli.js'
 import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
 
-describe('tsez update safety', () => {
+describe('tsez update: safety rules', () => {
   let box: UpdateSandbox
   afterEach(async () => box?.cleanup())
 
