@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
+import {dependencyPath} from '../jail/depend.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
 import {jailNameFor, validateJailName} from '../jail/names.js'
 import {validateParam} from '../jail/params.js'
@@ -87,8 +88,12 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
   }
   for (const wanted of request.depend ?? []) {
     const name = jailNameFor(wanted)
+    // A path back from the new dependency to this jail would close a cycle: no order could start either.
+    const back = name === record.name ? undefined : dependencyPath(seen.jails, name, record.name)
     if (!seen.jails.some((j) => j.name === name)) problems.push(`--depend ${wanted}: no such jail`)
     else if (name === record.name) problems.push(`--depend ${wanted}: a jail cannot depend on itself`)
+    else if (back !== undefined)
+      problems.push(`--depend ${wanted}: dependency cycle ${[record.name, ...back].join(' -> ')}`)
     else if (!after.depend.includes(name)) after.depend.push(name)
   }
   for (const assignment of request.params ?? []) {

@@ -1,5 +1,8 @@
 // Which jails a start/stop touches and in what order: the depend graph, its closure, cycles and missing jails.
+import {compareNames as compare, type DependencyProblems} from '../jail/depend.js'
 import type {JailRecord} from '../jail/store.js'
+
+export {dependencyProblems, type DependencyProblems} from '../jail/depend.js'
 
 /** One jail of a run and the jails that must finish first (its dependencies on start, its dependents on stop). */
 export interface OrderedJail {
@@ -7,54 +10,21 @@ export interface OrderedJail {
   after: string[]
 }
 
-export interface DependencyProblems {
-  /** `web1 depends on db9, which does not exist` */
-  missing: string[]
-  /** Each cycle as its path: ['a', 'b', 'a']. */
-  cycles: string[][]
-}
-
-/** Missing dependencies and cycles among RECORDS (every known jail), so nothing runs on a broken graph. */
-export function dependencyProblems(records: readonly JailRecord[]): DependencyProblems {
-  const byName = new Map(records.map((r) => [r.name, r]))
-  const missing = records.flatMap((r) =>
-    r.depend.filter((d) => !byName.has(d)).map((d) => `${r.name} depends on ${d}, which does not exist`),
-  )
-  const cycles: string[][] = []
-  const state = new Map<string, 'visiting' | 'done'>()
-  const stack: string[] = []
-  const visit = (name: string) => {
-    state.set(name, 'visiting')
-    stack.push(name)
-    for (const next of byName.get(name)?.depend ?? []) {
-      if (!byName.has(next)) continue
-      const seen = state.get(next)
-      if (seen === 'visiting') cycles.push([...stack.slice(stack.indexOf(next)), next])
-      else if (seen === undefined) visit(next)
-    }
-    stack.pop()
-    state.set(name, 'done')
-  }
-  for (const record of [...records].sort((a, b) => compare(a.name, b.name))) {
-    if (!state.has(record.name)) visit(record.name)
-  }
-  return {missing, cycles}
-}
-
 /** The one-line usage error for PROBLEMS, or undefined when the graph is sound. */
 export function describeDependencyProblems(problems: DependencyProblems): string | undefined {
   const parts = [...problems.missing, ...problems.cycles.map((cycle) => `dependency cycle ${cycle.join(' -> ')}`)]
   if (parts.length === 0) return undefined
-  return `${parts.join('; ')}: fix it with \`tsez config NAME --depend\` before starting or stopping jails`
+  return `${parts.join('; ')}: fix the depend lists before starting or stopping these jails`
 }
 
 /**
- * The start order for TARGETS: the targets plus every jail they depend on (transitively), each listed with
- * its dependencies, dependencies before dependents (ties by name). Assumes dependencyProblems found none.
+ * The start order for TARGETS: the targets plus every known jail they depend on (transitively), each listed with
+ * its dependencies, dependencies before dependents (ties by name). A cycle is cut (see topological): the planner
+ * refuses the jails unorderableJails names, so the cut never decides what runs first.
  */
 export function startOrder(records: readonly JailRecord[], targets: readonly string[]): OrderedJail[] {
   const byName = new Map(records.map((r) => [r.name, r]))
-  const included = closure(targets, (name) => byName.get(name)?.depend ?? [])
+  const included = closure(targets, (name) => (byName.get(name)?.depend ?? []).filter((d) => byName.has(d)))
   return topological(included, (name) => (byName.get(name)?.depend ?? []).filter((d) => included.has(d)))
 }
 
@@ -87,21 +57,24 @@ function closure(start: readonly string[], next: (name: string) => readonly stri
   return seen
 }
 
-/** Kahn's algorithm over NAMES with edges name -> before(name); stable by name. */
+/**
+ * Kahn's algorithm over NAMES with edges name -> before(name); stable by name. When only a cycle remains, its
+ * first jail by name goes next waiting only for the jails already placed, so the order stays acyclic.
+ */
 function topological(names: ReadonlySet<string>, before: (name: string) => string[]): OrderedJail[] {
   const order: OrderedJail[] = []
   const placed = new Set<string>()
   const remaining = [...names].sort(compare)
   while (remaining.length > 0) {
-    const index = remaining.findIndex((name) => before(name).every((b) => placed.has(b)))
-    if (index === -1) throw new Error(`dependency cycle among ${remaining.join(', ')}`)
-    const [name = ''] = remaining.splice(index, 1)
+    const ready = remaining.findIndex((name) => before(name).every((b) => placed.has(b)))
+    const [name = ''] = remaining.splice(Math.max(ready, 0), 1)
+    order.push({
+      name,
+      after: before(name)
+        .filter((b) => placed.has(b))
+        .sort(compare),
+    })
     placed.add(name)
-    order.push({name, after: before(name).sort(compare)})
   }
   return order
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -2,6 +2,7 @@
 import type {JailRecord} from '../jail/store.js'
 import {UsageError} from '../errors.js'
 import {firstbootRemoveArgv, firstbootRunArgv} from './firstboot.js'
+import {unorderableJails} from '../jail/depend.js'
 import {describeDependencyProblems, dependencyProblems, startOrder, stopOrder, type OrderedJail} from './order.js'
 import {startProblem, type StartFacts} from './preflight.js'
 
@@ -27,9 +28,10 @@ export interface Selection {
 }
 
 /**
- * The jails a command acts on before dependency expansion: the named ones (each must exist), or every
- * jail marked run (every jail with ALL). Throws UsageError, before anything runs, on unknown names and on
- * missing dependencies or cycles anywhere among the known jails.
+ * The jails a command acts on before dependency expansion: the named ones (each must exist), or every jail
+ * marked run (every jail with ALL). Throws UsageError, before anything runs, on unknown names, on a named jail
+ * that is on a dependency cycle or depends on one (or on a missing jail), and when every selected jail is such
+ * a jail. Otherwise those jails stay selected: the planners refuse them one by one and the others go ahead.
  */
 export function selectTargets(records: readonly JailRecord[], selection: Selection): string[] {
   const known = new Set(records.map((r) => r.name))
@@ -40,10 +42,36 @@ export function selectTargets(records: readonly JailRecord[], selection: Selecti
       records.map((r) => r.name),
     )
   }
-  const problem = describeDependencyProblems(dependencyProblems(records))
-  if (problem !== undefined) throw new UsageError(problem)
+  const unorderable = unorderableJails(records)
+  const refused = selection.names.filter((name) => unorderable.has(name))
+  if (refused.length > 0) {
+    const reasons = [...new Set(refused.map((name) => unorderable.get(name)))]
+    throw new UsageError(
+      `${reasons.join('; ')}: fix the depend lists before starting or stopping ${refused.join(', ')}`,
+    )
+  }
   if (selection.names.length > 0) return [...new Set(selection.names)]
-  return records.filter((r) => selection.all || r.run).map((r) => r.name)
+  const targets = records.filter((r) => selection.all || r.run).map((r) => r.name)
+  const problem = describeDependencyProblems(dependencyProblems(records))
+  if (problem !== undefined && targets.length > 0 && targets.every((name) => unorderable.has(name))) {
+    throw new UsageError(problem)
+  }
+  return targets
+}
+
+/** ORDER with the unorderable jails refused (and waiting for nobody, so each reports its own reason). */
+function refuseUnorderable(
+  records: readonly JailRecord[],
+  order: OrderedJail[],
+  steps: Map<string, JailStep>,
+): OrderedJail[] {
+  const unorderable = unorderableJails(records)
+  return order.map((jail) => {
+    const reason = unorderable.get(jail.name)
+    if (reason === undefined || steps.get(jail.name)?.kind !== 'run') return jail
+    steps.set(jail.name, {kind: 'refuse', reason})
+    return {name: jail.name, after: []}
+  })
 }
 
 export interface StartInput {
@@ -73,7 +101,7 @@ export function planStart(input: StartInput): RunPlan {
       )
     }
   }
-  return {action: 'start', order, steps}
+  return {action: 'start', order: refuseUnorderable(input.records, order, steps), steps}
 }
 
 export interface StopInput {
@@ -94,7 +122,7 @@ export function planStop(input: StopInput): RunPlan {
         : {kind: 'noop', reason: 'already stopped'},
     )
   }
-  return {action: 'stop', order, steps}
+  return {action: 'stop', order: refuseUnorderable(input.records, order, steps), steps}
 }
 
 /** The dry-run lines: per jail in order, each program with its argv, or why nothing runs. */

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict'
+
+import {resolveConfig} from '../../src/config.js'
+import {planConfig, type ConfigObservation, type ConfigRequest} from '../../src/jailconfig/plan.js'
+import type {JailRecord} from '../../src/jail/store.js'
+
+const config = resolveConfig(new Map([['tsez_jaildir', '/j']]), '/tsez.conf')
+const same = (p: string) => ({path: p, real: p})
+
+function jail(name: string, depend: string[] = [], root = `/j/${name}`): JailRecord {
+  return {
+    version: 1,
+    name,
+    hostname: name,
+    root,
+    addresses: ['10.0.0.1'],
+    flavours: [],
+    run: true,
+    depend,
+    params: {},
+    release: '14.3-RELEASE',
+    created: '2026-01-01T00:00:00.000Z',
+  }
+}
+
+const problems = (planned: ReturnType<typeof planConfig>) => (Array.isArray(planned) ? planned.join('; ') : 'accepted')
+
+function plan(request: ConfigRequest, jails: JailRecord[], extra: Partial<ConfigObservation> = {}) {
+  const record = jails.find((j) => j.name === request.name)!
+  return planConfig(config, request, {
+    record,
+    running: false,
+    jails,
+    reserved: ['basejail', 'newjail', 'flavours', 'tsez_archives'],
+    newRoot: 'missing',
+    newRootReal: `/j/${request.rename ?? request.name}`,
+    around: {
+      jaildir: same('/j'),
+      own: ['/j/basejail', '/j/newjail'].map(same),
+      jails: jails.filter((j) => j.name !== record.name).map((j) => ({name: j.name, ...same(j.root)})),
+    },
+    newConf: 'missing',
+    newFstab: 'missing',
+    ...extra,
+  })
+}
+
+describe('planConfig', () => {
+  it('refuses a --depend that closes a cycle, naming it, and takes one that does not', () => {
+    const jails = [jail('a', ['b']), jail('b', ['c']), jail('c'), jail('d')]
+    assert.deepEqual(plan({name: 'c', depend: ['a', 'd']}, jails), ['--depend a: dependency cycle c -> a -> b -> c'])
+    assert.deepEqual(plan({name: 'b', depend: ['a']}, jails), ['--depend a: dependency cycle b -> a -> b'])
+    const fine = plan({name: 'd', depend: ['a']}, jails)
+    assert.ok(!Array.isArray(fine))
+    assert.deepEqual(fine.after.depend, ['a'])
+  })
+
+  it('a moved root must keep clear of the other jails and of tsez own trees, as resolved too', () => {
+    const jails = [jail('web1'), jail('lost', [], '/j/nn/sub')]
+    assert.match(problems(plan({name: 'web1', rename: 'nn'}, jails)), /\/j\/nn contains jail lost's root \/j\/nn\/sub/)
+    const through = plan({name: 'web1', rename: 'mm'}, jails, {newRootReal: '/j/basejail/mm'})
+    assert.match(problems(through), /\/j\/mm \(which resolves to \/j\/basejail\/mm\) overlaps tsez's own \/j\/basejail/)
+    const fine = plan({name: 'web1', rename: 'www.example.com'}, jails)
+    assert.ok(!Array.isArray(fine))
+    assert.equal(fine.after.root, '/j/www_example_com')
+  })
+})
