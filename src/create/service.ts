@@ -17,6 +17,7 @@ import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
+import {recoverInterruptedRenames} from '../jail/rename-journal.js'
 import {
   describeCreatePlan,
   isFlavourMetadata,
@@ -58,6 +59,7 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
     for (const removed of await sweepInterruptedCreates(config, deps.run)) {
       deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
     }
+    for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
     // Under the lock the host may have changed since we looked: plan again before touching anything.
     const again = planCreate(config, options, {...(await observe(config, options, deps)), nonce: nonceOf(planned)})
     if (Array.isArray(again)) throw new UsageError(again.join('; '))

@@ -1,5 +1,5 @@
 // tsez config: change a stopped jail's record and re-render its files; a rename moves root, conf, fstab and record.
-import {lstat, rename, rm} from 'node:fs/promises'
+import {lstat, rename} from 'node:fs/promises'
 import path from 'node:path'
 
 import {reservedNames, type TsezConfig} from '../config.js'
@@ -7,6 +7,15 @@ import {OperationError, UsageError, describeError} from '../errors.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {readRunningJails} from '../jail/running.js'
+import {sweepInterruptedCreates} from '../jail/journal.js'
+import {
+  finishRename,
+  recoverInterruptedRenames,
+  renameJournalFile,
+  rollBackRename,
+  writeRenameJournal,
+  type RenameJournal,
+} from '../jail/rename-journal.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {jailNameFor} from '../jail/names.js'
 import {jailFiles, listJailRecords, readJailRecord, writeJailRecord, type JailRecord} from '../jail/store.js'
@@ -34,6 +43,13 @@ export async function configureJail(config: TsezConfig, options: ConfigOptions, 
     dryRun: options.dryRun,
   })
   try {
+    if (!options.dryRun) {
+      // Under the lock no other tsez runs: whatever a killed create or rename left is finished or undone first.
+      for (const removed of await sweepInterruptedCreates(config, deps.run)) {
+        deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
+      }
+      for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
+    }
     const planned = planConfig(config, options, await observe(config, name, options, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
     const result: ConfigResult = {
@@ -42,7 +58,7 @@ export async function configureJail(config: TsezConfig, options: ConfigOptions, 
       dryRun: options.dryRun,
       plan: describeConfigPlan(config, planned),
     }
-    if (!options.dryRun) await apply(config, planned)
+    if (!options.dryRun) await apply(config, planned, deps)
     return result
   } finally {
     await lock.release()
@@ -70,10 +86,9 @@ async function observe(config: TsezConfig, name: string, request: ConfigRequest,
   }
 }
 
-/** Rename: root, new fstab and conf, new record (the commit), dependents, then the old files go. */
-async function apply(config: TsezConfig, plan: ConfigPlan): Promise<void> {
+/** A rename: journal, NEW's fstab, conf and record, the root (the commit), dependents, OLD's files, journal. */
+async function apply(config: TsezConfig, plan: ConfigPlan, deps: Deps): Promise<void> {
   const {before, after} = plan
-  const oldFiles = jailFiles(config, before.name)
   const newFiles = jailFiles(config, after.name)
   if (after.name === before.name) {
     if (after.root !== before.root) throw new OperationError('internal: root changes only with a rename')
@@ -81,27 +96,35 @@ async function apply(config: TsezConfig, plan: ConfigPlan): Promise<void> {
     await writeJailRecord(config, after)
     return
   }
+  const journal: RenameJournal = {
+    version: 1,
+    from: before,
+    to: after,
+    moveRoot: plan.moveRoot,
+    dependents: plan.dependents.map((d) => d.name),
+    pid: process.pid,
+    started: deps.clock.now().toISOString(),
+  }
+  await writeRenameJournal(config, journal)
   try {
-    if (plan.moveRoot) await rename(before.root, after.root)
     await writeFileAtomic(newFiles.fstab, renderJailFstab(config, after))
     await writeFileAtomic(newFiles.conf, renderJailConfFor(config, after))
     await writeJailRecord(config, after)
+    if (plan.moveRoot) await rename(before.root, after.root)
   } catch (error) {
-    await rm(newFiles.fstab, {force: true})
-    await rm(newFiles.conf, {force: true})
-    if (plan.moveRoot) await rename(after.root, before.root).catch(() => undefined)
+    await rollBackRename(config, journal).catch(() => undefined)
     throw new OperationError(
       `renaming ${before.name} to ${after.name} failed, nothing changed: ${describeError(error)}`,
     )
   }
-  for (const other of plan.dependents) {
-    const updated = {...other, depend: other.depend.map((d) => (d === before.name ? after.name : d))}
-    await writeFileAtomic(jailFiles(config, other.name).conf, renderJailConfFor(config, updated))
-    await writeJailRecord(config, updated)
+  try {
+    await finishRename(config, journal)
+  } catch (error) {
+    throw new OperationError(
+      `jail ${before.name} is now ${after.name}, but tidying up failed (the next tsez config or create finishes ` +
+        `it): ${describeError(error)}`,
+    )
   }
-  await rm(oldFiles.record, {force: true})
-  await rm(oldFiles.conf, {force: true})
-  await rm(oldFiles.fstab, {force: true})
 }
 
 export function describeConfigPlan(config: TsezConfig, plan: ConfigPlan): string[] {
@@ -109,11 +132,13 @@ export function describeConfigPlan(config: TsezConfig, plan: ConfigPlan): string
   const newFiles = jailFiles(config, after.name)
   if (after.name === before.name) return [`write ${newFiles.conf}`, `write ${newFiles.record} (commit)`]
   const oldFiles = jailFiles(config, before.name)
+  const journal = renameJournalFile(config, before.name)
   return [
-    ...(plan.moveRoot ? [`rename ${before.root} -> ${after.root}`] : []),
+    `write ${journal} (rename journal)`,
     `write ${newFiles.fstab}`,
     `write ${newFiles.conf}`,
-    `write ${newFiles.record} (commit)`,
+    `write ${newFiles.record}${plan.moveRoot ? '' : ' (commit)'}`,
+    ...(plan.moveRoot ? [`rename ${before.root} -> ${after.root} (commit)`] : []),
     ...plan.dependents.flatMap((d) => {
       const files = jailFiles(config, d.name)
       return [`write ${files.conf} (depend ${before.name} -> ${after.name})`, `write ${files.record}`]
@@ -121,5 +146,6 @@ export function describeConfigPlan(config: TsezConfig, plan: ConfigPlan): string
     `remove ${oldFiles.record}`,
     `remove ${oldFiles.conf}`,
     `remove ${oldFiles.fstab}`,
+    `remove ${journal}`,
   ]
 }

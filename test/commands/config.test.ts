@@ -103,7 +103,7 @@ describe('tsez config', () => {
     const before = await snapshotTree(path.join(host.root, 'host'))
     const dry = await tsez(['config', 'web1', '--rename', 'www.example.com', '-n'], host.env)
     assert.equal(dry.exitCode, 0, dry.stderr)
-    assert.match(dry.stdout, /^rename .*\/web1 -> .*\/www_example_com$/m)
+    assert.match(dry.stdout, /^rename .*\/web1 -> .*\/www_example_com \(commit\)$/m)
     assert.deepEqual(diffTrees(before, await snapshotTree(path.join(host.root, 'host'))), [])
 
     const result = await tsez(['config', 'web1', '--rename', 'www.example.com'], host.env)

@@ -1,0 +1,29 @@
+// Preloaded into a spawned tsez (`node --import`) by the kill tests: SIGKILL just before its Nth filesystem change.
+// TSEZ_TEST_KILL_AT_STEP=N picks the change, counting only changes to paths under TSEZ_TEST_KILL_UNDER (the test
+// host: so tsx's cache never shifts the count); on a normal exit the count goes to stderr, so a test can walk
+// N = 1, 2, ... until the command runs through. Only node:fs/promises is wrapped: tsez changes files there.
+import fs from 'node:fs'
+import {syncBuiltinESMExports} from 'node:module'
+
+const at = Number(process.env.TSEZ_TEST_KILL_AT_STEP ?? 0)
+const under = process.env.TSEZ_TEST_KILL_UNDER ?? '/'
+let step = 0
+const changes = ['rename', 'writeFile', 'appendFile', 'rm', 'rmdir', 'unlink', 'mkdir', 'copyFile', 'cp']
+const changes2 = ['chmod', 'chown', 'lchown', 'symlink', 'link', 'utimes', 'lutimes']
+const promises = fs.promises as unknown as Record<string, (...args: unknown[]) => unknown>
+
+const counted = (name: string, isChange: (args: unknown[]) => boolean) => {
+  const original = promises[name]
+  if (typeof original !== 'function') return
+  promises[name] = function (this: unknown, ...args: unknown[]) {
+    const target = args[0]
+    if (typeof target === 'string' && target.startsWith(under) && isChange(args) && ++step === at) {
+      process.kill(process.pid, 'SIGKILL')
+    }
+    return original.apply(this, args)
+  }
+}
+for (const name of [...changes, ...changes2]) counted(name, () => true)
+counted('open', ([, flags]) => typeof flags === 'string' && /[wax+]/.test(flags))
+syncBuiltinESMExports()
+process.on('exit', () => process.stderr.write(`kill-at-step: ${step} changes\n`))
