@@ -45,7 +45,7 @@ function plan(request: ConfigRequest, jails: JailRecord[], extra: Partial<Config
   })
 }
 
-describe('planConfig', () => {
+describe('jailconfig/plan', () => {
   it('refuses a --depend that closes a cycle, naming it, and takes one that does not', () => {
     const jails = [jail('a', ['b']), jail('b', ['c']), jail('c'), jail('d')]
     assert.deepEqual(plan({name: 'c', depend: ['a', 'd']}, jails), ['--depend a: dependency cycle c -> a -> b -> c'])
