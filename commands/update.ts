@@ -78,7 +78,6 @@ A ZFS basejail is snapshotted first and put back if an install fails half way; w
         parallel: flags.parallel,
         restart: flags.restart,
         dryRun: flags['dry-run'],
-        quiet: this.jsonEnabled(),
         lockWaitMs: this.lockWaitMs(),
       },
       deps,

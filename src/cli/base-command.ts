@@ -4,6 +4,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import {loadConfig, type TsezConfig} from '../config.js'
 import {EXIT, TsezError, describeError} from '../errors.js'
 import {systemClock} from '../system/clock.js'
+import {realCopyFs} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {createRunner} from '../system/runner.js'
 import {createProgress} from '../ui/progress.js'
@@ -42,6 +43,7 @@ export abstract class TsezCommand extends Command {
       progress: createProgress({stream: process.stderr, silent: json}),
       clock: systemClock,
       env: process.env,
+      fs: realCopyFs,
       packageRoot: this.config.root,
     }
     return {config, deps}

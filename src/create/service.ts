@@ -8,7 +8,7 @@ import {readUserlandVersion} from '../base/freebsd-update.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {jailNameFor} from '../jail/names.js'
 import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
-import {copyTree, type CopyFs} from '../system/copy-tree.js'
+import {copyTree} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
@@ -30,8 +30,6 @@ import {
 export interface CreateOptions extends CreateRequest {
   dryRun: boolean
   lockWaitMs: number
-  /** Test seam: the file copy used for the newjail and flavours (a full disk is a failing copyFile). */
-  fs?: Partial<CopyFs>
 }
 
 export interface CreateResult {
@@ -63,7 +61,7 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
     // Under the lock the host may have changed since we looked: plan again before touching anything.
     const again = planCreate(config, options, {...(await observe(config, options, deps)), nonce: nonceOf(planned)})
     if (Array.isArray(again)) throw new UsageError(again.join('; '))
-    await apply(config, again, deps, options.fs)
+    await apply(config, again, deps)
   } finally {
     await lock.release()
   }
@@ -112,7 +110,7 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
 }
 
 /** Journal, staging copy, flavours, fstab, conf, root into place, record (the commit), journal removed. */
-async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Partial<CopyFs>): Promise<void> {
+async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<void> {
   const {record, files, staging} = plan
   await writeJournal(config, {
     version: 1,
@@ -125,7 +123,7 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, fs?: Part
   })
   try {
     if (plan.templateEtc) await bootstrapTemplateEtc(config, plan.newjail, plan.templateEtc.release, deps)
-    if (staging !== undefined) await buildRoot(plan, staging, deps, fs)
+    if (staging !== undefined) await buildRoot(plan, staging, deps)
     // Both fsyncs at once; both settle before any undo.
     const outcomes = await Promise.allSettled([
       writeFileAtomic(files.fstab, renderJailFstab(config, record)),
@@ -162,22 +160,22 @@ async function bootstrapTemplateEtc(config: TsezConfig, newjail: string, release
 }
 
 /** The newjail copied into STAGING, then each flavour laid over it. */
-async function buildRoot(plan: CreatePlan, staging: string, deps: Deps, fs?: Partial<CopyFs>): Promise<void> {
+async function buildRoot(plan: CreatePlan, staging: string, deps: Deps): Promise<void> {
   await mkdir(path.dirname(staging), {recursive: true, mode: 0o700})
   const step = deps.progress.step(`copying ${plan.newjail} to ${plan.record.root}`)
   try {
-    const copied = copyTree(plan.newjail, staging, {fs})
+    const copied = copyTree(plan.newjail, staging, {fs: deps.fs})
     step.succeed(`copied ${copied.files + copied.hardLinks + copied.symlinks + copied.directories} entries`)
   } catch (error) {
     step.fail(`copying ${plan.newjail} failed`)
     throw error
   }
-  for (const flavour of plan.flavours) await applyFlavour(staging, flavour, fs)
+  for (const flavour of plan.flavours) await applyFlavour(staging, flavour, deps)
 }
 
-async function applyFlavour(root: string, flavour: CreatePlan['flavours'][number], fs?: Partial<CopyFs>) {
+async function applyFlavour(root: string, flavour: CreatePlan['flavours'][number], deps: Deps) {
   try {
-    copyTree(flavour.dir, root, {overlay: true, skip: isFlavourMetadata, fs})
+    copyTree(flavour.dir, root, {overlay: true, skip: isFlavourMetadata, fs: deps.fs})
     if (flavour.script) {
       const target = path.join(root, flavour.script.target)
       await makeRealDirs(root, path.dirname(flavour.script.target))

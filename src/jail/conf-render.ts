@@ -3,8 +3,6 @@ import {formatJailAddress, type JailAddress} from './ip.js'
 import {ownershipMark} from './ownership.js'
 import {JAIL_PARAMS, validateParam} from './params.js'
 
-export {parseJailConf, type ParsedJail} from './conf-parse.js'
-
 export interface JailConfSpec {
   /** The jail name (jailNameFor of NAME): letters, digits and `_`. */
   name: string

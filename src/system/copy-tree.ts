@@ -37,7 +37,7 @@ import {PATH_BUDGET, enterDirectory, inDirectory, joinName, leaveDirectory} from
  * which is also what lets the walk move the working directory of the whole process.
  */
 
-/** The operations a test may replace to inject failures (a full disk: copyFile throwing ENOSPC). */
+/** The file copy a tree copy runs per regular file: Deps.fs (tests inject a full disk as copyFile throwing ENOSPC). */
 export interface CopyFs {
   copyFile(source: string, destination: string, mode: number): void
 }
@@ -50,7 +50,8 @@ export interface CopyOptions {
   overlay?: boolean
   /** Relative paths (from the source root, `/`-separated) to leave out, with their subtrees. */
   skip?: (rel: string) => boolean
-  fs?: Partial<CopyFs>
+  /** The per-file copy (Deps.fs); the real one by default. */
+  fs?: CopyFs
 }
 
 export interface CopyStats {
@@ -61,7 +62,8 @@ export interface CopyStats {
   bytes: number
 }
 
-const realFs: CopyFs = {copyFile: (s, d, mode) => fs.copyFileSync(s, d, mode)}
+/** copyFile(2)-style copy through Node: a reflink where the file system can make one. */
+export const realCopyFs: CopyFs = {copyFile: (s, d, mode) => fs.copyFileSync(s, d, mode)}
 
 /** Room a directory's destination path leaves for one more name (NAME_MAX, 255 bytes) and its slash. */
 const DIRECTORY_BUDGET = PATH_BUDGET - 256
@@ -83,7 +85,7 @@ interface Frame {
 
 /** Copies SOURCE to DESTINATION faithfully; the first failure stops it and is thrown (the caller removes the copy). */
 export function copyTree(source: string, destination: string, options: CopyOptions = {}): CopyStats {
-  const ops: CopyFs = {...realFs, ...options.fs}
+  const ops: CopyFs = options.fs ?? realCopyFs
   const stats: CopyStats = {files: 0, directories: 0, symlinks: 0, hardLinks: 0, bytes: 0}
   const rootStat = fs.lstatSync(source)
   if (!rootStat.isDirectory()) throw new OperationError(`cannot copy ${source}: not a directory`)

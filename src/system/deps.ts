@@ -1,6 +1,7 @@
 // The injected effects every service receives: programs, progress, messages, time, environment.
 import type {Progress} from '../ui/progress.js'
 import type {Clock} from './clock.js'
+import type {CopyFs} from './copy-tree.js'
 import type {CommandRunner} from './runner.js'
 
 export interface Log {
@@ -15,6 +16,8 @@ export interface Deps {
   log: Log
   progress: Progress
   clock: Clock
+  /** The per-file copy tree copies use (tests inject failures here). */
+  fs: CopyFs
   env: NodeJS.ProcessEnv
   /** Where tsez's own shipped files live (flavours/, rc.d/). */
   packageRoot: string

@@ -33,8 +33,6 @@ export interface UpdateRequest {
   parallel: number
   restart: boolean
   dryRun: boolean
-  /** --json. Not read here: Deps.progress is the silent one under --json (commands/update.ts still sets it). */
-  quiet: boolean
   lockWaitMs: number
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {promisify} from 'node:util'
 
 import type {JailRecord} from '../../src/jail/store.js'
-import {parseJailConf} from '../../src/jail/conf-render.js'
+import {parseJailConf} from '../../src/jail/conf-parse.js'
 import {tsez} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'

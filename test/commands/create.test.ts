@@ -4,7 +4,7 @@ import {chmod, lstat, mkdir, readFile, readdir, writeFile} from 'node:fs/promise
 import path from 'node:path'
 import {promisify} from 'node:util'
 
-import {parseJailConf} from '../../src/jail/conf-render.js'
+import {parseJailConf} from '../../src/jail/conf-parse.js'
 import {tsez} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {lstat, readFile, readdir} from 'node:fs/promises'
 import path from 'node:path'
 
-import {parseJailConf} from '../../src/jail/conf-render.js'
+import {parseJailConf} from '../../src/jail/conf-parse.js'
 import type {JailRecord} from '../../src/jail/store.js'
 import type {ListResult} from '../../src/list/service.js'
 import {packageRoot, spawnNode, tsez} from '../support/cli.js'
