@@ -40,8 +40,13 @@ export async function observeHost(
     release,
     platform,
     mirror: resolveMirror(requested.mirror ?? config.mirror, release, platform),
-    installed: (await pathExists(config.basejail)) || (await pathExists(config.newjail)),
+    installed: await observeInstalled(config),
   }
+}
+
+/** A basejail or a newjail is there (looked at again under the host lock: another install may have made them). */
+export async function observeInstalled(config: TsezConfig): Promise<boolean> {
+  return (await pathExists(config.basejail)) || (await pathExists(config.newjail))
 }
 
 async function hostRelease(deps: Deps): Promise<Release> {
@@ -62,8 +67,17 @@ async function hostPlatform(deps: Deps): Promise<Platform> {
   return parsePlatform(`${machine.stdout.trim()}/${arch.stdout.trim()}`)
 }
 
-/** Replacing a basejail that running jails have nullfs-mounted would pull it from under them. */
-export async function refuseWhileMounted(config: TsezConfig, deps: Deps): Promise<void> {
+/**
+ * An installed base is replaced only with --force (exit 2 otherwise), and never while running jails have it
+ * nullfs-mounted: it would be pulled from under them (exit 1).
+ */
+export async function refuseToReplace(config: TsezConfig, installed: boolean, force: boolean, deps: Deps) {
+  if (!installed) return
+  if (!force) throw new UsageError(`a basejail is already installed at ${config.basejail}; use --force to replace it`)
+  await refuseWhileMounted(config, deps)
+}
+
+async function refuseWhileMounted(config: TsezConfig, deps: Deps): Promise<void> {
   const result = await deps.run.run('mount', ['-p'])
   const users = parseMountP(result.stdout).filter(
     (m) => m.device === config.basejail || m.mountPoint.startsWith(config.basejail + '/'),

@@ -2,12 +2,18 @@
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {freebsdUpdateCall, freebsdUpdatePaths} from '../base/freebsd-update.js'
 import type {TsezConfig} from '../config.js'
-import {UsageError} from '../errors.js'
 import {describeMirror, parsePlatform, parseRelease} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
 import {applyInstall, recoverInterruptedInstall, type AppliedInstall} from './apply.js'
-import {observeFlavours, observeHost, readManifest, refuseWhileMounted, type HostFacts} from './observe.js'
+import {
+  observeFlavours,
+  observeHost,
+  observeInstalled,
+  readManifest,
+  refuseToReplace,
+  type HostFacts,
+} from './observe.js'
 import {describeInstallPlan, planInstall, type InstallPlan} from './plan.js'
 
 export interface InstallRequest {
@@ -50,16 +56,13 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
     mirror: request.mirror,
   }
   const host = await observeHost(config, requested, deps)
-  if (host.installed && !request.force) {
-    throw new UsageError(`a basejail is already installed at ${config.basejail}; use --force to replace it`)
-  }
+  await refuseToReplace(config, host.installed, request.force, deps)
   if (request.patch) {
     await refuseRaisedSecurelevel(
       deps.run,
       'freebsd-update cannot patch the new base; use --no-patch or lower the securelevel',
     )
   }
-  if (host.installed) await refuseWhileMounted(config, deps)
   if (!request.verify) deps.log.warn('--no-verify: distribution sets will NOT be checked against MANIFEST sha256 sums')
 
   if (request.dryRun) {
@@ -69,7 +72,10 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
   try {
     await recoverInterruptedInstall(config, host, deps)
-    const {plan, manifest} = await observeAndPlan(config, host, request, deps)
+    // Another install may have finished, and jails mounted its base, while this one waited: look again.
+    const now = {...host, installed: await observeInstalled(config)}
+    await refuseToReplace(config, now.installed, request.force, deps)
+    const {plan, manifest} = await observeAndPlan(config, now, request, deps)
     return resultOf({plan, dryRun: false, applied: await applyInstall(config, plan, manifest, deps)})
   } finally {
     await lock.release()
