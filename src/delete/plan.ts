@@ -2,6 +2,7 @@
 import type {JailFiles, JailRecord} from '../jail/store.js'
 import type {Leftover} from '../jail/journal.js'
 import type {Ownership} from '../jail/ownership.js'
+import {CLEAR_REMOVAL_FLAGS} from '../system/files.js'
 
 export interface DeleteRequest {
   /** The jail name, or the hostname it was created with. */
@@ -27,6 +28,8 @@ export interface DeleteObservation {
   root: 'directory' | 'missing' | 'other'
   /** A directory below the root on another device, when the scan found one. */
   otherDevice: string | undefined
+  /** Other jails whose roots lie at or under this root (records from before roots were kept apart). */
+  nestedJails: Array<{name: string; root: string}>
 }
 
 export type DeleteStep =
@@ -52,6 +55,12 @@ export function planDelete(request: DeleteRequest, seen: DeleteObservation): Del
       usage: `delete -w removes ${record?.root ?? 'the jail root'} for good; add --force (no prompt without a terminal)`,
     }
   }
+  if (request.wipe && seen.nestedJails.length > 0) {
+    const nested = seen.nestedJails.map((jail) => `${jail.name} (${jail.root})`).join(', ')
+    return {
+      usage: `delete -w would remove the root of jail ${nested} inside ${record?.root ?? 'this root'}; delete or move that jail first`,
+    }
+  }
   const steps: DeleteStep[] = []
   if (seen.running) steps.push({kind: 'stop', argv: ['jail', '-f', files.conf, '-r', name]})
   if (request.wipe && record !== undefined && seen.root !== 'missing') {
@@ -63,7 +72,7 @@ export function planDelete(request: DeleteRequest, seen: DeleteObservation): Del
       return {failure: `${seen.otherDevice} is another file system inside ${record.root}; unmount it first`}
     }
     steps.push(
-      {kind: 'chflags', argv: ['chflags', '-R', 'noschg', record.root]},
+      {kind: 'chflags', argv: ['chflags', '-R', CLEAR_REMOVAL_FLAGS, record.root]},
       {kind: 'remove-tree', path: record.root},
     )
   }

@@ -4,12 +4,14 @@ import {lstat, rm} from 'node:fs/promises'
 import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError} from '../errors.js'
 import {ownershipOf} from '../jail/ownership.js'
-import {leftoversOf} from '../jail/journal.js'
+import {leftoversOf, sweepKilledWrites} from '../jail/journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
-import {jailFiles, readJailRecord} from '../jail/store.js'
+import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {jailFiles, listJailRecords, readJailRecord} from '../jail/store.js'
 import {parseMountP} from '../jail/fstab.js'
 import type {Deps} from '../system/deps.js'
+import {CLEAR_REMOVAL_FLAGS} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {describeDeleteStep, planDelete, type DeleteObservation, type DeleteRequest, type DeleteStep} from './plan.js'
 import {findOtherDevice, removeTreeOnOneDevice} from './remove-tree.js'
@@ -35,6 +37,10 @@ export async function deleteJail(config: TsezConfig, options: DeleteOptions, dep
     dryRun: options.dryRun,
   })
   try {
+    if (!options.dryRun) {
+      for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
+      for (const file of await sweepKilledWrites(config)) deps.log.info(`removed ${file}, left by an interrupted write`)
+    }
     let seen = await observe(config, name, options, deps)
     let decision = planDelete(options, seen)
     const stop = 'steps' in decision ? decision.steps.find((s) => s.kind === 'stop') : undefined
@@ -76,7 +82,7 @@ async function applyStep(step: DeleteStep, deps: Deps): Promise<string | undefin
       return step.path
     case 'remove-leftover':
       if (step.leftover.kind === 'tree') {
-        await deps.run.run('chflags', ['-R', 'noschg', step.leftover.path])
+        await deps.run.run('chflags', ['-R', CLEAR_REMOVAL_FLAGS, step.leftover.path])
         removeTreeOnOneDevice(step.leftover.path)
       } else await rm(step.leftover.path, {force: true})
       return step.leftover.path
@@ -105,6 +111,13 @@ async function observe(
     mountsUnderRoot = mounts.map((m) => m.mountPoint).filter(under)
     if (mountsUnderRoot.length === 0) otherDevice = findOtherDevice(record.root)
   }
+  const within = (dir: string, parent: string) => dir === parent || dir.startsWith(`${parent.replace(/\/+$/, '')}/`)
+  const nestedJails =
+    request.wipe && record !== undefined
+      ? (await listJailRecords(config))
+          .filter((other) => other.name !== name && within(other.root, record.root))
+          .map((other) => ({name: other.name, root: other.root}))
+      : []
   return {
     name,
     record,
@@ -116,5 +129,6 @@ async function observe(
     mountsUnderRoot,
     root: rootKind,
     otherDevice,
+    nestedJails,
   }
 }

@@ -83,6 +83,15 @@ export async function leftoversOf(config: TsezConfig, name: string): Promise<Lef
   return [...present, own]
 }
 
+/** Removes the temporary files killed atomic writes left beside jail files and records (hold the host lock). */
+export async function sweepKilledWrites(config: TsezConfig): Promise<string[]> {
+  const removed: string[] = []
+  for (const dir of [config.dbdir, config.confdir, config.jailconfDir, config.fstabDir]) {
+    removed.push(...(await sweepAtomicTemps(dir)))
+  }
+  return removed
+}
+
 /**
  * Removes what interrupted creates left (every journal, or NAME's only). Call it holding the host lock:
  * no create can then be running, so every journal belongs to a dead one.
@@ -93,12 +102,7 @@ export async function sweepInterruptedCreates(
   only?: string,
 ): Promise<string[]> {
   const names = only === undefined ? await journalNames(config) : [only]
-  const removed: string[] = []
-  if (only === undefined) {
-    for (const dir of [config.dbdir, config.confdir, config.jailconfDir, config.fstabDir]) {
-      removed.push(...(await sweepAtomicTemps(dir)))
-    }
-  }
+  const removed: string[] = only === undefined ? await sweepKilledWrites(config) : []
   for (const name of names) {
     for (const item of await leftoversOf(config, name)) {
       if (item.kind === 'tree') await removeOwnTree(run, item.path)

@@ -38,12 +38,15 @@ export async function pathExists(file: string): Promise<boolean> {
   )
 }
 
+/** chflags(1) argument clearing every flag that makes unlink(2) fail: immutable, append-only, undeletable; system and user. */
+export const CLEAR_REMOVAL_FLAGS = 'noschg,nouchg,nosappnd,nouappnd,nosunlnk,nouunlnk'
+
 /**
  * Removes a tree tsez itself made (staging, a replaced basejail): clears schg and friends first with
  * `chflags -R noschg` (FreeBSD refuses to unlink immutable files), then removes without following symlinks.
  */
 export async function removeOwnTree(run: CommandRunner, dir: string): Promise<void> {
   if (!(await pathExists(dir))) return
-  await run.run('chflags', ['-R', 'noschg,nouchg,nosappnd,nouappnd,nosunlnk,nouunlnk', dir])
+  await run.run('chflags', ['-R', CLEAR_REMOVAL_FLAGS, dir])
   await rm(dir, {recursive: true, force: true})
 }

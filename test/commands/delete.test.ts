@@ -63,7 +63,12 @@ describe('tsez delete', () => {
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(await readFile(path.join(outside, 'precious'), 'utf8'), 'host data\n')
     assert.equal(await exists(root()), false)
-    assert.deepEqual(host.fake.calls('chflags').at(-1), ['chflags', '-R', 'noschg', root()])
+    assert.deepEqual(host.fake.calls('chflags').at(-1), [
+      'chflags',
+      '-R',
+      'noschg,nouchg,nosappnd,nouappnd,nosunlnk,nouunlnk',
+      root(),
+    ])
     for (const file of files()) assert.equal(await exists(file), false)
   })
 
@@ -91,7 +96,7 @@ describe('tsez delete', () => {
     assert.equal(result.exitCode, 0, result.stderr)
     assert.deepEqual(result.stdout.trim().split('\n'), [
       `run jail -f ${files()[0]} -r web1`,
-      `run chflags -R noschg ${root()}`,
+      `run chflags -R noschg,nouchg,nosappnd,nouappnd,nosunlnk,nouunlnk ${root()}`,
       `remove ${root()} (every entry on its file system, symlinks not followed)`,
       `remove ${files()[1]}`,
       `remove ${files()[0]}`,
@@ -109,5 +114,23 @@ describe('tsez delete', () => {
     const unknown = await tsez(['delete', 'nosuch'], host.env)
     assert.equal(unknown.exitCode, 2)
     assert.match(unknown.stderr, /no jail named "nosuch"/)
+  })
+
+  it('-w refuses while another jail has its root inside this one (a record from before roots were kept apart)', async () => {
+    const made = await tsez(['create', 'inner', '10.0.0.9'], host.env)
+    assert.equal(made.exitCode, 0, made.stderr)
+    // What an older tsez accepted: inner's root moved under web1's, its record following it.
+    const nested = path.join(root(), 'var', 'inner')
+    await exec('mv', [path.join(host.dirs.jaildir, 'inner'), nested])
+    const recordFile = path.join(host.dirs.confdir, 'inner.json')
+    const saved = JSON.parse(await readFile(recordFile, 'utf8')) as {root: string}
+    await writeFile(recordFile, JSON.stringify({...saved, root: nested}))
+    const before = await snapshotTree(host.root)
+    const refused = await tsez(['delete', '-w', '--force', 'web1'], host.env)
+    assert.equal(refused.exitCode, 2)
+    assert.match(refused.stderr, /^tsez: delete -w would remove the root of jail inner \(.*var\/inner\)/)
+    // The host lock comes and goes in var/db/tsez: its mtime moves, nothing else may.
+    const lockDir = ['host/var/db/tsez']
+    assert.deepEqual(diffTrees(before, await snapshotTree(host.root), {ignoreMtimeOf: lockDir}), [])
   })
 })

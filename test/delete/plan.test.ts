@@ -16,6 +16,7 @@ const seen = (extra: Partial<DeleteObservation> = {}): DeleteObservation => ({
   mountsUnderRoot: [],
   root: 'directory',
   otherDevice: undefined,
+  nestedJails: [],
   ...extra,
 })
 const request = (extra: Partial<DeleteRequest> = {}): DeleteRequest => ({
@@ -37,14 +38,21 @@ describe('delete/plan', () => {
     })
   })
 
-  it('stops first with --force, clears schg, then removes the root', () => {
+  it('stops first with --force, clears every flag that blocks unlink, then removes the root', () => {
     const plan = planDelete(request({wipe: true, force: true}), seen({running: true}))
     assert.ok('steps' in plan)
     assert.deepEqual(plan.steps.slice(0, 3), [
       {kind: 'stop', argv: ['jail', '-f', files.conf, '-r', 'web1']},
-      {kind: 'chflags', argv: ['chflags', '-R', 'noschg', '/j/web1']},
+      {kind: 'chflags', argv: ['chflags', '-R', 'noschg,nouchg,nosappnd,nouappnd,nosunlnk,nouunlnk', '/j/web1']},
       {kind: 'remove-tree', path: '/j/web1'},
     ])
+  })
+
+  it('refuses -w while another jail has its root at or under this root, naming it', () => {
+    const nested = seen({nestedJails: [{name: 'inner', root: '/j/web1/home/inner'}]})
+    const plan = planDelete(request({wipe: true, force: true}), nested) as {usage: string}
+    assert.match(plan.usage, /would remove the root of jail inner \(\/j\/web1\/home\/inner\)/)
+    assert.ok('steps' in planDelete(request({force: true}), nested), 'without -w the root stays: nothing to refuse')
   })
 
   it('refuses: running, unconfirmed wipe, mounts, another device, a symlinked root', () => {

@@ -88,10 +88,12 @@ describe('hostile: tsez config --rename killed at every step', () => {
     await ok(['create', 'db1', '10.0.0.6'])
     await ok(['config', 'db1', '--depend', 'web1'])
     const names = ['web1', 'web2']
-    // The next command under the lock: a config of another jail, a create, or the same rename again.
+    // The next command under the lock: a config of another jail, a create, a delete of the jail the create made
+    // one step earlier, or the same rename again.
     const nextCommands = [
       (step: number) => ['config', 'db1', step % 2 === 0 ? '--run' : '--norun'],
       (step: number) => ['create', `t${step}`, `10.0.6.${step}`],
+      (step: number) => ['delete', '-w', '--force', `t${step - 1}`],
       (_step: number, from: string, to: string) => ['config', from, '--rename', to],
     ]
     let current = 'web1'
@@ -115,7 +117,7 @@ describe('hostile: tsez config --rename killed at every step', () => {
     assert.deepEqual([...outcomes].sort(), ['retried', 'rolled back', 'rolled forward'])
   }
 
-  it('moving the default root: the next config or create rolls back or forward to one whole jail', async function () {
+  it('moving the default root: the next config or create , create or delete rolls back or forward to one whole jail', async function () {
     this.timeout(600_000)
     await walk([], (name) => path.join(host.dirs.jaildir, name), true)
   })
