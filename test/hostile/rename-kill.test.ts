@@ -117,7 +117,7 @@ describe('hostile: tsez config --rename killed at every step', () => {
     assert.deepEqual([...outcomes].sort(), ['retried', 'rolled back', 'rolled forward'])
   }
 
-  it('moving the default root: the next config or create , create or delete rolls back or forward to one whole jail', async function () {
+  it('moving the default root: the next config, create or delete rolls back or forward to one whole jail', async function () {
     this.timeout(600_000)
     await walk([], (name) => path.join(host.dirs.jaildir, name), true)
   })
