@@ -1,23 +1,38 @@
 // Fetches MANIFEST and distribution sets from a mirror: streamed, sha256-verified, cached only once verified.
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {mkdir, open, readFile, readdir, rename, rm, stat} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable, Transform, type TransformCallback} from 'node:stream'
 
 import {OperationError} from '../errors.js'
+import {startPartial, sweepPartials, usableCacheEntry} from './cache-entry.js'
 import {mirrorFileLocation, type Mirror} from './release.js'
+
+export interface VerifiedSet {
+  sha256: string
+  bytes: number
+  fromCache: boolean
+}
 
 export interface SetStream {
   /** The set's bytes; errors at its end if the sha256 does not match. */
   stream: Readable
   /** Resolves after the stream ended verified (a download is then complete and fsynced under a partial name). */
-  verified: Promise<{sha256: string; bytes: number; fromCache: boolean}>
+  verified: Promise<VerifiedSet>
+  /**
+   * Stops passing the bytes on and reads the rest only to finish the sha256 (after the consumer failed): `verified`
+   * then still tells whether the body itself was damaged, short or cut off.
+   */
+  detach(): void
   /** Lands a verified download in the cache under its final name (call once the set was also extracted). */
   keep(): Promise<void>
   /** Removes a download's partial file (on any failure). */
   drop(): Promise<void>
 }
+
+/** The set's bytes are not what MANIFEST promised: a sha256 mismatch, a short body, a broken download. */
+export class SetBodyError extends OperationError {}
 
 export interface OpenSetOptions {
   mirror: Mirror
@@ -27,6 +42,8 @@ export interface OpenSetOptions {
   /** Directory of the cache for this release and platform. */
   cacheDir: string
   onBytes?: (bytes: number, total: number | undefined) => void
+  /** One line for the log: a damaged cache entry was removed. */
+  warn: (line: string) => void
 }
 
 /** Reads MANIFEST text from the mirror, or undefined when the mirror has none (404 / ENOENT). */
@@ -52,11 +69,15 @@ export async function readMirrorFile(mirror: Mirror, file: string): Promise<stri
   }
 }
 
-/** Opens a set for streaming: from the cache when a verified copy is there, else from the mirror. */
+/**
+ * Opens a set for streaming: from the cache when a copy with the right sha256 is there, else from the mirror. Call
+ * with the host lock held: partial downloads a killed run left are removed first.
+ */
 export async function openSet(options: OpenSetOptions): Promise<SetStream> {
   const {mirror, file, sha256} = options
+  await sweepPartials(options.cacheDir)
   const cachePath = sha256 ? path.join(options.cacheDir, sha256, file) : undefined
-  if (cachePath && (await exists(cachePath))) {
+  if (cachePath && sha256 && (await usableCacheEntry(cachePath, sha256, options.warn))) {
     const size = (await stat(cachePath)).size
     return verifying(createReadStream(cachePath, {highWaterMark: 1 << 20}), {...options, size, label: cachePath})
   }
@@ -90,9 +111,9 @@ interface VerifyOptions extends OpenSetOptions {
 function verifying(source: Readable, options: VerifyOptions): SetStream {
   const hash = createHash('sha256')
   let bytes = 0
-  const partial = options.cachePath ? startPartial(options) : undefined
-  let settle: {resolve: (v: Awaited<SetStream['verified']>) => void; reject: (e: Error) => void} | undefined
-  const verified = new Promise<Awaited<SetStream['verified']>>((resolve, reject) => (settle = {resolve, reject}))
+  const partial = options.cachePath ? startPartial(options.cacheDir, options.file) : undefined
+  let settle: {resolve: (v: VerifiedSet) => void; reject: (e: Error) => void} | undefined
+  const verified = new Promise<VerifiedSet>((resolve, reject) => (settle = {resolve, reject}))
   verified.catch(() => undefined)
   const fail = (error: Error) => {
     settle?.reject(error) // first: the verification failure is the cause of whatever fails downstream
@@ -121,7 +142,7 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
             ? `sha256 mismatch: MANIFEST says ${options.sha256}, got ${actual}`
             : undefined
       if (problem) {
-        const error = new OperationError(`${options.file} from ${options.label}: ${problem}`)
+        const error = new SetBodyError(`${options.file} from ${options.label}: ${problem}`)
         fail(error)
         return callback(error)
       }
@@ -138,7 +159,7 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
     },
   })
   source.on('error', (error) => {
-    const wrapped = new OperationError(`download of ${options.file} from ${options.label} failed: ${causeOf(error)}`)
+    const wrapped = new SetBodyError(`download of ${options.file} from ${options.label} failed: ${causeOf(error)}`)
     fail(wrapped)
     checker.destroy(wrapped)
   })
@@ -149,48 +170,15 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
   return {
     stream: source.pipe(checker),
     verified,
+    detach: () => {
+      checker.unpipe()
+      checker.resume()
+    },
     keep: async () => {
       if (partial && options.cachePath) await partial.land(options.cachePath)
     },
     drop: async () => partial?.drop(),
   }
-}
-
-/** A download's bytes on their way into the cache: a `.partial-*` file until verified, extracted and landed. */
-function startPartial(options: VerifyOptions) {
-  const file = path.join(options.cacheDir, `.partial-${options.file}-${randomBytes(6).toString('hex')}`)
-  const handle = mkdir(options.cacheDir, {recursive: true, mode: 0o755}).then(() => open(file, 'wx', 0o644))
-  handle.catch(() => undefined)
-  let closed = false
-  const close = async () => {
-    if (closed) return
-    closed = true
-    await (await handle).close()
-  }
-  return {
-    write: async (chunk: Buffer) => void (await (await handle).write(chunk)),
-    complete: async () => {
-      await (await handle).sync()
-      await close()
-    },
-    land: async (target: string) => {
-      await close()
-      await mkdir(path.dirname(target), {recursive: true, mode: 0o755})
-      await rename(file, target)
-    },
-    drop: async () => {
-      await close().catch(() => undefined)
-      await rm(file, {force: true})
-    },
-  }
-}
-
-/** Removes partial downloads a killed install left in the cache directory. */
-export async function sweepPartials(cacheDir: string): Promise<void> {
-  const names = await readdir(cacheDir).catch(() => [] as string[])
-  await Promise.all(
-    names.filter((n) => n.startsWith('.partial-')).map((n) => rm(path.join(cacheDir, n), {force: true})),
-  )
 }
 
 function isInCache(options: VerifyOptions): boolean {
@@ -209,11 +197,4 @@ function causeOf(error: unknown): string {
   const cause = (error as {cause?: {message?: string; code?: string}}).cause
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`
   return cause?.message ?? (error as Error).message ?? String(error)
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  )
 }

@@ -7,11 +7,12 @@ import {pipeline} from 'node:stream'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {cacheDirFor, manifestCachePath} from '../dist/cache.js'
-import {openSet, readMirrorFile} from '../dist/fetch.js'
+import {readMirrorFile} from '../dist/fetch.js'
 import {parseManifest} from '../dist/manifest.js'
 import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
 import {extractTar} from '../dist/extract.js'
+import {unpackSet} from '../dist/unpack.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {etcTarballPath} from './etcupdate.js'
 import {tarEntryFilter} from './tar-filter.js'
@@ -57,22 +58,21 @@ export async function ensureEtcTarball(
 
 async function extractStockTree(config: TsezConfig, source: EtcSource, tree: string, deps: Deps): Promise<void> {
   const base = await baseSetEntry(config, source)
-  const set = await openSet({
-    mirror: source.mirror,
-    file: base.file,
-    sha256: base.sha256,
-    cacheDir: cacheDirFor(config, source.release, source.platform),
-  })
-  const xz = deps.run.stream('xz', ['-dc', '-T0'], {stdin: set.stream})
-  const filter = tarEntryFilter()
-  pipeline(xz.stdout, filter, () => undefined)
-  const parts = [set.verified, xz.done, extractTar(filter, tree)] as const
-  await Promise.all(parts).catch(async (error: unknown) => {
-    xz.kill()
-    set.stream.destroy()
-    await Promise.allSettled(parts)
-    throw error
-  })
+  await unpackSet(
+    deps.run,
+    {
+      mirror: source.mirror,
+      file: base.file,
+      sha256: base.sha256,
+      cacheDir: cacheDirFor(config, source.release, source.platform),
+      warn: (line) => deps.log.warn(line),
+    },
+    (tar) => {
+      const filter = tarEntryFilter()
+      pipeline(tar, filter, () => undefined)
+      return extractTar(filter, tree)
+    },
+  )
 }
 
 /** MANIFEST's base entry: from the cache for published releases (as install keeps it), else from the mirror. */

@@ -14,11 +14,8 @@ import {recoverStaging, stagingPaths, swapIn} from '../base/staging.js'
 import {clearPendingStep} from '../base/update-journal.js'
 import {forgetBasedir} from '../base/update-state.js'
 import type {TsezConfig} from '../config.js'
-import {cacheDirFor} from '../dist/cache.js'
-import {sweepPartials} from '../dist/fetch.js'
 import {applyFileFlags} from '../dist/file-flags.js'
 import {renderManifest, type ManifestEntry} from '../dist/manifest.js'
-import type {Platform, Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
 import {removeOwnTree, writeFileAtomic} from '../system/files.js'
 import type {InstallPlan} from './plan.js'
@@ -32,17 +29,12 @@ export interface AppliedInstall {
 }
 
 /**
- * Brings the host back to a consistent state after an interrupted install (run with the host lock held), and
- * removes the partial downloads it left in the cache.
+ * Brings the host back to a consistent state after an interrupted install (run with the host lock held). The
+ * partial downloads it left in the cache go when a set of that release is next opened (dist/fetch.ts openSet).
  */
-export async function recoverInterruptedInstall(
-  config: TsezConfig,
-  cache: {release: Release; platform: Platform},
-  deps: Deps,
-): Promise<void> {
+export async function recoverInterruptedInstall(config: TsezConfig, deps: Deps): Promise<void> {
   const targets = {basejail: config.basejail, newjail: config.newjail, record: installRecordPath(config)}
   for (const action of await recoverStaging(deps.run, stagingPaths(config.jaildir), targets)) deps.log.info(action)
-  await sweepPartials(cacheDirFor(config, cache.release, cache.platform))
 }
 
 /** The whole install after planning: the new trees in place and committed, then what belongs with them. */

@@ -71,7 +71,7 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
   }
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
   try {
-    await recoverInterruptedInstall(config, host, deps)
+    await recoverInterruptedInstall(config, deps)
     // Another install may have finished, and jails mounted its base, while this one waited: look again.
     const now = {...host, installed: await observeInstalled(config)}
     await refuseToReplace(config, now.installed, request.force, deps)

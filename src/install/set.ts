@@ -1,8 +1,8 @@
 // Installs one distribution set into the staging tree: verified bytes → xz -dc -T0 → faithful extraction.
 import type {Deps} from '../system/deps.js'
 import {extractTar, type ExtractedTree} from '../dist/extract.js'
-import {openSet} from '../dist/fetch.js'
 import type {FileFlags} from '../dist/file-flags.js'
+import {unpackSet} from '../dist/unpack.js'
 import type {InstallPlan, PlannedSet} from './plan.js'
 
 export interface InstalledSet {
@@ -29,49 +29,43 @@ export async function installSet(
   let extracted = 0
   const status = () => `${set.file}: ${megabytes(downloaded)} read, ${extracted} entries extracted`
   try {
-    const source = await openSet({
-      mirror: plan.mirror,
-      file: set.file,
-      sha256: set.sha256,
-      cacheDir: plan.cacheDir,
-      onBytes: (bytes) => {
-        downloaded = bytes
-        step.update(status())
+    const unpacked = await unpackSet(
+      deps.run,
+      {
+        mirror: plan.mirror,
+        file: set.file,
+        sha256: set.sha256,
+        cacheDir: plan.cacheDir,
+        onBytes: (bytes) => {
+          downloaded = bytes
+          step.update(status())
+        },
+        warn: (line) => deps.log.warn(line),
       },
-    })
-    const xz = deps.run.stream('xz', ['-dc', '-T0'], {stdin: source.stream})
-    const extraction = extractTar(xz.stdout, plan.full, {
-      over: tree,
-      onProgress: ({entries}) => {
-        extracted = entries
-        step.update(status())
-      },
-    })
-    // The first failure is the cause (verification rejects before the truncated stream it leads to); the rest
-    // are stopped and awaited, so nothing still writes into the staging tree when it is removed.
-    const parts = [source.verified, xz.done, extraction] as const
-    const [verified, , result] = await Promise.all(parts).catch(async (error: unknown) => {
-      xz.kill()
-      source.stream.destroy()
-      await Promise.allSettled(parts)
-      await source.drop()
-      throw error
-    })
-    await source.keep()
+      (tar) =>
+        extractTar(tar, plan.full, {
+          over: tree,
+          onProgress: ({entries}) => {
+            extracted = entries
+            step.update(status())
+          },
+        }),
+    )
+    const {result} = unpacked
     if (set.entries !== undefined && result.entries !== set.entries) {
       deps.log.warn(`${set.file}: MANIFEST lists ${set.entries} entries, the archive had ${result.entries}`)
     }
-    const origin = verified.fromCache ? 'cache' : set.from
+    const origin = unpacked.fromCache ? 'cache' : set.from
     step.succeed(
-      `${set.file}: ${megabytes(verified.bytes)} from ${origin}, sha256 ${set.sha256 ? 'verified' : 'NOT verified'}, ${result.entries} entries extracted`,
+      `${set.file}: ${megabytes(unpacked.bytes)} from ${origin}, sha256 ${set.sha256 ? 'verified' : 'NOT verified'}, ${result.entries} entries extracted`,
     )
     return {
       name: set.name,
       file: set.file,
-      sha256: verified.sha256,
-      bytes: verified.bytes,
+      sha256: unpacked.sha256,
+      bytes: unpacked.bytes,
       entries: result.entries,
-      fromCache: verified.fromCache,
+      fromCache: unpacked.fromCache,
       flags: result.flags,
       tree: result.tree,
     }
