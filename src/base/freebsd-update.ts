@@ -82,6 +82,14 @@ export function freebsdUpdateCall(
   }
 }
 
+/**
+ * `fetch` found nothing to install: freebsd-update.sh (fetch_create_manifest) prints "No updates needed to update
+ * system to RELNUM-pN." and exits 0, and drops any install it had prepared.
+ */
+export function noUpdatesNeeded(fetchOutput: string): boolean {
+  return /^No updates needed to update system to /m.test(fetchOutput)
+}
+
 const MAX_INSTALL_ROUNDS = 10
 
 /** Runs fetch (or upgrade), then `install` until it exits 2 (nothing left); exit 1 anywhere is a failure. */

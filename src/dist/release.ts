@@ -106,3 +106,16 @@ export function mirrorFileLocation(mirror: Mirror, file: string): string {
 export function describeMirror(mirror: Mirror): string {
   return mirror.kind === 'http' ? mirror.url : `file://${mirror.dir}/`
 }
+
+/** A branch's place in a release cycle: head, then the stable branch's snapshots, betas, RCs, the release, -STABLE. */
+const BRANCH_ORDER = ['CURRENT', 'ALPHA', 'PRERELEASE', 'BETA', 'RC', 'RELEASE', 'STABLE']
+
+/** Orders releases as FreeBSD's cycle does (14.3-RELEASE < 15.1-BETA2 < 15.1-RC1 < 15.1-RELEASE): <0, 0 or >0. */
+export function compareReleases(a: Release, b: Release): number {
+  const rank = (release: Release) => {
+    const [, kind = '', number = '0'] = /^([A-Z]+)(\d*)$/.exec(release.branch) ?? []
+    return [release.major, release.minor, BRANCH_ORDER.indexOf(kind), Number(number)]
+  }
+  const [left, right] = [rank(a), rank(b)]
+  return left.reduce((order, value, index) => order || value - (right[index] ?? 0), 0)
+}

@@ -1,9 +1,9 @@
 // Runs the base step on the basejail: freebsd-update (with its install loop) or make installworld, phase by phase.
-import {installUntilDone, stringEnv} from '../base/freebsd-update.js'
+import {installUntilDone, noUpdatesNeeded, stringEnv} from '../base/freebsd-update.js'
 import {OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {outputTail, type RunResult} from '../system/runner.js'
-import type {BaseCommand} from './plan.js'
+import {touchesBase, type BaseCommand} from './plan.js'
 
 /** A base step failed; `touched` says whether files of the basejail may already have changed. */
 export class BaseStepError extends OperationError {
@@ -19,16 +19,34 @@ export class BaseStepError extends OperationError {
 
 export interface BaseOutcome {
   installRounds: number
+  /** freebsd-update fetch found nothing to install: nothing after it ran, and the basejail is unchanged. */
+  upToDate: boolean
 }
 
-export async function runBaseCommands(commands: BaseCommand[], deps: Deps): Promise<BaseOutcome> {
+/**
+ * Runs the commands in order; `beforeTouch` runs once, just before the first one that writes into the basejail
+ * (the snapshot, the note of a begun install), so a run that finds nothing to install leaves no trace.
+ */
+export async function runBaseCommands(
+  commands: BaseCommand[],
+  deps: Deps,
+  beforeTouch: () => Promise<void>,
+): Promise<BaseOutcome> {
   let installRounds = 0
+  let touching = false
   for (const command of commands) {
+    if (touchesBase(command.phase) && !touching) {
+      touching = true
+      await beforeTouch()
+    }
     const step = deps.progress.step(`basejail: ${command.program} ${command.phase}`)
     try {
       if (command.program === 'make') await runMake(command, deps)
       else if (command.repeat) installRounds = await installLoop(command, deps, (text) => step.update(text))
-      else await runOnce(command, deps)
+      else if (!(await runOnce(command, deps))) {
+        step.succeed(`basejail: ${command.program} ${command.phase}: no updates needed`)
+        return {installRounds: 0, upToDate: true}
+      }
       step.succeed(
         `basejail: ${command.program} ${command.phase} done${command.repeat ? ` (${installRounds} round(s))` : ''}`,
       )
@@ -37,7 +55,7 @@ export async function runBaseCommands(commands: BaseCommand[], deps: Deps): Prom
       throw error
     }
   }
-  return {installRounds}
+  return {installRounds, upToDate: false}
 }
 
 async function invoke(command: BaseCommand, deps: Deps) {
@@ -45,11 +63,11 @@ async function invoke(command: BaseCommand, deps: Deps) {
   return deps.run.tryRun(command.program, command.argv, {env: {...stringEnv(deps.env), ...command.env}})
 }
 
-async function runOnce(command: BaseCommand, deps: Deps): Promise<void> {
+/** Runs a single freebsd-update command; false when it was a fetch that found nothing to install. */
+async function runOnce(command: BaseCommand, deps: Deps): Promise<boolean> {
   const result = await invoke(command, deps)
-  // fetch and upgrade only download and prepare; rollback and install write into the basejail.
-  const touched = command.phase === 'rollback'
-  if (result.exitCode !== 0) throw failure(command, result, 0, touched)
+  if (result.exitCode !== 0) throw failure(command, result, 0, touchesBase(command.phase))
+  return !(command.phase === 'fetch' && noUpdatesNeeded(result.stdout))
 }
 
 /** The install loop (base/freebsd-update.ts), each round shown; every failure may have touched the basejail. */
@@ -79,8 +97,8 @@ async function runMake(command: BaseCommand, deps: Deps): Promise<void> {
     await child.done
   } catch (error) {
     const stderr = (error as {result?: {stderr?: string; exitCode?: number}}).result
-    const touched = command.phase === 'installworld'
-    throw failure(command, {exitCode: stderr?.exitCode ?? 1, stdout: tail, stderr: stderr?.stderr ?? ''}, 0, touched)
+    const result = {exitCode: stderr?.exitCode ?? 1, stdout: tail, stderr: stderr?.stderr ?? ''}
+    throw failure(command, result, 0, touchesBase(command.phase))
   }
 }
 

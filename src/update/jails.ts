@@ -91,6 +91,11 @@ export async function restartTargets(
   return targets.map((target) => restarted[restarting.indexOf(target)] ?? blankOutcome(target))
 }
 
+/** Every target as it was: the base did not change, so no jail needs a restart. */
+export function unchangedOutcomes(targets: EtcTarget[]): JailOutcome[] {
+  return targets.map((target) => ({...blankOutcome(target), needsRestart: false}))
+}
+
 async function settle(
   targets: EtcTarget[],
   tasks: Array<ProgressTask<JailOutcome>>,

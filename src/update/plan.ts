@@ -4,8 +4,8 @@ import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '..
 import {installRecordPath} from '../base/install-record.js'
 import {finishCommand, type PendingBaseStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
-import {OperationError} from '../errors.js'
-import type {Release} from '../dist/release.js'
+import {OperationError, UsageError} from '../errors.js'
+import {compareReleases, parseRelease, type Release} from '../dist/release.js'
 import type {EtcSource} from '../etc/tarball.js'
 import {etcExtractArgv, etcMergeArgv, etcTarballPath} from '../etc/etcupdate.js'
 
@@ -34,6 +34,11 @@ export interface BaseCommand {
   repeat: boolean
 }
 
+/** Whether a phase writes into the basejail; fetch, upgrade and buildworld only download and prepare. */
+export function touchesBase(phase: BaseCommand['phase']): boolean {
+  return phase === 'install' || phase === 'rollback' || phase === 'installworld'
+}
+
 export interface UpdatePlan {
   action: UpdateAction
   basejail: string
@@ -48,6 +53,8 @@ export interface UpdatePlan {
   updateConf: {file: string; content: string; workdir: string} | undefined
   /** An earlier run left freebsd-update's install half done: the base step only finishes it (no fetch/upgrade). */
   resume: boolean
+  /** -U to the release the basejail already runs: nothing is run or written. */
+  upToDate: boolean
   base: BaseCommand[]
   record: string
   /** After the base changed: one etcupdate merge per target (upgrade only). */
@@ -105,6 +112,9 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
       `${what} is half installed in the basejail and only its own install can finish it: run ${finishCommand(pending)} first`,
     )
   }
+  const upToDate =
+    !resume && upgrade && request.release !== undefined && alreadyAt(facts.versionBefore, request.release)
+  if (upToDate) return noOpPlan(config, request, facts)
   const tarballs: UpdatePlan['tarballs'] = []
   const tarballFor = (source: EtcSource) => {
     const file = etcTarballPath(config, source.release.name)
@@ -134,11 +144,56 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
     bootstraps,
     updateConf: updateConfFor(config, request.action, facts.baseHasSrc),
     resume,
+    upToDate: false,
     base: baseCommands(config, request, facts, resume),
     record: installRecordPath(config),
     merges: newTarball ? facts.targets.map((target) => ({target, tarball: newTarball})) : [],
     targets: facts.targets,
     running: facts.targets.filter((target) => target.running),
+    restart: request.restart,
+    parallel: request.parallel,
+  }
+}
+
+/**
+ * Whether -U -r TARGET names the release the basejail runs (then there is nothing to do). An older TARGET is refused
+ * (exit 2): freebsd-update upgrades only, and would leave a base that is neither release; a reinstall is the way.
+ */
+function alreadyAt(versionBefore: string, target: Release): boolean {
+  let current: Release
+  try {
+    current = parseRelease(versionBefore)
+  } catch {
+    return false // a userland tsez cannot read: freebsd-update itself will judge the upgrade
+  }
+  const order = compareReleases(target, current)
+  if (order < 0) {
+    throw new UsageError(
+      `the basejail runs ${versionBefore}: freebsd-update cannot downgrade it to ${target.name}; ` +
+        `reinstall with tsez install -r ${target.name} --force`,
+    )
+  }
+  return order === 0
+}
+
+/** -U to the release already there: every target reported, nothing to fetch, build, run or write. */
+function noOpPlan(config: TsezConfig, request: PlanRequest, facts: PlanFacts): UpdatePlan {
+  return {
+    action: request.action,
+    basejail: config.basejail,
+    versionBefore: facts.versionBefore,
+    targetRelease: request.release?.name,
+    snapshot: undefined,
+    tarballs: [],
+    bootstraps: [],
+    updateConf: undefined,
+    resume: false,
+    upToDate: true,
+    base: [],
+    record: installRecordPath(config),
+    merges: [],
+    targets: facts.targets,
+    running: [],
     restart: request.restart,
     parallel: request.parallel,
   }
@@ -193,6 +248,8 @@ function stamp(now: Date): string {
 export function describeUpdatePlan(plan: UpdatePlan): string[] {
   const lines = [`update ${plan.basejail} (${plan.versionBefore}) by ${plan.action}`]
   lines.push('run sysctl -n kern.securelevel (refuse when > 0)')
+  if (plan.upToDate)
+    return [...lines, `note the basejail ${upToDateNote(plan.versionBefore)}; nothing is run or written`]
   for (const t of plan.tarballs) {
     lines.push(
       t.exists ? `reuse ${t.path}` : `build ${t.path} from ${t.source.release.name} base.txz (verified, cached)`,
@@ -200,7 +257,6 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
   }
   for (const {target, tarball} of plan.bootstraps)
     lines.push(`run etcupdate ${etcExtractArgv(target.root, tarball).join(' ')}`)
-  if (plan.snapshot) lines.push(`run zfs snapshot ${plan.snapshot.dataset}@${plan.snapshot.name}`)
   if (plan.updateConf) {
     lines.push(
       `mkdir ${plan.updateConf.workdir} (mode 0700)`,
@@ -208,7 +264,11 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
     )
   }
   if (plan.resume) lines.push('note an earlier install stopped half way: finish it (no fetch or upgrade first)')
+  const firstTouch = plan.base.find((command) => touchesBase(command.phase))
   for (const command of plan.base) {
+    if (command === firstTouch && plan.snapshot) {
+      lines.push(`run zfs snapshot ${plan.snapshot.dataset}@${plan.snapshot.name} (just before the basejail changes)`)
+    }
     const env = Object.entries(command.env).map(([key, value]) => `${key}=${value} `)
     const repeat = command.repeat ? ' (repeated until it exits 2)' : ''
     lines.push(`run ${env.join('')}${command.program} ${command.argv.join(' ')}${repeat}`)
@@ -222,4 +282,9 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
     } else lines.push(`note ${target.name} is running: restart it to use the updated base`)
   }
   return lines
+}
+
+/** Why -U has nothing to do (the target is the release the basejail runs), for the dry-run plan and the report. */
+export function upToDateNote(versionBefore: string): string {
+  return `already runs ${versionBefore.replace(/-p\d+$/, '')} (${versionBefore}): nothing to upgrade`
 }

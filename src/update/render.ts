@@ -1,9 +1,17 @@
 // The human report of tsez update on stdout: the base before → after, then one line per jail with news.
 import {describeOutcome} from './jails.js'
+import {upToDateNote} from './plan.js'
 import type {UpdateResult} from './service.js'
 
 export function renderUpdate(result: UpdateResult): string[] {
   if (result.dryRun) return result.plan
+  if (result.upToDate) {
+    const why =
+      result.action === 'upgrade'
+        ? upToDateNote(result.versionBefore)
+        : `${result.versionBefore} is up to date: freebsd-update fetch found no updates`
+    return [`basejail ${result.basejail}: ${why}`]
+  }
   const lines = [`basejail ${result.basejail}: ${result.versionBefore} -> ${result.versionAfter ?? 'unknown'}`]
   if (result.snapshot) lines.push(`snapshot ${result.snapshot}`)
   for (const outcome of [...result.jails, ...(result.newjail ? [result.newjail] : [])]) {

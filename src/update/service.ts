@@ -18,7 +18,7 @@ import {etcSourceFor} from '../etc/bootstrap.js'
 import {ensureEtcTarball, type EtcSource} from '../etc/tarball.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
 import {recordBaseVersion, readInstallRecord, type InstallRecord} from '../base/install-record.js'
-import {bootstrapTargets, mergeTargets, restartTargets, type JailOutcome} from './jails.js'
+import {bootstrapTargets, mergeTargets, restartTargets, unchangedOutcomes, type JailOutcome} from './jails.js'
 import {basejailDataset, observeTargets, readBaseVersion, requireInstallRecord} from './observe.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
 
@@ -49,6 +49,8 @@ export interface UpdateResult {
   newjail: JailOutcome | null
   /** Wall time of the base step and of the per-jail phase (etcupdate merges or restarts). */
   seconds: {base: number; jails: number}
+  /** Nothing was installed: -U to the release the basejail runs, or freebsd-update fetch found no updates. */
+  upToDate: boolean
   /** Some jail needs attention (a conflict or a failure): the command exits 1. */
   attention: boolean
   dryRun: boolean
@@ -133,25 +135,29 @@ async function applyPlan(
   deps: Deps,
 ): Promise<UpdateResult> {
   const options = {parallel: plan.parallel}
+  if (plan.upToDate) return upToDate(plan, install)
   // Everything that can fail without touching the base comes first: tarballs, then each jail's etcupdate state.
   for (const tarball of plan.tarballs) await ensureEtcTarball(config, tarball.source, deps)
   await bootstrapTargets(plan.bootstraps, options, deps)
-  if (plan.snapshot) {
-    await deps.run.run('zfs', ['snapshot', `${plan.snapshot.dataset}@${plan.snapshot.name}`])
-    deps.log.info(`snapshot ${plan.snapshot.dataset}@${plan.snapshot.name} taken`)
-  }
   if (plan.updateConf) {
     await mkdir(plan.updateConf.workdir, {recursive: true, mode: 0o700})
     await writeFileAtomic(plan.updateConf.file, plan.updateConf.content)
   }
   const started = deps.clock.monotonicMs()
-  if (plan.action === 'patch' || plan.action === 'upgrade') {
-    const targetRelease = plan.targetRelease ?? null
-    await writePendingStep(config, {action: plan.action, targetRelease, startedAt: deps.clock.now().toISOString()})
+  const beforeTouch = async () => {
+    if (plan.snapshot) {
+      await deps.run.run('zfs', ['snapshot', `${plan.snapshot.dataset}@${plan.snapshot.name}`])
+      deps.log.info(`snapshot ${plan.snapshot.dataset}@${plan.snapshot.name} taken`)
+    }
+    if (plan.action === 'patch' || plan.action === 'upgrade') {
+      const targetRelease = plan.targetRelease ?? null
+      await writePendingStep(config, {action: plan.action, targetRelease, startedAt: deps.clock.now().toISOString()})
+    }
   }
-  const {installRounds} = await runBaseCommands(plan.base, deps).catch(async (error: unknown) => {
+  const base = await runBaseCommands(plan.base, deps, beforeTouch).catch(async (error: unknown) => {
     throw error instanceof BaseStepError ? await recoverFromBaseFailure(config, plan, error, deps) : error
   })
+  if (base.upToDate) return upToDate(plan, install, (deps.clock.monotonicMs() - started) / 1000)
   await clearPendingStep(config)
   const versionAfter = await readUserlandVersion(config.basejail)
   const release = parseRelease(versionAfter).name
@@ -171,7 +177,18 @@ async function applyPlan(
       ? await mergeTargets(plan.merges, plan.restart, options, deps)
       : await restartTargets(plan.targets, plan.restart, options, deps)
   const seconds = {base: (baseDone - started) / 1000, jails: (deps.clock.monotonicMs() - baseDone) / 1000}
-  return resultOf(plan, {versionAfter, release, installRounds, outcomes, seconds})
+  return resultOf(plan, {versionAfter, release, installRounds: base.installRounds, outcomes, seconds})
+}
+
+/** Nothing to install (-U to the release there, or fetch found no updates): the base and every jail as they were. */
+function upToDate(plan: UpdatePlan, install: InstallRecord | undefined, baseSeconds = 0): UpdateResult {
+  return resultOf(plan, {
+    upToDate: true,
+    versionAfter: plan.versionBefore,
+    release: install?.release,
+    outcomes: unchangedOutcomes(plan.targets),
+    seconds: {base: baseSeconds, jails: 0},
+  })
 }
 
 /**
@@ -241,6 +258,7 @@ function resultOf(
   done: {
     dryRun?: boolean
     plan?: string[]
+    upToDate?: boolean
     versionAfter?: string
     release?: string
     installRounds?: number
@@ -263,6 +281,7 @@ function resultOf(
     jails,
     newjail,
     seconds: done.seconds ?? {base: 0, jails: 0},
+    upToDate: done.upToDate ?? false,
     attention: outcomes.some((o) => !o.ok),
     dryRun: done.dryRun ?? false,
     plan: done.plan ?? [],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {UsageError} from '../../src/errors.js'
-import {parsePlatform, parseRelease, resolveMirror} from '../../src/dist/release.js'
+import {compareReleases, parsePlatform, parseRelease, resolveMirror} from '../../src/dist/release.js'
 
 describe('dist/release', () => {
   it('parses releases and drops the patch level', () => {
@@ -71,5 +71,30 @@ describe('dist/release', () => {
     ]) {
       assert.throws(() => resolveMirror(bad, rel, amd64), UsageError, bad)
     }
+  })
+
+  it('orders releases as a FreeBSD release cycle runs', () => {
+    const cycle = [
+      '14.2-RELEASE',
+      '14.3-RELEASE-p5',
+      '14.3-STABLE',
+      '15.0-CURRENT',
+      '15.1-ALPHA2',
+      '15.1-PRERELEASE',
+      '15.1-BETA1',
+      '15.1-BETA3',
+      '15.1-RC1',
+      '15.1-RC10',
+      '15.1-RELEASE',
+      '15.10-RELEASE',
+    ].map(parseRelease)
+    for (const [index, release] of cycle.entries()) {
+      assert.equal(compareReleases(release, release), 0, release.name)
+      for (const later of cycle.slice(index + 1)) {
+        assert.ok(compareReleases(release, later) < 0, `${release.name} < ${later.name}`)
+        assert.ok(compareReleases(later, release) > 0, `${later.name} > ${release.name}`)
+      }
+    }
+    assert.equal(compareReleases(parseRelease('14.3-RELEASE-p2'), parseRelease('14.3-RELEASE')), 0)
   })
 })

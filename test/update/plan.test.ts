@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 
 import {resolveConfig} from '../../src/config.js'
+import {UsageError} from '../../src/errors.js'
 import {parseRelease} from '../../src/dist/release.js'
 import type {EtcSource} from '../../src/etc/tarball.js'
 import {describeUpdatePlan, planUpdate, type EtcTarget, type PlanFacts} from '../../src/update/plan.js'
@@ -175,5 +176,35 @@ describe('update/plan', () => {
     assert.equal(planUpdate(config, request('upgrade', '15.1-RELEASE'), half).resume, true)
     // The note alone (an install that never began) changes nothing.
     assert.equal(planUpdate(config, request('patch'), facts({pendingStep})).resume, false)
+  })
+
+  it('-U to an older release is refused, to the release there is a no-op, unless a half-done upgrade to it waits', () => {
+    const upgrade = (release: string, more: Partial<PlanFacts> = {}) =>
+      planUpdate(config, {action: 'upgrade', release: parseRelease(release), parallel: 4, restart: true}, facts(more))
+    for (const older of ['14.2-RELEASE', '14.3-RC3', '13.5-RELEASE'])
+      assert.throws(
+        () => upgrade(older),
+        (e: Error) => e instanceof UsageError && /cannot downgrade/.test(e.message),
+      )
+    const same = upgrade('14.3-RELEASE')
+    assert.equal(same.upToDate, true)
+    assert.deepEqual([same.base, same.tarballs, same.bootstraps, same.merges, same.running], [[], [], [], [], []])
+    assert.equal(same.snapshot, undefined)
+    assert.equal(same.updateConf, undefined)
+    assert.deepEqual(describeUpdatePlan(same).slice(-1), [
+      'note the basejail already runs 14.3-RELEASE (14.3-RELEASE-p2): nothing to upgrade; nothing is run or written',
+    ])
+    // The world phase of an upgrade to 15.1 went in, the old libraries' removal did not: it still has to finish.
+    const halfDone = upgrade('15.1-RELEASE', {
+      versionBefore: '15.1-RELEASE',
+      halfDoneInstall: true,
+      pendingStep: {action: 'upgrade', targetRelease: '15.1-RELEASE', startedAt: '2026-11-28T15:00:00.000Z'},
+    })
+    assert.equal(halfDone.upToDate, false)
+    assert.deepEqual(
+      halfDone.base.map((c) => c.phase),
+      ['install'],
+    )
+    assert.equal(upgrade('15.1-RELEASE').upToDate, false)
   })
 })
