@@ -1,8 +1,7 @@
 // Bad input to every command and flag: exit 2, one clear line on stderr, and the host exactly as it was.
+import assert from 'node:assert/strict'
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
-
-import assert from 'node:assert/strict'
 
 import {jailNameFor} from '../../src/jail/names.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'

@@ -130,7 +130,7 @@ export async function runTsez(args: string[], env: NodeJS.ProcessEnv): Promise<C
 }
 
 /** stderr is exactly one line `tsez: ...`, printable (no control characters, no stack trace) and matching RULE. */
-export function assertOneLine(stderr: string, rule: RegExp, what: string): void {
+function assertOneLine(stderr: string, rule: RegExp, what: string): void {
   assert.match(stderr, /^tsez: [^\n]*\n$/, `${what}: not one "tsez: " line: ${JSON.stringify(stderr)}`)
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach the terminal
   assert.doesNotMatch(stderr.slice(0, -1), /[\x00-\x1f\x7f\x9b]/, `${what}: control characters in ${stderr}`)
