@@ -27,3 +27,24 @@ for (const name of [...changes, ...changes2]) counted(name, () => true)
 counted('open', ([, flags]) => typeof flags === 'string' && /[wax+]/.test(flags))
 syncBuiltinESMExports()
 process.on('exit', () => process.stderr.write(`kill-at-step: ${step} changes\n`))
+
+// TSEZ_TEST_KILL_SYNC=1 also counts node:fs's synchronous changes (the tree walks of delete and copy run in line,
+// by names relative to a working directory they move: a relative path counts when the working directory is under
+// TSEZ_TEST_KILL_UNDER).
+if (process.env.TSEZ_TEST_KILL_SYNC === '1') {
+  const sync = fs as unknown as Record<string, (...args: unknown[]) => unknown>
+  const syncChanges = ['unlink', 'rmdir', 'rename', 'mkdir', 'writeFile', 'copyFile', 'symlink', 'link']
+  const inScope = (target: unknown) => {
+    const text = Buffer.isBuffer(target) ? target.toString('latin1') : typeof target === 'string' ? target : ''
+    return text.startsWith('/') ? text.startsWith(under) : process.cwd().startsWith(under)
+  }
+  for (const name of [...syncChanges, ...changes2].map((base) => `${base}Sync`)) {
+    const original = sync[name]
+    if (typeof original !== 'function') continue
+    sync[name] = function (this: unknown, ...args: unknown[]) {
+      if (inScope(args[0]) && ++step === at) process.kill(process.pid, 'SIGKILL')
+      return original.apply(this, args)
+    }
+  }
+  syncBuiltinESMExports()
+}
