@@ -35,6 +35,15 @@ export interface CommandRunner {
   stream(file: string, args: readonly string[], options?: RunOptions): StreamingRun
 }
 
+/** run() over TRYRUN: the same result, or ExternalCommandError when the program exited non-zero. */
+export function throwingRun(tryRun: CommandRunner['tryRun']): CommandRunner['run'] {
+  return async (file, args, options) => {
+    const result = await tryRun(file, args, options)
+    if (result.exitCode !== 0) throw new ExternalCommandError(file, args, result)
+    return result
+  }
+}
+
 /**
  * The last LINES lines a program printed, joined with ' | ' for a one-line message: from stderr, or from stdout
  * when stderr is blank; each line trimmed, blank lines left out. '' when it printed nothing.
@@ -95,11 +104,7 @@ export function createRunner(echo?: Echo): CommandRunner {
 
   return {
     tryRun,
-    async run(file, args, options) {
-      const result = await tryRun(file, args, options)
-      if (result.exitCode !== 0) throw new ExternalCommandError(file, args, result)
-      return result
-    },
+    run: throwingRun(tryRun),
     stream(file, args, options = {}) {
       show(file, args, options)
       return spawnStreaming(file, args, options)

@@ -10,7 +10,7 @@ import {sourceConfig} from '../../bin/source-config.js'
 import type {FakeJail, FakeMount} from '../fixtures/fake-host.js'
 import type {CliResult} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
-import {diffTrees, type EntryFacts, type Snapshot} from '../support/tree.js'
+import {diffTrees, sortedWithLinkGroups, type EntryFacts, type Snapshot} from '../support/tree.js'
 import {removeAll} from './trees.js'
 
 export const isRoot = process.getuid?.() === 0
@@ -68,14 +68,7 @@ export async function snapshotFast(root: string): Promise<Snapshot> {
     await Promise.all(names.map((name) => visit(rel === '.' ? name : `${rel}/${name}`)))
   }
   await visit('.')
-  for (const paths of inodes.values()) {
-    const group = [...paths].sort()[0]
-    for (const rel of paths) {
-      const entry = facts.get(rel)
-      if (entry) entry.linkGroup = group
-    }
-  }
-  return new Map([...facts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  return sortedWithLinkGroups(facts, inodes)
 }
 
 /**

@@ -1,7 +1,7 @@
 // Test support: the real command runner over a fake host's programs (test/fixtures/bin), recording every call, so a
 // service's unit tests meet the one model of jail(8), jls, jexec and mount that the CLI tests and benches use.
 import type {FakeHost} from '../fixtures/fake-host.js'
-import {createRunner, ExternalCommandError, type CommandRunner, type RunOptions} from '../../src/system/runner.js'
+import {createRunner, throwingRun, type CommandRunner, type RunOptions} from '../../src/system/runner.js'
 
 export interface FakeHostCall {
   file: string
@@ -30,11 +30,7 @@ export function fakeHostRunner(host: FakeHost) {
 
   const runner: CommandRunner = {
     tryRun,
-    async run(file, args, options) {
-      const result = await tryRun(file, args, options)
-      if (result.exitCode !== 0) throw new ExternalCommandError(file, args, result)
-      return result
-    },
+    run: throwingRun(tryRun),
     stream(file, args, options = {}) {
       calls.push({file, args: [...args], options})
       return real.stream(file, args, withHost(options))

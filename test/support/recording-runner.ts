@@ -1,5 +1,5 @@
 // A CommandRunner for unit tests: records every call and answers from a table of canned results.
-import {ExternalCommandError, type CommandRunner, type RunResult} from '../../src/system/runner.js'
+import {throwingRun, type CommandRunner, type RunResult} from '../../src/system/runner.js'
 
 export interface RecordedCall {
   file: string
@@ -14,11 +14,7 @@ export function recordingRunner(answer: (call: RecordedCall) => Partial<RunResul
   }
   const runner: CommandRunner = {
     tryRun,
-    async run(file, args) {
-      const result = await tryRun(file, args)
-      if (result.exitCode !== 0) throw new ExternalCommandError(file, args, result)
-      return result
-    },
+    run: throwingRun(tryRun),
     stream() {
       throw new Error('recordingRunner does not stream')
     },

@@ -57,6 +57,11 @@ export async function snapshotTree(
     }
   }
   await visit('.')
+  return sortedWithLinkGroups(facts, inodes)
+}
+
+/** FACTS sorted by path, each multiply-linked file marked with the smallest path of its INODES group. */
+export function sortedWithLinkGroups(facts: Snapshot, inodes: ReadonlyMap<string, readonly string[]>): Snapshot {
   for (const paths of inodes.values()) {
     const group = [...paths].sort()[0]
     for (const rel of paths) {
