@@ -8,6 +8,7 @@ import {leftoversOf, sweepKilledWrites} from '../jail/journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {within} from '../jail/roots.js'
 import {jailFiles, listJailRecords, readJailRecord} from '../jail/store.js'
 import {parseMountP} from '../jail/fstab.js'
 import type {Deps} from '../system/deps.js'
@@ -107,11 +108,9 @@ async function observe(
   let otherDevice: string | undefined
   if (request.wipe && record !== undefined && rootKind === 'directory' && !running) {
     const mounts = parseMountP((await deps.run.run('mount', ['-p'])).stdout)
-    const under = (p: string) => p === record.root || p.startsWith(`${record.root.replace(/\/+$/, '')}/`)
-    mountsUnderRoot = mounts.map((m) => m.mountPoint).filter(under)
+    mountsUnderRoot = mounts.map((m) => m.mountPoint).filter((point) => within(point, record.root))
     if (mountsUnderRoot.length === 0) otherDevice = findOtherDevice(record.root)
   }
-  const within = (dir: string, parent: string) => dir === parent || dir.startsWith(`${parent.replace(/\/+$/, '')}/`)
   const nestedJails =
     request.wipe && record !== undefined
       ? (await listJailRecords(config))

@@ -62,8 +62,8 @@ export function rootPlacementProblems(root: SeenPath, around: RootSurroundings, 
   return problems
 }
 
-/** DIR is PARENT or lies below it. */
-function within(dir: string, parent: string): boolean {
+/** DIR is PARENT or lies below it (both absolute and normalised, as records and `mount -p` give them). */
+export function within(dir: string, parent: string): boolean {
   return dir === parent || inside(dir, parent)
 }
 
