@@ -14,7 +14,8 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url))
  */
 export async function buildRelease(outdir = path.join(packageRoot, 'dist')) {
   rmSync(outdir, {recursive: true, force: true})
-  const commands = readdirSync(path.join(packageRoot, 'commands'))
+  // commands/import/ezjail.ts is `tsez import ezjail`: topics are subdirectories.
+  const commands = readdirSync(path.join(packageRoot, 'commands'), {recursive: true})
     .filter((file) => file.endsWith('.ts'))
     .map((file) => path.join(packageRoot, 'commands', file))
   await build({

@@ -11,8 +11,10 @@ function fstabHeader(name: string): string {
   return `${ownershipMark(name)}: the read-only basejail mount.\n`
 }
 
+/** The basejail's read-only mount first, then the jail's own mounts (an import carries them over). */
 export function renderJailFstab(config: TsezConfig, record: JailRecord): string {
-  return fstabHeader(record.name) + renderFstab([basejailFstabEntry(config.basejail, record.root)])
+  const entries = [basejailFstabEntry(config.basejail, record.root), ...(record.mounts ?? [])]
+  return fstabHeader(record.name) + renderFstab(entries)
 }
 
 export function renderJailConfFor(config: TsezConfig, record: JailRecord): string {

@@ -6,6 +6,7 @@ import path from 'node:path'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {writeFileAtomic} from '../system/files.js'
+import type {FstabEntry} from './fstab.js'
 
 /** Bumped when the record's shape changes; readers refuse versions they do not know. */
 export const JAIL_RECORD_VERSION = 1
@@ -25,11 +26,22 @@ export interface JailRecord {
   /** Started by `tsez start` without names and at boot. */
   run: boolean
   depend: string[]
-  /** Extra jail(8) parameters from `tsez config --param`. */
-  params: Record<string, string | number | boolean>
+  /** Extra jail(8) parameters from `tsez config --param` (lists from an import: several exec commands). */
+  params: Record<string, string | number | boolean | string[]>
   /** Basejail userland when the jail was created. */
   release: string
   created: string
+  /** Mounts of its own after the basejail's in the jail's fstab (carried over by an import). */
+  mounts?: FstabEntry[]
+  /** Where an imported jail came from; `tsez import ezjail --undo` forgets exactly these. */
+  origin?: JailOrigin
+}
+
+export interface JailOrigin {
+  from: 'ezjail'
+  /** The file that defined the jail (ezjail's PREFIX/etc/ezjail/NAME[.norun]). */
+  file: string
+  importedAt: string
 }
 
 export interface JailFiles {
