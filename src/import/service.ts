@@ -42,8 +42,8 @@ export async function importEzjail(config: TsezConfig, options: ImportOptions, d
   const lock = await lockHost(config.dbdir, deps, 'import ezjail', {waitMs: options.lockWaitMs, dryRun: options.dryRun})
   try {
     const host = readEzjailHost(await readOptional(options.ezjailConf), options.ezjailConf)
-    const {seen, ignored} = await observeEzjail(config, host, options, deps)
     const base = await observeBase(config, host, deps)
+    const {seen, ignored} = await observeEzjail(config, host, options, deps)
     const plan = planEzjailImport(config, seen, options.names)
     const running = await readRunningJails(deps.run)
     const files = plan.jails.flatMap((r) => {

@@ -1,39 +1,16 @@
 import assert from 'node:assert/strict'
-import {readFile, rm, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {parseJailConf} from '../../src/jail/conf-parse.js'
 import type {JailRecord} from '../../src/jail/store.js'
-import {ezjailSafeName, writeEzjailHost, type EzjailJailSpec, type EzjailLayout} from '../fixtures/ezjail-host.js'
+import {ezjailSafeName, type EzjailJailSpec, type EzjailLayout} from '../fixtures/ezjail-host.js'
+import {createEzjailHost} from '../support/ezjail-host.js'
 import {tsez} from '../support/cli.js'
-import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
-import {writeHostConfig} from '../support/test-host.js'
+import type {InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
-
-/** An ezjail host over a tsez-installed basejail: tsez's own fstab files go to a directory of their own. */
-export async function ezjailHost(
-  jails: EzjailJailSpec[],
-): Promise<{host: InstalledHost; layout: EzjailLayout; args: string[]}> {
-  const host = await createInstalledHost()
-  const tsezFstabs = path.join(host.root, 'host/usr/local/etc/tsez/fstab')
-  await writeHostConfig(host.configFile, path.join(host.root, 'host'))
-  const text = await readFile(host.configFile, 'utf8')
-  await writeFile(host.configFile, text.replace(/^tsez_fstab_dir=.*$/m, `tsez_fstab_dir="${tsezFstabs}"`))
-  await rm(path.join(host.dirs.dbdir, 'release.json'))
-  const layout: EzjailLayout = {
-    conf: path.join(host.root, 'host/usr/local/etc/ezjail.conf'),
-    dir: path.join(host.root, 'host/usr/local/etc/ezjail'),
-    fstabDir: host.dirs.fstab,
-    jaildir: host.dirs.jaildir,
-    basejail: host.dirs.basejail,
-    newjail: host.dirs.newjail,
-  }
-  await writeEzjailHost(layout, jails)
-  const args = ['--ezjail-conf', layout.conf, '--ezjail-dir', layout.dir, '--fstab-dir', layout.fstabDir]
-  return {host: {...host, dirs: {...host.dirs, fstab: tsezFstabs}}, layout, args}
-}
 
 describe('tsez import ezjail', () => {
   let host: InstalledHost
@@ -66,7 +43,7 @@ describe('tsez import ezjail', () => {
       ...j,
       fstabLines: j.fstabLines?.map((l) => l.replace('/JAILS', '')),
     }))
-    ;({host, layout, args} = await ezjailHost(jailsHere))
+    ;({host, layout, args} = await createEzjailHost(jailsHere))
   })
   afterEach(async () => host?.cleanup())
 
