@@ -35,7 +35,7 @@ A jail tsez cannot express (an image jail, a file it cannot read without running
     const names = argv.map(String)
     const common = {names, dryRun: flags['dry-run'] === true, lockWaitMs: this.lockWaitMs()}
     if (flags.undo) {
-      const undone = await service.undoEzjailImport(config, common, deps)
+      const undone = await service.undoEzjailImport(config, {...common, ezjailDir: flags['ezjail-dir']}, deps)
       const verb = undone.dryRun ? 'would remove' : 'removed'
       for (const file of undone.files) this.log(`${verb} ${file}`)
       for (const name of undone.forgotten) this.log(`${undone.dryRun ? 'would forget' : 'forgot'} ${name}`)

@@ -78,6 +78,12 @@ export async function observeEzjail(
   return {seen, ignored}
 }
 
+/** The jail names ezjail's directory defines (none when it is gone: the undo then has only tsez's records). */
+export async function ezjailNames(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  return [...new Set(names.filter((n) => JAIL_FILE.test(n)).map(safeNameOf))]
+}
+
 function safeNameOf(fileName: string): string {
   return fileName.replace(/\.norun$/, '')
 }

@@ -5,6 +5,7 @@ import type {TsezConfig} from '../config.js'
 import {UsageError} from '../errors.js'
 import {installRecordPath, readInstallRecord} from '../base/install-record.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {sweepKilledWrites} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {readRunningJails} from '../jail/running.js'
@@ -14,7 +15,7 @@ import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {readEzjailHost} from './ezjail-host.js'
 import {planEzjailImport, type ImportPlan} from './ezjail-plan.js'
-import {observeBase, observeEzjail, readOptional, type EzjailPaths} from './observe.js'
+import {ezjailNames, observeBase, observeEzjail, readOptional, type EzjailPaths} from './observe.js'
 import {nextSteps, undoSteps} from './steps.js'
 
 export type {EzjailPaths} from './observe.js'
@@ -62,6 +63,8 @@ export async function importEzjail(config: TsezConfig, options: ImportOptions, d
       dryRun: options.dryRun,
     }
     if (options.dryRun) return result
+    // Under the lock no other tsez runs: a temporary file beside a record or conf is a killed write's.
+    await sweepKilledWrites(config)
     if (base.adopt !== undefined && plan.jails.length > 0) {
       await writeFileAtomic(installRecordPath(config), JSON.stringify(base.adopt, null, 2) + '\n', 0o644)
     } else result.adoptedBase = null
@@ -89,7 +92,7 @@ export interface UndoResult {
 /** Forgets the jails an ezjail import made (NAMES, or all): their record, and the jail.conf and fstab tsez wrote. */
 export async function undoEzjailImport(
   config: TsezConfig,
-  options: {names: string[]; dryRun: boolean; lockWaitMs: number},
+  options: {names: string[]; dryRun: boolean; lockWaitMs: number; ezjailDir: string},
   deps: Deps,
 ): Promise<UndoResult> {
   const lock = await lockHost(config.dbdir, deps, 'import ezjail --undo', {
@@ -104,28 +107,26 @@ export async function undoEzjailImport(
       if (!imported.some((r) => r.name === name)) throw new UsageError(`no jail named ${name} was imported from ezjail`)
     }
     const chosen = imported.filter((r) => wanted.size === 0 || wanted.has(r.name))
+    // An import killed before a jail's record leaves that jail's files: tsez's, for a name ezjail has, no record.
+    const unrecorded =
+      wanted.size > 0 ? [] : (await ezjailNames(options.ezjailDir)).filter((n) => !records.some((r) => r.name === n))
     const files: string[] = []
-    for (const record of chosen) {
-      const paths = jailFiles(config, record.name)
-      for (const file of [paths.conf, paths.fstab]) {
-        if ((await ownershipOf(file, record.name)) === 'tsez') files.push(file)
-      }
-      files.push(paths.record)
+    for (const name of [...unrecorded, ...chosen.map((r) => r.name)]) {
+      const paths = jailFiles(config, name)
+      for (const file of [paths.conf, paths.fstab]) if ((await ownershipOf(file, name)) === 'tsez') files.push(file)
+      if (chosen.some((r) => r.name === name)) files.push(paths.record)
     }
     const install = await readInstallRecord(config)
     // ezjail's basejail is forgotten with the last jail: an install record alone would make tsez treat it as its own.
     const forgetBase = install?.adoptedFrom === 'ezjail' && records.every((r) => chosen.includes(r))
     if (forgetBase) files.push(installRecordPath(config))
     if (!options.dryRun) {
-      // The record goes last: a kill part way leaves a jail tsez still lists, and the next --undo finishes it.
+      await sweepKilledWrites(config)
+      // Each record goes after its files: a kill part way leaves a jail tsez still lists, and --undo again ends it.
       for (const file of files) await rm(file, {force: true})
     }
-    return {
-      forgotten: chosen.map((r) => r.name),
-      files,
-      steps: undoSteps(chosen.map((r) => r.name)),
-      dryRun: options.dryRun,
-    }
+    const forgotten = chosen.map((r) => r.name)
+    return {forgotten, files, steps: undoSteps(forgotten), dryRun: options.dryRun}
   } finally {
     await lock.release()
   }

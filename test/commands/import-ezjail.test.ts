@@ -18,7 +18,7 @@ describe('tsez import ezjail', () => {
   let args: string[]
   const jails: EzjailJailSpec[] = [
     {name: 'www.example.com', ip: 'lo1|127.0.1.1,em0|192.168.1.50', provide: 'www', require: 'db'},
-    {name: 'db', ip: '10.0.0.6,fd00::6', provide: 'db', fstabLines: ['/data/db /JAILS/db/var/db/mysql nullfs rw 0 0']},
+    {name: 'db', ip: '10.0.0.6,fd00::6', provide: 'db', fstabLines: ['/data/db {root}/var/db/mysql nullfs rw 0 0']},
     {
       name: 'mail.example.com',
       ip: '10.0.0.7',
@@ -39,11 +39,7 @@ describe('tsez import ezjail', () => {
   ]
   beforeEach(async function () {
     if (!isRoot) this.skip()
-    const jailsHere = jails.map((j) => ({
-      ...j,
-      fstabLines: j.fstabLines?.map((l) => l.replace('/JAILS', '')),
-    }))
-    ;({host, layout, args} = await createEzjailHost(jailsHere))
+    ;({host, layout, args} = await createEzjailHost(jails))
   })
   afterEach(async () => host?.cleanup())
 
@@ -94,7 +90,7 @@ describe('tsez import ezjail', () => {
       dbFstab,
       new RegExp(`^${host.dirs.basejail}\\t${host.dirs.jaildir}/db/basejail\\tnullfs\\tro\\t0\\t0$`, 'm'),
     )
-    assert.match(dbFstab, /^\/data\/db\t\/db\/var\/db\/mysql\tnullfs\trw\t0\t0$/m)
+    assert.match(dbFstab, new RegExp(`^/data/db\\t${host.dirs.jaildir}/db/var/db/mysql\\tnullfs\\trw\\t0\\t0$`, 'm'))
     const release = JSON.parse(await readFile(path.join(host.dirs.dbdir, 'release.json'), 'utf8')) as Record<
       string,
       unknown
