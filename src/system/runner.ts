@@ -11,6 +11,8 @@ export interface RunOptions {
   inherit?: boolean
   /** stream() only: bytes fed to the program's stdin. */
   stdin?: Readable
+  /** Called with the program's pid as soon as it is started (system/lock.ts notes it in the host lock). */
+  onSpawn?: (pid: number) => void
 }
 
 export interface RunResult {
@@ -88,7 +90,7 @@ export function createRunner(echo?: Echo): CommandRunner {
     const {execa} = await import('execa')
     // stdin is /dev/null unless the terminal is passed through: a program (or a jail's exec.start) never waits on
     // input. No cleanup handler: tsez waits for every program it starts. Both save ~2 ms a call (bench/start).
-    const result = await execa(file, args, {
+    const child = execa(file, args, {
       cwd: options.cwd,
       env: options.env,
       reject: false,
@@ -96,6 +98,8 @@ export function createRunner(echo?: Echo): CommandRunner {
       stripFinalNewline: false,
       cleanup: false,
     })
+    if (child.pid !== undefined) options.onSpawn?.(child.pid)
+    const result = await child
     if (result.failed && result.exitCode === undefined) {
       return {exitCode: 127, stderr: result.shortMessage ?? `cannot run ${file}`, stdout: ''}
     }
@@ -119,6 +123,7 @@ function spawnStreaming(file: string, args: readonly string[], options: RunOptio
     env: options.env,
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   })
+  if (child.pid !== undefined) options.onSpawn?.(child.pid)
   if (options.stdin && child.stdin) {
     const stdin = child.stdin
     stdin.on('error', () => undefined) // EPIPE when the program exits early; its exit status tells what happened
