@@ -1,5 +1,5 @@
 // Loads tsez.conf: sh-style name="value" lines, parsed (never executed), with ${name} references and defaults.
-import type {Stats} from 'node:fs'
+import {constants, type Stats} from 'node:fs'
 import {open, realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -79,7 +79,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<TsezC
     throw new UsageError(`${source} is empty: name a config file, or leave it out for ${DEFAULT_CONFIG_FILE}`)
   }
   const file = explicit ?? DEFAULT_CONFIG_FILE
-  const text = await readTrustedFile(file, explicit !== undefined)
+  const source = options.flag !== undefined ? '--config ' : explicit !== undefined ? 'TSEZ_CONFIG ' : ''
+  const text = await readTrustedFile(file, explicit !== undefined, source)
   const values = text === undefined ? new Map<string, string>() : parseConfigText(text, file, options.warn)
   return resolveConfig(values, text === undefined ? undefined : file)
 }
@@ -89,10 +90,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<TsezC
  * the file decides what it copies, mounts and removes, so the file and every directory above it must be owned by
  * root (or the user running tsez) and not writable by group or others (a directory may be, with the sticky bit).
  */
-async function readTrustedFile(file: string, explicit: boolean): Promise<string | undefined> {
+async function readTrustedFile(file: string, explicit: boolean, source: string): Promise<string | undefined> {
+  // Only a regular file (a symlink is followed to its target): a FIFO would block the read forever, a device or a
+  // socket is no config. Judged before opening (opening a device can act on it), and again on what was opened.
+  const before = await stat(file).catch(() => undefined)
+  if (before) refuseSpecial(before, file, source)
   let handle
   try {
-    handle = await open(file, 'r')
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT' && !explicit) return undefined
@@ -100,7 +105,7 @@ async function readTrustedFile(file: string, explicit: boolean): Promise<string 
   }
   try {
     const info = await handle.stat()
-    if (info.isDirectory()) throw new UsageError(`cannot read config file ${file}: EISDIR`)
+    refuseSpecial(info, file, source)
     const problem = trustProblem(file, info, false)
     if (problem !== undefined) throw new UsageError(problem)
     for (let dir = path.dirname(await realpath(file)); ; dir = path.dirname(dir)) {
@@ -112,6 +117,23 @@ async function readTrustedFile(file: string, explicit: boolean): Promise<string 
   } finally {
     await handle.close()
   }
+}
+
+/** Anything but a regular file is refused: one line naming what it is (a directory keeps errno's EISDIR). */
+function refuseSpecial(info: Stats, file: string, source: string): void {
+  if (info.isFile()) return
+  if (info.isDirectory())
+    throw new UsageError(`cannot read config file ${file}: EISDIR (${source}${file}: a directory)`)
+  const kind = info.isFIFO()
+    ? 'fifo'
+    : info.isSocket()
+      ? 'socket'
+      : info.isCharacterDevice()
+        ? 'character device'
+        : info.isBlockDevice()
+          ? 'block device'
+          : 'special file'
+  throw new UsageError(`${source}${file}: not a regular file (${kind})`)
 }
 
 const GROUP_OR_OTHER_WRITE = 0o022

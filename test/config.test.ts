@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
-import {chmod, chown, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {execFileSync} from 'node:child_process'
+import {once} from 'node:events'
+import {chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {loadConfig, parseConfigText, reservedNames, resolveConfig} from '../src/config.js'
+import {loadConfig, parseConfigText, reservedNames, resolveConfig, type LoadConfigOptions} from '../src/config.js'
 import {UsageError} from '../src/errors.js'
 
 describe('config', () => {
@@ -92,6 +95,40 @@ describe('config', () => {
       loadConfig({flag: dir}),
       (error: Error) => error instanceof UsageError && /EISDIR/.test(error.message),
     )
+  })
+
+  it('refuses a FIFO, a socket, a device or a directory at once, in one line naming what it is', async function () {
+    this.timeout(10_000)
+    const fifo = path.join(dir, 'fifo.conf')
+    execFileSync('mkfifo', [fifo])
+    const link = path.join(dir, 'link.conf')
+    await symlink(fifo, link)
+    const refused = async (options: LoadConfigOptions, rule: RegExp) =>
+      assert.rejects(
+        loadConfig(options),
+        (error: Error) => error instanceof UsageError && rule.test(error.message) && !error.message.includes('\n'),
+        JSON.stringify(options),
+      )
+    await refused({flag: fifo}, new RegExp(`^--config ${fifo}: not a regular file \\(fifo\\)$`))
+    await refused({env: {TSEZ_CONFIG: fifo}}, new RegExp(`^TSEZ_CONFIG ${fifo}: not a regular file \\(fifo\\)$`))
+    await refused({flag: link}, new RegExp(`^--config ${link}: not a regular file \\(fifo\\)$`))
+    await refused({flag: '/dev/null'}, /^--config \/dev\/null: not a regular file \(character device\)$/)
+    await refused({flag: dir}, /^cannot read config file .*: EISDIR \(--config .*: a directory\)$/)
+    const socket = path.join(dir, 'sock.conf')
+    const server = createServer().listen(socket)
+    await once(server, 'listening')
+    try {
+      await refused({flag: socket}, /: not a regular file \(socket\)$/)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('reads a config through a symlink to a regular file', async () => {
+    const file = path.join(dir, 'real.conf')
+    await writeFile(file, 'tsez_jaildir="/j"\n')
+    await symlink(file, path.join(dir, 'tsez.conf'))
+    assert.equal((await loadConfig({flag: path.join(dir, 'tsez.conf')})).jaildir, '/j')
   })
 
   it('refuses an explicitly empty --config or TSEZ_CONFIG instead of falling back to the defaults', async () => {
