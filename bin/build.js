@@ -8,9 +8,10 @@ import {fileURLToPath} from 'node:url'
 const packageRoot = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * Bundles into OUTDIR (default dist/): dist/commands/NAME.js per command (what oclif.manifest.json names) and
- * dist/src/cli/oclif.js (bin/run.js's execute), with code shared between them in dist/chunks/. One bundled
- * @oclif/core and execa instead of ~300 module files saves about a fifth of every command's start-up.
+ * Bundles into OUTDIR (default dist/): dist/commands/NAME.js per command (what oclif.manifest.json names),
+ * dist/src/cli/oclif.js (bin/run.js's execute) and dist/src/cli/command-not-found.js (the hook package.json
+ * names), with code shared between them in dist/chunks/. One bundled @oclif/core and execa instead of ~300
+ * module files saves about a fifth of every command's start-up.
  */
 export async function buildRelease(outdir = path.join(packageRoot, 'dist')) {
   rmSync(outdir, {recursive: true, force: true})
@@ -20,7 +21,11 @@ export async function buildRelease(outdir = path.join(packageRoot, 'dist')) {
     .map((file) => path.join(packageRoot, 'commands', file))
   await build({
     absWorkingDir: packageRoot,
-    entryPoints: [...commands, path.join(packageRoot, 'src/cli/oclif.ts')],
+    entryPoints: [
+      ...commands,
+      path.join(packageRoot, 'src/cli/oclif.ts'),
+      path.join(packageRoot, 'src/cli/command-not-found.ts'),
+    ],
     outbase: packageRoot,
     outdir,
     entryNames: '[dir]/[name]',

@@ -38,3 +38,20 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.message
   return String(error)
 }
+
+/**
+ * A user's value as a message shows it: double-quoted, so that an empty value shows, and escaped, so that no
+ * control character, line separator, bidirectional override or other invisible character reaches a terminal
+ * raw (JSON's escapes, then `\uXXXX` for what JSON leaves as it is: DEL, C1 controls, format characters...).
+ */
+export function quote(value: string): string {
+  return JSON.stringify(value).replace(/[\p{C}\p{Zl}\p{Zp}]/gu, (char) => {
+    const code = char.codePointAt(0) ?? 0
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+
+/** VALUE as it is when it is a plain word (ASCII letters, digits and `_ . / : @ , + = -`), else quote(VALUE). */
+export function quoteUnlessPlain(value: string): string {
+  return /^[\w./:@,+=-]+$/.test(value) ? value : quote(value)
+}

@@ -2,12 +2,14 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import {loadConfig, type TsezConfig} from '../config.js'
-import {EXIT, TsezError, describeError} from '../errors.js'
+import {TsezError, UsageError} from '../errors.js'
 import {systemClock} from '../system/clock.js'
 import {realCopyFs} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {createRunner} from '../system/runner.js'
 import {createProgress} from '../ui/progress.js'
+import {describeParseError, refuseValuedBooleans} from './parse-errors.js'
+import {reportError} from './report-error.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof TsezCommand)['baseFlags'] & T['flags']
@@ -18,6 +20,9 @@ export const dryRunFlag = Flags.boolean({
   char: 'n',
   description: 'Print the plan (directories, files, programs with their argv) and change nothing.',
 })
+
+/** What oclif's parser returns for flags and for arguments: values by name. */
+type ParsedValues = Record<string, unknown>
 
 export abstract class TsezCommand extends Command {
   static override baseFlags = {
@@ -60,18 +65,30 @@ export abstract class TsezCommand extends Command {
     return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 10_000
   }
 
+  /** oclif's parse, after refusing a value given to a boolean flag (`--all=yes`), which oclif misreads. */
+  protected override async parse<F extends ParsedValues, B extends ParsedValues, A extends ParsedValues>(
+    options?: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const input = options ?? (this.ctor as unknown as Interfaces.Input<F, B, A>)
+    const json = input.enableJsonFlag ? {json: {type: 'boolean'}} : undefined
+    refuseValuedBooleans(argv, {...input.baseFlags, ...input.flags, ...json})
+    return super.parse(options, argv)
+  }
+
   // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits catch(); this one decides synchronously
   override async catch(error: Interfaces.CommandError): Promise<void> {
-    const exit =
-      error instanceof TsezError ? error.exitCode : ((error as {oclif?: {exit?: number}}).oclif?.exit ?? EXIT.failed)
-    process.exitCode = exit
-    const message = describeError(error)
-    if (this.jsonEnabled()) {
-      this.logJson({error: {name: error.name, message, exitCode: exit}})
-      return
+    const usage = {
+      command: `${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''}`.trim(),
+      args: Object.entries(this.ctor.args ?? {}).map(([name, arg]) => ({name, required: arg.required ?? false})),
     }
-    process.stderr.write(`tsez: ${message}\n`)
-    if (this.verbose && !(error instanceof TsezError) && error.stack) process.stderr.write(`${error.stack}\n`)
-    throw Object.assign(error, {skipOclifErrorHandling: true, oclif: {exit}})
+    const parseProblem = describeParseError(error, usage)
+    const shown = parseProblem === undefined ? error : new UsageError(parseProblem)
+    const json = this.jsonEnabled()
+    const exit = reportError(shown, json)
+    process.exitCode = exit
+    if (json) return
+    if (this.verbose && !(shown instanceof TsezError) && shown.stack) process.stderr.write(`${shown.stack}\n`)
+    throw Object.assign(shown, {skipOclifErrorHandling: true, oclif: {exit}})
   }
 }

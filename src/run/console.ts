@@ -1,6 +1,6 @@
 // tsez console: a login shell (or one command) inside a running jail, the terminal passed through.
 import type {TsezConfig} from '../config.js'
-import {OperationError, UsageError} from '../errors.js'
+import {OperationError, quote, UsageError} from '../errors.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
 import {readJailRecord} from '../jail/store.js'
@@ -40,7 +40,7 @@ export async function openConsole(config: TsezConfig, request: ConsoleRequest, d
   }
   const name = jailNameFor(request.name)
   if ((await readJailRecord(config, name)) === undefined) {
-    throw new UsageError(`no jail named ${request.name}: \`tsez list\` shows the jails tsez knows`)
+    throw new UsageError(`no jail named ${quote(request.name)}: \`tsez list\` shows the jails tsez knows`)
   }
   let started = false
   if (!(await readRunningJails(deps.run)).has(name)) {

@@ -57,6 +57,12 @@ describe('the release build', () => {
     const update = await run('update', '-u', '--json')
     assert.equal(update.exitCode, 0, update.stderr)
     assert.equal((await run('create', 'bad name', '10.0.0.6')).exitCode, 2)
+    // package.json's command_not_found hook, bundled: an extra word after a command that takes none.
+    assert.deepEqual(await run('list', 'extra'), {
+      stdout: '',
+      stderr: 'tsez: Unexpected argument: extra\n',
+      exitCode: 2,
+    })
     assert.ok(host.fake.calls('freebsd-update').some((call) => call.includes('fetch')))
   })
 })

@@ -65,6 +65,6 @@ describe('tsez console', () => {
   it('an unknown jail is bad usage (exit 2)', async () => {
     const result = await tsez(['console', 'nosuch'], env)
     assert.equal(result.exitCode, 2)
-    assert.match(result.stderr, /no jail named nosuch/)
+    assert.match(result.stderr, /no jail named "nosuch"/)
   })
 })

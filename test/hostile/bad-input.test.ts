@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
 
+import {quote} from '../../src/errors.js'
 import {jailNameFor} from '../../src/jail/names.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 import {snapshotFast, useHostileHost} from './support.js'
@@ -108,11 +109,8 @@ const cases: Case[] = [
   ...ODD.map(([name]): Case => [['start', '--', name], noJail(name)]),
   ...ODD.filter((_, i) => i % 3 === 0).map(([name]): Case => [['stop', '--', name], noJail(name)]),
   ...ODD.filter((_, i) => i % 3 === 1).map(([name]): Case => [['restart', '--', name], noJail(name)]),
-  // Names with control characters are left out for console: it prints them raw (tab, escape, a cut-off line).
-  ...ODD.filter(([name]) => !/\p{Cc}/u.test(name)).map(([name]): Case => [
-    ['console', '-e', 'true', '--', name],
-    noJail(name),
-  ]),
+  ...ODD.map(([name]): Case => [['console', '-e', 'true', '--', name], noJail(name)]),
+  [['console', '-e', 'true', '--', '\x7f\x9b2J\u202e'], /no jail named "\\u007f\\u009b2J\\u202e"/],
   [['console', '-f', 'ghost'], noJail('ghost')],
   [['config', 'www.example.com', '--rename', 'run1'], /a jail named "run1" already exists/],
   [['config', 'web1', '--rename', 'www-example.com'], /becomes jail name "www_example_com"/],
@@ -196,7 +194,7 @@ const cases: Case[] = [
   [['stop', '--bogus'], /Nonexistent flag: --bogus/],
   [['restart', 'ghost'], /no jail named ghost/],
   [['restart', '-x'], /Nonexistent flag: -x/],
-  [['console', 'ghost', '-e', 'true'], /no jail named ghost/],
+  [['console', 'ghost', '-e', 'true'], noJail('ghost')],
   [['console', 'web1', 'run1'], /Unexpected argument: run1/],
   [['console', '--bogus', 'web1'], /Nonexistent flag: --bogus/],
   [['console', '-e'], /Flag --execute expects a value/],
@@ -265,13 +263,55 @@ const cases: Case[] = [
   [['delete', '--config', '{missing}', 'web1'], /missing\.conf: no such file/],
   [['create', '--config', '', 'ip1', '10.0.0.9'], /--config is empty/],
   [['list', '--config'], /Flag --config expects a value/],
+
+  // oclif's own parse errors, made one line: missing arguments, bad integers, exclusive flags, extra words.
+  [['console'], /^tsez: missing argument NAME \(usage: tsez console \[FLAGS\] NAME\)$/m],
+  [['console', '-f'], /missing argument NAME \(usage: tsez console/],
+  [['create'], /missing arguments NAME, IPLIST \(usage: tsez create \[FLAGS\] NAME IPLIST\)/],
+  [['create', 'ip1'], /missing argument IPLIST \(usage: tsez create/],
+  [['delete', '-w'], /missing argument NAME \(usage: tsez delete \[FLAGS\] NAME\)/],
+  [['config', '--norun'], /missing argument NAME \(usage: tsez config \[FLAGS\] NAME\)/],
+  [['start', '-p', '0'], /^tsez: --parallel: expected an integer >= 1, got "0"$/m],
+  [['stop', '-p=-1', 'run1'], /--parallel: expected an integer >= 1, got "-1"/],
+  [['restart', '--parallel', 'two', 'run1'], /--parallel: expected an integer, got "two"/],
+  [['start', '-p', ''], /--parallel: expected an integer, got ""/],
+  [['start', '-p', '1\x1b[2J'], /--parallel: expected an integer, got "1\\u001b\[2J"/],
+  [['update', '-u', '-p', 'x\ny'], /--parallel: expected an integer, got "x\\ny"/],
+  [['config', 'web1', '--run', '--norun'], /^tsez: --norun cannot also be provided when using --run$/m],
+  [['config', 'web1', '--norun', '--run'], /--norun cannot also be provided when using --run/],
+  [['list', 'extra'], /^tsez: Unexpected argument: extra$/m],
+  [['list', 'a', 'b'], /Unexpected arguments: a, b$/m],
+  [['list', ''], /Unexpected argument: ""$/m],
+  [['list', '\x1b[2J'], /Unexpected argument: "\\u001b\[2J"/],
+  [['list', 'extra', '--config', '{dir}'], /Unexpected argument: extra/],
+  [['install', 'extra'], /Unexpected argument: extra/],
+  [['install', '--force', 'extra'], /Unexpected argument: extra/],
+  [['update', 'extra', '-u'], /Unexpected argument: extra/],
+  [['delete', 'web1', 'a\tb'], /Unexpected argument: "a\\tb"/],
+  [['frobnicate'], /^tsez: unknown command frobnicate: tsez --help lists the commands$/m],
+  [['frobnicate', 'web1'], /unknown command frobnicate:/],
+  [['\x1b[2J'], /unknown command "\\u001b\[2J"/],
+  [['a\nb', 'web1'], /unknown command "a\\nb"/],
+  [['list', '--\x1b[2J'], /Nonexistent flag: "--\\u001b\[2J"/],
+
+  // A value on a boolean flag names the flag, not the next argument.
+  [['start', '--all=yes', 'web1'], /^tsez: --all takes no value \(given "yes"\)/m],
+  [['start', '-a=yes'], /-a takes no value \(given "yes"\)/],
+  [['start', '-na=1', 'web1'], /-a takes no value/],
+  [['delete', '--force=1', 'web1'], /--force takes no value \(given "1"\)/],
+  [['create', '-x=', 'ip1', '10.0.0.9'], /-x takes no value \(given ""\)/],
+  [['config', 'web1', '--run=false'], /--run takes no value \(given "false"\)/],
+  [['install', '--force=\x1b[2J'], /--force takes no value \(given "\\u001b\[2J"\)/],
+  [['update', '-u=1'], /-u takes no value/],
+  [['list', '--json=1'], /--json takes no value/],
+  [['list', '--verbose=1'], /--verbose takes no value/],
 ]
 
 /** The argv as a title: plain words as they are, anything else quoted and escaped, long ones cut. */
 function title(args: string[]): string {
   const show = (arg: string) => {
     const cut = arg.length > 40 ? `${arg.slice(0, 20)}…(${arg.length})` : arg
-    return /^[\w./=:|,@-]+$/.test(cut) ? cut : JSON.stringify(cut)
+    return /^[\w./=:|,@-]+$/.test(cut) ? cut : quote(cut)
   }
   return args.map(show).join(' ')
 }

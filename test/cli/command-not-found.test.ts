@@ -1,0 +1,61 @@
+// The command_not_found hook: extra words after a command that takes no arguments, and unknown commands.
+import type {Config} from '@oclif/core'
+import {captureOutput} from '@oclif/test'
+import assert from 'node:assert/strict'
+
+import commandNotFound from '../../src/cli/command-not-found.js'
+
+/** A configuration with the commands `list` and `import:ezjail` (in the topic `import`). */
+const config = {
+  bin: 'tsez',
+  findCommand: (id: string) => (['list', 'import:ezjail'].includes(id) ? {id} : undefined),
+  findTopic: (id: string) => (id === 'import' ? {name: id} : undefined),
+} as unknown as Config
+
+/** What the hook prints for the command id ID (oclif's, words joined with ":") and the rest of ARGV. */
+async function notFound(id: string, argv: string[] = []) {
+  let thrown: unknown
+  const output = await captureOutput(async () => {
+    try {
+      await commandNotFound.call({} as never, {id, argv, config, context: {} as never})
+    } catch (error) {
+      thrown = error
+    }
+  })
+  const error = thrown as {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}
+  assert.equal(error.oclif?.exit, 2)
+  assert.equal(error.skipOclifErrorHandling, true, 'the hook prints; oclif must not print again')
+  return output
+}
+
+describe('command_not_found', () => {
+  it('an extra word after a command that takes none is an unexpected argument', async () => {
+    assert.equal((await notFound('list:extra')).stderr, 'tsez: Unexpected argument: extra\n')
+    assert.equal((await notFound('list:a:b', ['-v'])).stderr, 'tsez: Unexpected arguments: a, b\n')
+    assert.equal((await notFound('import:ezjail:x\ty')).stderr, 'tsez: Unexpected argument: "x\\ty"\n')
+  })
+
+  it('an unknown command is named, quoted when it is not a plain word', async () => {
+    assert.equal(
+      (await notFound('frobnicate:web1')).stderr,
+      'tsez: unknown command frobnicate: tsez --help lists the commands\n',
+    )
+    assert.equal(
+      (await notFound('\x1b[2J')).stderr,
+      'tsez: unknown command "\\u001b[2J": tsez --help lists the commands\n',
+    )
+    assert.equal(
+      (await notFound('import:frob:x')).stderr,
+      'tsez: unknown command import frob: tsez import --help lists the commands\n',
+    )
+  })
+
+  it('--json (before any --) gives the JSON error object on stdout instead', async () => {
+    const json = await notFound('list:extra', ['--json'])
+    assert.equal(json.stderr, '')
+    assert.deepEqual(JSON.parse(json.stdout), {
+      error: {name: 'UsageError', message: 'Unexpected argument: extra', exitCode: 2},
+    })
+    assert.equal((await notFound('list:extra', ['--', '--json'])).stdout, '')
+  })
+})
