@@ -3,10 +3,11 @@ import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
-import {Readable, Transform, type TransformCallback} from 'node:stream'
+import {Transform, type Readable, type TransformCallback} from 'node:stream'
 
 import {OperationError} from '../errors.js'
 import {startPartial, sweepPartials, usableCacheEntry} from './cache-entry.js'
+import {causeOf, httpGet, MANIFEST_MAX_BYTES, type FetchLimits} from './http.js'
 import {mirrorFileLocation, type Mirror} from './release.js'
 
 export interface VerifiedSet {
@@ -44,10 +45,11 @@ export interface OpenSetOptions {
   onBytes?: (bytes: number, total: number | undefined) => void
   /** One line for the log: a damaged cache entry was removed. */
   warn: (line: string) => void
+  limits: FetchLimits
 }
 
 /** Reads MANIFEST text from the mirror, or undefined when the mirror has none (404 / ENOENT). */
-export async function readMirrorFile(mirror: Mirror, file: string): Promise<string | undefined> {
+export async function readMirrorFile(mirror: Mirror, file: string, limits: FetchLimits): Promise<string | undefined> {
   const location = mirrorFileLocation(mirror, file)
   if (mirror.kind === 'file') {
     try {
@@ -57,16 +59,24 @@ export async function readMirrorFile(mirror: Mirror, file: string): Promise<stri
       throw new OperationError(`cannot read ${location}: ${(error as Error).message}`)
     }
   }
-  const response = await httpGet(location)
-  if (response.status === 404) {
-    await response.body?.cancel()
-    return undefined
+  const answer = await httpGet(location, {
+    maxBytes: MANIFEST_MAX_BYTES,
+    what: 'a MANIFEST',
+    timeoutMs: limits.timeoutMs,
+  })
+  if (!answer.ok) {
+    await answer.discard()
+    if (answer.status === 404) return undefined
+    throw new OperationError(`download of ${location} failed: ${answer.statusLine}`)
   }
+  const body = answer.body()
+  const chunks: Uint8Array[] = []
   try {
-    return await response.text()
+    for await (const chunk of body) chunks.push(chunk as Uint8Array)
   } catch (error) {
     throw new OperationError(`download of ${location} failed: ${causeOf(error)}`)
   }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 /**
@@ -91,19 +101,21 @@ export async function openSet(options: OpenSetOptions): Promise<SetStream> {
     }
     return verifying(createReadStream(location, {highWaterMark: 1 << 20}), {...options, size, label: location})
   }
-  const response = await httpGet(location)
-  if (!response.ok || !response.body) {
-    await response.body?.cancel()
-    throw new OperationError(`download of ${location} failed: HTTP ${response.status} ${response.statusText}`.trim())
+  const limit = {maxBytes: options.limits.maxSetBytes, what: 'a set', timeoutMs: options.limits.timeoutMs}
+  const answer = await httpGet(location, limit)
+  if (!answer.ok) {
+    await answer.discard()
+    throw new OperationError(`download of ${location} failed: ${answer.statusLine}`)
   }
-  const length = Number(response.headers.get('content-length') ?? NaN)
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)
-  return verifying(body, {...options, size: Number.isFinite(length) ? length : undefined, label: location, cachePath})
+  const {length: size, encoding} = answer
+  return verifying(answer.body(), {...options, size, encoding, label: location, cachePath})
 }
 
 interface VerifyOptions extends OpenSetOptions {
   size: number | undefined
   label: string
+  /** The Content-Encoding the body was decoded from: the sha256 is over the decoded bytes. */
+  encoding?: string
   /** When set, the bytes also go to a partial file that keep() renames to this path (verified and extracted). */
   cachePath?: string
 }
@@ -139,7 +151,7 @@ function verifying(source: Readable, options: VerifyOptions): SetStream {
         options.size !== undefined && bytes !== options.size
           ? `truncated: got ${bytes} of ${options.size} bytes`
           : options.sha256 && actual !== options.sha256
-            ? `sha256 mismatch: MANIFEST says ${options.sha256}, got ${actual}`
+            ? `sha256 mismatch: MANIFEST says ${options.sha256}, got ${actual}${decodedFrom(options.encoding)}`
             : undefined
       if (problem) {
         const error = new SetBodyError(`${options.file} from ${options.label}: ${problem}`)
@@ -185,16 +197,6 @@ function isInCache(options: VerifyOptions): boolean {
   return Boolean(options.sha256) && options.label.startsWith(options.cacheDir + path.sep)
 }
 
-async function httpGet(url: string): Promise<Response> {
-  try {
-    return await fetch(url, {redirect: 'follow', headers: {'user-agent': 'tsez'}})
-  } catch (error) {
-    throw new OperationError(`cannot reach ${url}: ${causeOf(error)}`)
-  }
-}
-
-function causeOf(error: unknown): string {
-  const cause = (error as {cause?: {message?: string; code?: string}}).cause
-  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`
-  return cause?.message ?? (error as Error).message ?? String(error)
+function decodedFrom(encoding: string | undefined): string {
+  return encoding ? ` (after decoding the Content-Encoding ${JSON.stringify(encoding)} the mirror sent)` : ''
 }

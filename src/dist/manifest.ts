@@ -12,6 +12,7 @@ export interface ManifestEntry {
 
 export function parseManifest(text: string, source: string): Map<string, ManifestEntry> {
   const sets = new Map<string, ManifestEntry>()
+  const lineOf = new Map<string, number>() // of each set name and file name seen
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return
     const fields = line.split('\t')
@@ -23,6 +24,12 @@ export function parseManifest(text: string, source: string): Map<string, Manifes
     if (!/^\d+$/.test(entries)) throw bad(`bad entry count for ${file}`)
     if (!/^"[^"]*"$/.test(quoted)) throw bad(`description of ${file} is not double-quoted`)
     if (selected !== 'on' && selected !== 'off') throw bad(`last field of ${file} must be on or off`)
+    if (!/^[\w-]+$/.test(name)) throw bad(`bad set name ${JSON.stringify(name)} for ${file}`)
+    for (const key of [`set ${name}`, `file ${file}`]) {
+      const first = lineOf.get(key)
+      if (first !== undefined) throw bad(`${key} listed again (first on line ${first})`)
+      lineOf.set(key, index + 1)
+    }
     sets.set(name, {
       file,
       sha256,

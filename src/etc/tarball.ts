@@ -8,6 +8,7 @@ import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {cacheDirFor, manifestCachePath} from '../dist/cache.js'
 import {readMirrorFile} from '../dist/fetch.js'
+import {fetchLimits, type FetchLimits} from '../dist/http.js'
 import {parseManifest} from '../dist/manifest.js'
 import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
@@ -57,7 +58,8 @@ export async function ensureEtcTarball(
 }
 
 async function extractStockTree(config: TsezConfig, source: EtcSource, tree: string, deps: Deps): Promise<void> {
-  const base = await baseSetEntry(config, source)
+  const limits = fetchLimits(deps.env)
+  const base = await baseSetEntry(config, source, limits)
   await unpackSet(
     deps.run,
     {
@@ -66,6 +68,7 @@ async function extractStockTree(config: TsezConfig, source: EtcSource, tree: str
       sha256: base.sha256,
       cacheDir: cacheDirFor(config, source.release, source.platform),
       warn: (line) => deps.log.warn(line),
+      limits,
     },
     (tar) => {
       const filter = tarEntryFilter()
@@ -76,10 +79,12 @@ async function extractStockTree(config: TsezConfig, source: EtcSource, tree: str
 }
 
 /** MANIFEST's base entry: from the cache for published releases (as install keeps it), else from the mirror. */
-async function baseSetEntry(config: TsezConfig, source: EtcSource) {
+async function baseSetEntry(config: TsezConfig, source: EtcSource, limits: FetchLimits) {
   const cached = manifestCachePath(config, source.release, source.platform, source.mirror)
-  const fromCache = cached ? await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST') : undefined
-  const text = fromCache ?? (await readMirrorFile(source.mirror, 'MANIFEST'))
+  const fromCache = cached
+    ? await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST', limits)
+    : undefined
+  const text = fromCache ?? (await readMirrorFile(source.mirror, 'MANIFEST', limits))
   if (text === undefined) {
     throw new OperationError(
       `no MANIFEST at ${describeMirror(source.mirror)}: cannot verify base.txz of ${source.release.name}; give -h MIRROR`,

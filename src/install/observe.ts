@@ -6,6 +6,7 @@ import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError} from '../errors.js'
 import {manifestCachePath} from '../dist/cache.js'
 import {readMirrorFile} from '../dist/fetch.js'
+import type {FetchLimits} from '../dist/http.js'
 import {parseManifest, type ManifestEntry} from '../dist/manifest.js'
 import {
   describeMirror,
@@ -94,11 +95,12 @@ export async function readManifest(
   config: TsezConfig,
   host: Pick<HostFacts, 'release' | 'platform' | 'mirror'>,
   verify: boolean,
+  limits: FetchLimits,
 ): Promise<Map<string, ManifestEntry> | undefined> {
   const cached = manifestCachePath(config, host.release, host.platform, host.mirror)
   const text =
-    (cached && (await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST'))) ??
-    (await readMirrorFile(host.mirror, 'MANIFEST'))
+    (cached && (await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST', limits))) ??
+    (await readMirrorFile(host.mirror, 'MANIFEST', limits))
   if (text === undefined) {
     if (verify) {
       throw new OperationError(

@@ -2,6 +2,7 @@
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {freebsdUpdateCall, freebsdUpdatePaths} from '../base/freebsd-update.js'
 import type {TsezConfig} from '../config.js'
+import {fetchLimits} from '../dist/http.js'
 import {describeMirror, parsePlatform, parseRelease} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
@@ -84,7 +85,7 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
 
 /** Reads MANIFEST and the flavours (nothing is changed) and turns them, with the host and the request, into the plan. */
 async function observeAndPlan(config: TsezConfig, host: HostFacts, request: InstallRequest, deps: Deps) {
-  const manifest = await readManifest(config, host, request.verify)
+  const manifest = await readManifest(config, host, request.verify, fetchLimits(deps.env))
   const flavours = await observeFlavours(config, deps)
   const plan = planInstall(config, {...host, ...flavours, manifest, withSrc: request.src, patch: request.patch})
   return {plan, manifest}

@@ -2,6 +2,7 @@
 import type {Deps} from '../system/deps.js'
 import {extractTar, type ExtractedTree} from '../dist/extract.js'
 import type {FileFlags} from '../dist/file-flags.js'
+import {fetchLimits} from '../dist/http.js'
 import {unpackSet} from '../dist/unpack.js'
 import type {InstallPlan, PlannedSet} from './plan.js'
 
@@ -41,6 +42,7 @@ export async function installSet(
           step.update(status())
         },
         warn: (line) => deps.log.warn(line),
+        limits: fetchLimits(deps.env),
       },
       (tar) =>
         extractTar(tar, plan.full, {

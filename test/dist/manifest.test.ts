@@ -43,8 +43,19 @@ describe('dist/manifest', () => {
     [`base.txz\t${sha('b')}\t1\tbase\t"B"\tyes`, /must be on or off/],
     [`../base.txz\t${sha('b')}\t1\tbase\t"B"\ton`, /bad file name/],
     ['', /lists no sets/],
+    [`base.txz\t${sha('b')}\t1\t\t"B"\ton`, /line 1: bad set name "" for base\.txz/],
+    [`base.txz\t${sha('b')}\t1\tba se\t"B"\ton`, /line 1: bad set name "ba se"/],
+    [
+      `base.txz\t${sha('b')}\t1\tbase\t"B"\ton\nsrc.txz\t${sha('c')}\t1\tsrc\t"S"\ton\nother.txz\t${sha('d')}\t1\tbase\t"B"\ton`,
+      /line 3: set base listed again \(first on line 1\)/,
+    ],
+    [
+      `base.txz\t${sha('b')}\t1\tbase\t"B"\ton\n\nbase.txz\t${sha('c')}\t1\tbase2\t"B"\ton`,
+      /line 3: file base\.txz listed again \(first on line 1\)/,
+    ],
+    [`base.txz\t${sha('b')}\t1\tbase\t"B"\ton\nbase.txz`, /line 2: expected 6 tab-separated fields, found 1/],
   ] as const) {
-    it(`rejects ${JSON.stringify(line.slice(0, 30))}`, () => {
+    it(`rejects ${JSON.stringify(line.slice(0, 30))} (${why.source})`, () => {
       assert.throws(
         () => parseManifest(line, 'mirror'),
         (e: Error) => e instanceof OperationError && why.test(e.message),

@@ -102,6 +102,58 @@ export const faults = {
       response.writeHead(200, headers(Buffer.byteLength(text)))
       response.end(text)
     },
+  /**
+   * 200 and zeros, far more than any limit (at most BYTES, minding backpressure), under a Content-Length of LENGTH
+   * or none (chunked); stops when the client goes.
+   */
+  flood:
+    (bytes: number, length?: number): Fault =>
+    (_request, response) => {
+      response.writeHead(200, headers(length))
+      const zeros = Buffer.alloc(1 << 16)
+      let sent = 0
+      const more = () => {
+        while (sent < bytes && !response.destroyed) {
+          sent += zeros.length
+          if (!response.write(zeros)) return void response.once('drain', more)
+        }
+        response.end()
+      }
+      more()
+    },
+  /** The connection accepted and the request read, then never an answer (until the server closes). */
+  silent: (): Fault => () => undefined,
+  /** The full Content-Length, N bytes, then silence until the server closes. */
+  stall:
+    (n: number): Fault =>
+    (_request, response, file) => {
+      response.writeHead(200, headers(bytesOf(file).length))
+      response.write(bytesOf(file).subarray(0, n))
+    },
+  /** The full Content-Length, then the file one byte every MS milliseconds, until the client goes. */
+  trickle:
+    (ms: number): Fault =>
+    (_request, response, file) => {
+      response.writeHead(200, headers(bytesOf(file).length))
+      let sent = 0
+      const timer = setInterval(() => {
+        if (response.destroyed || sent === bytesOf(file).length) return void clearInterval(timer)
+        response.write(bytesOf(file).subarray(sent, ++sent))
+      }, ms)
+      response.on('close', () => clearInterval(timer))
+    },
+  /**
+   * BYTES (the file's own unless given) gzip-compressed under `Content-Encoding: gzip` and the compressed length;
+   * SEEN collects the Accept-Encoding of each request.
+   */
+  contentEncodingGzip:
+    (seen: string[], bytes?: Buffer): Fault =>
+    (request, response, file) => {
+      seen.push(request.headers['accept-encoding'] ?? '(none)')
+      const body = gzipSync(bytes ?? bytesOf(file))
+      response.writeHead(200, {...headers(body.length), 'content-encoding': 'gzip'})
+      response.end(body)
+    },
   /** 206 Partial Content: the first N bytes of the file, as if a range had been asked for. */
   partial:
     (n: number): Fault =>

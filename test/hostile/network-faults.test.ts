@@ -52,13 +52,20 @@ describe('hostile: a faulty mirror', function () {
     return rel === path.relative(host.root, host.dirs.jaildir) && change.startsWith('mtimeMs')
   }
 
-  /** install --force from the faulty mirror: exit 1, one `tsez: ` line (after progress lines), the old install. */
-  const failsWith = async (where: Array<[at: string, fault: Fault]>, message: RegExp, mirrorUrl = mirror.url) => {
+  /**
+   * install --force from the faulty mirror (ENV added to the test host's): exit 1, one `tsez: ` line (after
+   * progress lines), the old install, no partial download.
+   */
+  const failsWith = async (
+    where: Array<[at: string, fault: Fault]>,
+    message: RegExp,
+    {mirrorUrl = mirror.url, env = {}}: {mirrorUrl?: string; env?: NodeJS.ProcessEnv} = {},
+  ) => {
     await rm(host.dirs.cachedir, {recursive: true, force: true}) // a set cached by an earlier case would be used
     const before = await snapshotHost(host)
     for (const [at, fault] of where) mirror.fault(at, fault)
     try {
-      const result = await runTsez(['install', '--force', '--no-patch', '-h', mirrorUrl], host.env)
+      const result = await runTsez(['install', '--force', '--no-patch', '-h', mirrorUrl], {...host.env, ...env})
       assert.equal(result.exitCode, 1, result.stderr)
       assert.equal(result.stdout, '')
       const lines = result.stderr.split('\n').slice(0, -1)
@@ -74,6 +81,8 @@ describe('hostile: a faulty mirror', function () {
       const after = await snapshotHost(host)
       const changes = diffHost(host, before, after).filter((line) => !harmless(line, after))
       assert.deepEqual(changes, [], 'the host changed beyond the cache')
+      const partials = [...after.tree.keys()].filter((rel) => path.basename(rel).startsWith('.partial-'))
+      assert.deepEqual(partials, [], 'a partial download left in the cache')
     } finally {
       for (const [at] of where) mirror.fault(at, undefined)
     }
@@ -102,7 +111,7 @@ describe('hostile: a faulty mirror', function () {
   it('no mirror listening', async () => {
     const gone = await serveFaulty(host.mirror)
     await gone.close()
-    await failsWith([], /cannot reach http:.*\/MANIFEST: ECONNREFUSED/, gone.url)
+    await failsWith([], /cannot reach http:.*\/MANIFEST: ECONNREFUSED/, {mirrorUrl: gone.url})
   })
 
   it('HTTP 500 for the base set', async () => {
@@ -184,10 +193,10 @@ describe('hostile: a faulty mirror', function () {
     )
   })
 
-  it('a MANIFEST with a 20 MB line', async () => {
+  it('a MANIFEST of 20 MB (one long line) is refused unread', async () => {
     await failsWith(
       [[set('MANIFEST'), faults.body(`${'x'.repeat(20_000_000)}\n${manifest}`)]],
-      /malformed MANIFEST .*line 1: expected 6 tab-separated fields, found 1$/,
+      /download of http:.*\/MANIFEST refused: Content-Length 20000\d+ is over 1 MiB, the most a MANIFEST may have$/,
     )
   })
 
@@ -196,5 +205,88 @@ describe('hostile: a faulty mirror', function () {
       [[set('MANIFEST'), faults.body('<html><body>Log in to continue</body></html>\n')]],
       /malformed MANIFEST from http:.*line 1/,
     )
+  })
+
+  it('a MANIFEST without end (no Content-Length) is cut off at 1 MiB', async () => {
+    await failsWith(
+      [[set('MANIFEST'), faults.flood(256 << 20)]],
+      /download of http:.*\/MANIFEST failed: more than 1 MiB, the most a MANIFEST may have$/,
+    )
+  })
+
+  it('HTTP 500 for MANIFEST', async () => {
+    await failsWith(
+      [[set('MANIFEST'), faults.status(500)]],
+      /download of http:.*\/MANIFEST failed: HTTP 500 Internal Server Error$/,
+    )
+  })
+
+  it('a MANIFEST listing base twice, the second time with another sha256', async () => {
+    const again = baseLine().replace(/\t[0-9a-f]{64}\t/, `\t${'f'.repeat(64)}\t`)
+    await failsWith(
+      [[set('MANIFEST'), faults.body(`${manifest}${again}\n`)]],
+      /malformed MANIFEST from http:.*line \d+: set base listed again \(first on line \d+\)$/,
+    )
+  })
+
+  it('a set body without end (no Content-Length) is cut off at the size limit', async () => {
+    await failsWith(
+      [[set('base.txz'), faults.flood(256 << 20)]],
+      /download of base\.txz from http:.* failed: more than 4 MiB, the most a set may have$/,
+      {env: {TSEZ_SET_MAX_MIB: '4'}},
+    )
+  })
+
+  it('a Content-Length over the size limit (2048 MiB) is refused unread', async () => {
+    await failsWith(
+      [[set('base.txz'), faults.flood(256 << 20, 1e12)]],
+      /download of http:.*base\.txz refused: Content-Length 1000000000000 is over 2048 MiB, the most a set may have$/,
+    )
+  })
+
+  it('a connection accepted, then never an answer', async () => {
+    await failsWith([[set('base.txz'), faults.silent()]], /cannot reach http:.*base\.txz: no answer for 1 s$/, {
+      env: {TSEZ_FETCH_TIMEOUT: '1'},
+    })
+  })
+
+  it('a stall mid-body that never ends', async () => {
+    await failsWith(
+      [[set('base.txz'), faults.stall(30_000)]],
+      /download of base\.txz from http:.* failed: no data for 1 s$/,
+      {env: {TSEZ_FETCH_TIMEOUT: '1'}},
+    )
+  })
+
+  it('a body trickled a byte at a time', async () => {
+    await failsWith(
+      [[set('base.txz'), faults.trickle(20)]],
+      /download of base\.txz from http:.* failed: only \d+ bytes in 1(\.\d)? s \(the least tsez takes is 1 KiB\/s\)$/,
+      {env: {TSEZ_FETCH_TIMEOUT: '1'}},
+    )
+  })
+
+  it('Content-Encoding gzip of another set: the decoded bytes fail the sha256, and the message says they were decoded', async () => {
+    const src = await readFile(path.join(host.releaseDir, 'src.txz'))
+    await failsWith(
+      [[set('base.txz'), faults.contentEncodingGzip([], src)]],
+      /base\.txz from http:.*: sha256 mismatch: .* \(after decoding the Content-Encoding "gzip" the mirror sent\)$/,
+    )
+  })
+
+  it('Content-Encoding gzip against Accept-Encoding: identity is decoded, and the set verifies and installs', async () => {
+    await rm(host.dirs.cachedir, {recursive: true, force: true})
+    const accepted: string[] = []
+    mirror.fault(set('MANIFEST'), faults.contentEncodingGzip(accepted))
+    mirror.fault(set('base.txz'), faults.contentEncodingGzip(accepted))
+    try {
+      const result = await runTsez(['install', '--force', '--no-patch', '-h', mirror.url], host.env)
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.match(result.stderr, /base\.txz: .* sha256 verified/)
+      assert.deepEqual(accepted, ['identity', 'identity'], 'tsez asks for the bytes as they are')
+    } finally {
+      mirror.fault(set('MANIFEST'), undefined)
+      mirror.fault(set('base.txz'), undefined)
+    }
   })
 })
