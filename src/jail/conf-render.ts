@@ -19,6 +19,12 @@ export interface JailConfSpec {
   consoleLog: string
   /** Extra jail(8) parameters from `tsez config --param`, by plain name; they override tsez's defaults. */
   params: Record<string, string | number | boolean | string[]>
+  /**
+   * false for an adopted thick jail: only path, host.hostname, its addresses, mount.fstab (when fstabUsed) and
+   * its own params are written, so it runs with exactly the parameters it had.
+   */
+  tsezDefaults?: boolean
+  fstabUsed?: boolean
 }
 
 /*
@@ -101,21 +107,24 @@ export function renderJailConf(spec: JailConfSpec): string {
   const set = (name: string, value: string | number | boolean | string[]) => {
     statements.set(name, value === true ? name : `${name} = ${renderValue(name, value)}`)
   }
+  const defaults = spec.tsezDefaults !== false
   set('path', spec.path)
   set('host.hostname', spec.hostname)
   for (const family of [4, 6] as const) {
     const addresses = spec.addresses.filter((a) => a.family === family).map(formatJailAddress)
     if (addresses.length > 0) set(`ip${family}.addr`, addresses)
-    else if (spec.params['vnet'] !== 'new') set(`ip${family}`, 'disable')
+    else if (defaults && spec.params['vnet'] !== 'new') set(`ip${family}`, 'disable')
   }
-  set('mount.fstab', spec.fstab)
-  set('mount.devfs', true)
-  set('devfs_ruleset', spec.devfsRuleset)
-  set('exec.start', spec.execStart)
-  set('exec.stop', spec.execStop)
-  set('exec.clean', true)
-  set('exec.consolelog', spec.consoleLog)
-  set('enforce_statfs', 2)
+  if (defaults || spec.fstabUsed === true) set('mount.fstab', spec.fstab)
+  if (defaults) {
+    set('mount.devfs', true)
+    set('devfs_ruleset', spec.devfsRuleset)
+    set('exec.start', spec.execStart)
+    set('exec.stop', spec.execStop)
+    set('exec.clean', true)
+    set('exec.consolelog', spec.consoleLog)
+    set('enforce_statfs', 2)
+  }
   for (const [name, value] of Object.entries(spec.params)) set(name, value)
 
   const body = [...statements.values()].map((statement) => `\t${statement};\n`).join('')

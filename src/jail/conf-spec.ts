@@ -23,6 +23,8 @@ export function jailConfSpecFor(config: TsezConfig, record: JailRecord): JailCon
     execStop: config.execStop,
     consoleLog: consoleLogFor(record.name),
     params: {...record.params},
+    // A thick jail keeps exactly its own parameters; its fstab is named only when it has mounts.
+    ...(record.thick === true ? {tsezDefaults: false, fstabUsed: (record.mounts ?? []).length > 0} : {}),
   }
 }
 

@@ -11,9 +11,10 @@ function fstabHeader(name: string): string {
   return `${ownershipMark(name)}: the read-only basejail mount.\n`
 }
 
-/** The basejail's read-only mount first, then the jail's own mounts (an import carries them over). */
+/** The basejail's read-only mount first (not for a thick jail), then the jail's own mounts (from an import). */
 export function renderJailFstab(config: TsezConfig, record: JailRecord): string {
-  const entries = [basejailFstabEntry(config.basejail, record.root), ...(record.mounts ?? [])]
+  const basejail = record.thick === true ? [] : [basejailFstabEntry(config.basejail, record.root)]
+  const entries = [...basejail, ...(record.mounts ?? [])]
   return fstabHeader(record.name) + renderFstab(entries)
 }
 

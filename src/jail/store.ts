@@ -35,11 +35,16 @@ export interface JailRecord {
   mounts?: FstabEntry[]
   /** Where an imported jail came from; `tsez import ezjail --undo` forgets exactly these. */
   origin?: JailOrigin
+  /**
+   * A full userland of its own (a classic jail.conf jail): no basejail mount, none of tsez's jail.conf defaults
+   * (its parameters are exactly its own), and `update` leaves it alone.
+   */
+  thick?: true
 }
 
 export interface JailOrigin {
-  from: 'ezjail'
-  /** The file that defined the jail (ezjail's PREFIX/etc/ezjail/NAME[.norun]). */
+  from: 'ezjail' | 'jail-conf'
+  /** The file that defined the jail (ezjail's PREFIX/etc/ezjail/NAME[.norun], or the jail.conf). */
   file: string
   importedAt: string
 }

@@ -4,6 +4,7 @@ import type {ListedJail} from './service.js'
 /*
  * STA, as ezjail prints it: D (a directory jail), then R running or S stopped, then N when it is not started
  * without names or at boot. An incomplete jail shows `--` and a line under it saying what is wrong.
+ * A thick jail's release is its own, marked so: `tsez update` leaves it alone.
  * The first address is shown without its `iface|` prefix; further addresses follow on their own lines.
  */
 
@@ -25,7 +26,7 @@ export function renderJailTable(jails: readonly ListedJail[]): string {
       first.replace(/^[^|]*\|/, ''),
       jail.hostname || jail.name,
       jail.root ?? '-',
-      jail.release ?? '-',
+      jail.thick ? `${jail.release ?? '-'} (thick: not updated)` : (jail.release ?? '-'),
     ])
     for (const address of more) out += `    ${(jail.jid === null ? 'N/A' : String(jail.jid)).padEnd(4)} ${address}\n`
     if (jail.problem !== undefined) out += `    incomplete: ${jail.problem}\n`

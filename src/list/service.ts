@@ -24,8 +24,13 @@ export interface ListedJail {
   addresses: string[]
   hostname: string
   root: string | null
-  /** The basejail's current USERLAND_VERSION (every jail runs it), null without a basejail or a root. */
+  /**
+   * The basejail's current USERLAND_VERSION (every thin jail runs it), null without a basejail or a root; for a
+   * thick jail, its own userland when it was adopted.
+   */
   release: string | null
+  /** A thick jail has its own userland: no basejail, and `tsez update` leaves it alone. */
+  thick: boolean
   flavours: string[]
   depend: string[]
   /** Only for incomplete jails: what is wrong and what cleans it up. */
@@ -58,7 +63,8 @@ function listRecord(record: JailRecord, live: RunningJail | undefined, release: 
     addresses: record.addresses,
     hostname: record.hostname,
     root: record.root,
-    release: rootPresent ? release : null,
+    release: !rootPresent ? null : record.thick === true ? record.release || null : release,
+    thick: record.thick === true,
     flavours: record.flavours,
     depend: record.depend,
   }
@@ -102,6 +108,7 @@ async function orphanedJails(config: TsezConfig, known: Set<string>): Promise<Li
     hostname: '',
     root,
     release: null,
+    thick: false,
     flavours: [],
     depend: [],
     problem: `${what.join(', ')} without a record; tsez delete ${name} removes it`,

@@ -1,4 +1,4 @@
-// Checks made before `jail -c`: the basejail mount point and the basejail exist, nothing is mounted in the way.
+// Checks made before `jail -c`: the basejail mount point and the basejail exist (thin jails), nothing is mounted in the way.
 import {access, constants, lstat, readFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -8,6 +8,8 @@ import {jailFiles, type JailRecord} from '../jail/store.js'
 /** What the host looks like for one jail that is about to start. */
 export interface StartFacts {
   name: string
+  /** A thick jail has its own userland: no basejail to check. */
+  thick: boolean
   /** ROOT/basejail, where the fstab mounts the basejail. */
   mountPoint: string
   mountPointIsDirectory: boolean
@@ -24,6 +26,7 @@ export async function readStartFacts(config: TsezConfig, record: JailRecord): Pr
   const fstab = jailFiles(config, record.name).fstab
   return {
     name: record.name,
+    thick: record.thick === true,
     mountPoint,
     mountPointIsDirectory: await lstat(mountPoint).then(
       (stats) => stats.isDirectory(),
@@ -51,10 +54,10 @@ export function fstabMountPoints(text: string): string[] {
 
 /** Why the jail must not be started, as one line, or undefined when it may. MOUNTED: `mount -p` mount points. */
 export function startProblem(facts: StartFacts, mounted: ReadonlySet<string>): string | undefined {
-  if (!facts.basejailInstalled) {
+  if (!facts.thick && !facts.basejailInstalled) {
     return `no basejail is installed at ${facts.basejail} (bin/freebsd-version is missing): run \`tsez install\` first`
   }
-  if (!facts.mountPointIsDirectory) {
+  if (!facts.thick && !facts.mountPointIsDirectory) {
     return `the basejail mount point ${facts.mountPoint} is missing or not a directory: recreate it with \`mkdir ${facts.mountPoint}\``
   }
   if (facts.fstabMountPoints === undefined) {

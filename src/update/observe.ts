@@ -41,6 +41,8 @@ export async function observeTargets(
   const running = records.length > 0 ? await readRunningJails(deps.run) : new Map()
   const targets: EtcTarget[] = []
   for (const record of records) {
+    // A thick jail (an adopted classic jail) has its own userland: updating the basejail does not concern it.
+    if (record.thick === true) continue
     targets.push({
       name: record.name,
       root: record.root,

@@ -10,6 +10,7 @@ const jail = (extra: Partial<ListedJail>): ListedJail => ({
   addresses: ['10.0.0.5'],
   hostname: 'web1',
   root: '/usr/jails/web1',
+  thick: false,
   release: '14.3-RELEASE-p2',
   flavours: [],
   depend: [],
@@ -36,5 +37,10 @@ describe('list/render', () => {
         '',
       ].join('\n'),
     )
+  })
+
+  it("marks a thick jail's release as its own, which update leaves alone", () => {
+    const text = renderJailTable([jail({name: 'old', hostname: 'old', thick: true, release: '13.2-RELEASE'})])
+    assert.match(text, /old +\/usr\/jails\/web1 +13\.2-RELEASE \(thick: not updated\)\n$/)
   })
 })

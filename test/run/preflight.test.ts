@@ -4,6 +4,7 @@ import {fstabMountPoints, mountedPoints, startProblem, type StartFacts} from '..
 
 const facts: StartFacts = {
   name: 'web1',
+  thick: false,
   mountPoint: '/usr/jails/web1/basejail',
   mountPointIsDirectory: true,
   basejail: '/usr/jails/basejail',
@@ -34,5 +35,10 @@ describe('run/preflight', () => {
       startProblem({...facts, fstabMountPoints: undefined}, new Set()) ?? '',
       /cannot read \/etc\/fstab.web1/,
     )
+  })
+
+  it('a thick jail (an adopted classic jail) needs neither a basejail nor its mount point', () => {
+    const thick = {...facts, thick: true, basejailInstalled: false, mountPointIsDirectory: false}
+    assert.equal(startProblem(thick, new Set()), undefined)
   })
 })
