@@ -45,7 +45,12 @@ describe('oclif.manifest.json', () => {
     )
     assert.deepEqual(fromManifest, fromSources)
     for (const [id, command] of Object.entries(manifest.commands)) {
-      assert.deepEqual(command.relativePath, ['dist', 'commands', `${id}.js`], 'what bin/build.js emits')
+      const file = id.split(':')
+      assert.deepEqual(
+        command.relativePath,
+        ['dist', 'commands', ...file.slice(0, -1), `${file.at(-1)}.js`],
+        'what bin/build.js emits',
+      )
     }
   })
 })

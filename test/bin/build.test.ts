@@ -34,9 +34,12 @@ describe('the release build', () => {
     spawnNode([path.join(pkg, 'bin/run.js'), ...args], {...host.env, NODE_ENV: 'production'}).done
 
   it('bundles one file per command plus shared chunks', async () => {
-    const commands = (await readdir(path.join(packageRoot, 'commands'))).filter((f) => f.endsWith('.ts'))
-    const built = await readdir(path.join(pkg, 'dist/commands'))
-    assert.deepEqual(built.sort(), commands.map((f) => f.replace(/\.ts$/, '.js')).sort())
+    // Topics are subdirectories: commands/import/ezjail.ts is `tsez import ezjail`.
+    const files = async (dir: string, ext: string) =>
+      (await readdir(dir, {recursive: true})).filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length))
+    const commands = await files(path.join(packageRoot, 'commands'), '.ts')
+    assert.ok(commands.includes('import/ezjail'))
+    assert.deepEqual((await files(path.join(pkg, 'dist/commands'), '.js')).sort(), commands.sort())
   })
 
   it('installs, creates with a flavour, starts, lists and patches from the bundle', async () => {
@@ -47,6 +50,8 @@ describe('the release build', () => {
     assert.match(create.stdout, /created jail web1/)
     const start = await run('start', 'web1')
     assert.equal(start.exitCode, 0, start.stderr)
+    const undo = await run('import', 'ezjail', '--undo', '-n')
+    assert.equal(undo.exitCode, 0, `a command in a topic runs from the bundle: ${undo.stderr}`)
     const list = await run('list', '--json')
     assert.equal(list.exitCode, 0, list.stderr)
     const {jails} = JSON.parse(list.stdout) as {jails: Array<{name: string; state: string; jid: number}>}
