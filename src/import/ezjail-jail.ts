@@ -17,6 +17,8 @@ export interface AdoptedJail {
   rcorder: {provide: string[]; require: string[]; before: string[]}
   /** The jail file it came from. */
   file: string
+  /** A ZFS jail's dataset (ezjail's `_parentzfs`, else ezjail_jailzfs, then the hostname). */
+  dataset?: string
 }
 
 export interface EzjailJailSource {
@@ -115,6 +117,7 @@ export function readEzjailJail(source: EzjailJailSource, host: EzjailHost, confi
       },
       rcorder: rcorderKeywords(read.comments),
       file: source.path,
+      ...(get('imagetype') === 'zfs' ? {dataset: `${get('parentzfs') || host.jailzfs}/${hostname}`} : {}),
     },
   }
 }

@@ -86,7 +86,12 @@ export function planEzjailImport(config: TsezConfig, seen: EzjailSeen, wanted: r
       depend,
       release: seen.userland,
       created: seen.now.toISOString(),
-      origin: {from: 'ezjail', file: jail.file, importedAt: seen.now.toISOString()},
+      origin: {
+        from: 'ezjail',
+        file: jail.file,
+        importedAt: seen.now.toISOString(),
+        ...(jail.dataset === undefined ? {} : {dataset: jail.dataset}),
+      },
     }
   })
   const {cycles} = dependencyProblems([...seen.records, ...records])

@@ -47,6 +47,8 @@ export interface JailOrigin {
   /** The file that defined the jail (ezjail's PREFIX/etc/ezjail/NAME[.norun], or the jail.conf). */
   file: string
   importedAt: string
+  /** An ezjail ZFS jail's dataset (`_parentzfs`/hostname), mounted at its root; tsez does not manage it yet. */
+  dataset?: string
 }
 
 export interface JailFiles {

@@ -84,6 +84,7 @@ describe('tsez import ezjail', () => {
       'exec.created': ['cpuset -l 0-1 -j mail_example_com'],
     })
     const zfs = await record('zfsjail')
+    assert.equal(zfs.origin?.dataset, 'tank/ezjail/zfsjail')
     assert.deepEqual(zfs.params['exec.created'], ['zfs jail zfsjail tank/data', 'zfs jail zfsjail tank/logs'])
     const dbFstab = await readFile(path.join(host.dirs.fstab, 'fstab.db'), 'utf8')
     assert.match(
