@@ -53,6 +53,7 @@ describe('tsez list', () => {
       hostname: 'web1',
       root: path.join(host.dirs.jaildir, 'web1'),
       release: '14.3-RELEASE',
+      thick: false,
       flavours: ['webserver'],
       depend: [],
     })
@@ -72,8 +73,7 @@ describe('tsez list', () => {
     assert.equal(result.exitCode, 0, result.stderr)
     const lines = result.stdout.split('\n')
     assert.match(lines[0] ?? '', /^STA JID +IP +Hostname +Root +Release$/)
-    assert.match(result.stdout, /^DR {2}\d+ +10\.0\.0\.5\/24 +web1 +\S+\/web1 14\.3-RELEASE$/m)
-    assert.match(result.stdout, /^ {4}\d+ +fd00::5$/m)
+    assert.match(result.stdout, /^DR {2}\d+ +10\.0\.0\.5\/24,fd00::5 +web1 +\S+\/web1 +14\.3-RELEASE$/m)
     assert.match(result.stdout, /^DS {2}N\/A +10\.0\.0\.6 +db1 /m)
     assert.match(result.stdout, /^DSN N\/A +10\.0\.0\.7 +www\.example\.com /m)
     assert.match(result.stdout, /^ {4}incomplete: a jail\.conf without a record; tsez delete half removes it$/m)

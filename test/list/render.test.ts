@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {renderJailTable} from '../../src/list/render.js'
+import {parseColumns, renderJailTable} from '../../src/list/render.js'
 import type {ListedJail} from '../../src/list/service.js'
 
 const jail = (extra: Partial<ListedJail>): ListedJail => ({
@@ -18,7 +18,7 @@ const jail = (extra: Partial<ListedJail>): ListedJail => ({
 })
 
 describe('list/render', () => {
-  it("prints ezjail's columns plus the release, extra addresses and incomplete jails on their own lines", () => {
+  it("prints ezjail's columns plus the release, sized from their content, one row per jail", () => {
     const text = renderJailTable([
       jail({state: 'running', jid: 7, addresses: ['em0|10.0.0.5/24', 'fd00::5']}),
       jail({name: 'db', hostname: 'db.example.com', state: 'norun', root: '/usr/jails/db'}),
@@ -27,16 +27,29 @@ describe('list/render', () => {
     assert.equal(
       text,
       [
-        'STA JID  IP              Hostname                       Root                           Release',
-        '--- ---- --------------- ------------------------------ ------------------------------ ------------',
-        'DR  7    10.0.0.5/24     web1                           /usr/jails/web1                14.3-RELEASE-p2',
-        '    7    fd00::5',
-        'DSN N/A  10.0.0.5        db.example.com                 /usr/jails/db                  14.3-RELEASE-p2',
-        '--  N/A  -               half                           -                              -',
+        'STA JID IP                  Hostname       Root            Release',
+        '--- --- ------------------- -------------- --------------- ---------------',
+        'DR  7   10.0.0.5/24,fd00::5 web1           /usr/jails/web1 14.3-RELEASE-p2',
+        'DSN N/A 10.0.0.5            db.example.com /usr/jails/db   14.3-RELEASE-p2',
+        '--  N/A -                   half           -               -',
         '    incomplete: p',
         '',
       ].join('\n'),
     )
+  })
+
+  it('a long root widens its column instead of pushing Release out of line', () => {
+    const long = `/usr/jails/${'x'.repeat(60)}`
+    const lines = renderJailTable([jail({root: long}), jail({name: 'b', hostname: 'b'})]).split('\n')
+    const at = (line: string | undefined) => line?.indexOf('14.3-RELEASE-p2')
+    assert.equal(at(lines[2]), at(lines[3]))
+    assert.equal(at(lines[2]), (lines[0] ?? '').indexOf('Release'))
+  })
+
+  it('-o picks columns in the order given and refuses an unknown one', () => {
+    const text = renderJailTable([jail({depend: ['db1']})], parseColumns('name,state,depend'))
+    assert.equal(text, 'Name State   Depend\n---- ------- ------\nweb1 stopped db1\n')
+    assert.throws(() => parseColumns('name,bogus'), /-o: unknown column "bogus"; choose from sta,jid,name,/)
   })
 
   it("marks a thick jail's release as its own, which update leaves alone", () => {
