@@ -101,7 +101,12 @@ export function createRunner(echo?: Echo): CommandRunner {
     if (child.pid !== undefined) options.onSpawn?.(child.pid)
     const result = await child
     if (result.failed && result.exitCode === undefined) {
-      return {exitCode: 127, stderr: result.shortMessage ?? `cannot run ${file}`, stdout: ''}
+      const missing = (result as {code?: string}).code === 'ENOENT'
+      return {
+        exitCode: 127,
+        stderr: missing ? notFound(file) : (result.shortMessage ?? `cannot run ${file}`),
+        stdout: '',
+      }
     }
     return {exitCode: result.exitCode ?? 1, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
   }
@@ -114,6 +119,11 @@ export function createRunner(echo?: Echo): CommandRunner {
       return spawnStreaming(file, args, options)
     },
   }
+}
+
+/** A FreeBSD program that is not there: on Linux that is every jail(8) tool, so say where tsez runs. */
+function notFound(file: string): string {
+  return `${file}: no such program on PATH; tsez runs on FreeBSD (elsewhere, \`npm run demo\` runs it against fake programs)`
 }
 
 /** node:child_process directly: execa buffers stdout even when it is piped (toolchain.md §3.4). */
