@@ -65,7 +65,8 @@ NAME may be a hostname: the jail name is NAME with every character other than le
     else {
       const {jail} = result
       this.log(`created jail ${jail.name} (${jail.hostname}) at ${jail.root}`)
-      this.log(`start it with: jail -f ${result.files.conf} -c ${jail.name}`)
+      // tsez's own words first; the jail.conf works without tsez too.
+      this.log(`start it with: tsez start ${jail.name}  (or jail -f ${result.files.conf} -c ${jail.name})`)
     }
     return result
   }

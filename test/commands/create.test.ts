@@ -61,6 +61,7 @@ describe('tsez create', () => {
   it('makes a faithful copy of the newjail with the flavour over it, and every file a host needs', async () => {
     const result = await run('create', '-f', 'webserver', 'web1', '10.0.0.5')
     assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /^start it with: tsez start web1 {2}\(or jail -f \S+\/web1\.conf -c web1\)$/m)
     const root = path.join(host.dirs.jaildir, 'web1')
 
     // The copy matches `cp -a newjail`, except for what the flavour laid over it.
