@@ -1,7 +1,8 @@
 // jail(8) parameters: their names and types, and checking `tsez config --param NAME=VALUE` / `--unset NAME`.
 
 /*
- * The table follows jail(8) (.Dd September 1, 2023): the kernel parameters, the ones kernel modules add,
+ * The table follows jail(8) (.Dd September 1, 2023, plus FreeBSD 14's meta/env/allow.adjtime/allow.settime and
+ * FreeBSD 15's allow.routing and zfs.dataset): the kernel parameters, the ones kernel modules add,
  * and the pseudo-parameters only jail(8) uses. Values are checked the way jail(8) reads them:
  *  - booleans take true/false (also 1/0, yes/no, on/off, any case); a `no` prefix on the last name
  *    component negates, as in jail.conf (`allow.noraw_sockets=true` is `allow.raw_sockets=false`), and
@@ -61,6 +62,10 @@ const ALLOW_FLAGS = [
   'extattr',
   'vmm',
   'dying',
+  // FreeBSD 14 and 15: clock adjustment and setting (14.0), routing table changes in a vnet jail (15.0).
+  'adjtime',
+  'settime',
+  'routing',
 ]
 const EXEC_COMMANDS = ['prepare', 'prestart', 'created', 'start', 'poststart', 'prestop', 'stop', 'poststop', 'release']
 
@@ -105,6 +110,11 @@ export const JAIL_PARAMS: ReadonlyMap<string, ParamSpec> = new Map(
     'mount.devfs': bool,
     'mount.fdescfs': bool,
     'mount.procfs': bool,
+    // FreeBSD 14: free-form metadata strings the jail's processes can (env) or cannot (meta) read.
+    meta: text,
+    env: text,
+    // FreeBSD 15: ZFS datasets jail(8) attaches to the jail when it is created (`zfs jail`).
+    'zfs.dataset': {type: {kind: 'string'}, list: true},
   }),
 )
 

@@ -23,6 +23,16 @@ describe('jail/params', () => {
     assert.equal(JAIL_PARAMS.get('exec.poststart')?.list, true)
   })
 
+  it("knows FreeBSD 14's and 15's additions: allow.adjtime/settime/routing, meta, env, zfs.dataset", () => {
+    for (const name of ['allow.adjtime', 'allow.settime', 'allow.routing']) {
+      assert.deepEqual(validateParam(name, '1'), {name, value: true})
+    }
+    assert.deepEqual(validateParam('meta', 'owner=ops'), {name: 'meta', value: 'owner=ops'})
+    assert.deepEqual(validateParam('env', 'tier=web'), {name: 'env', value: 'tier=web'})
+    assert.equal(JAIL_PARAMS.get('zfs.dataset')?.list, true)
+    assert.deepEqual(validateParam('zfs.dataset', 'tank/web1/data'), {name: 'zfs.dataset', value: 'tank/web1/data'})
+  })
+
   describe('booleans', () => {
     it('accepts true/false, 1/0, yes/no, on/off in any case', () => {
       for (const value of ['true', 'TRUE', '1', 'yes', 'On']) {
