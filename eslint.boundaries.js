@@ -1,7 +1,19 @@
 // Import boundaries of src/: verbs stand side by side over shared floors; oclif, execa and the progress libraries stay in their one place.
 
 /** The verbs: one folder per command family. A verb imports floors, never another verb. */
-export const VERBS = ['import', 'create', 'delete', 'list', 'jailconfig', 'run', 'install', 'update']
+export const VERBS = [
+  'doctor',
+  'import',
+  'create',
+  'delete',
+  'list',
+  'jailconfig',
+  'run',
+  'install',
+  'update',
+  'archive',
+  'restore',
+]
 
 /** The shared floors and the floors each may import (besides src/config.ts and src/errors.ts, which all may). */
 export const FLOORS = {

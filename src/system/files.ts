@@ -26,9 +26,15 @@ const ATOMIC_TEMP = /\.tmp-[0-9a-f]{12}$/
  * (call with the host lock held: then no other tsez is writing one). Returns the removed paths.
  */
 export async function sweepAtomicTemps(dir: string): Promise<string[]> {
-  const stale = (await readdir(dir).catch(() => [] as string[])).filter((name) => ATOMIC_TEMP.test(name))
-  await Promise.all(stale.map((name) => rm(path.join(dir, name), {force: true})))
-  return stale.map((name) => path.join(dir, name))
+  const stale = await atomicTemps(dir)
+  await Promise.all(stale.map((file) => rm(file, {force: true})))
+  return stale
+}
+
+/** The temp files of writeFileAtomic in `dir` (without removing them): leftovers unless a tsez is writing. */
+export async function atomicTemps(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  return names.filter((name) => ATOMIC_TEMP.test(name)).map((name) => path.join(dir, name))
 }
 
 export async function pathExists(file: string): Promise<boolean> {

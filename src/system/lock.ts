@@ -81,6 +81,16 @@ export async function acquireHostLock(options: AcquireOptions): Promise<HostLock
   }
 }
 
+/** What the lock file says now, without taking it (tsez doctor): free, held by a live party, or stale. */
+export type LockState = {state: 'free'} | {state: 'held'; by: string} | {state: 'stale'; holder: LockHolder | undefined}
+
+export async function inspectHostLock(dbdir: string): Promise<LockState> {
+  const seen = await readLockFile(path.join(dbdir, 'lock'))
+  if (seen === undefined) return {state: 'free'}
+  const by = liveParty(seen)
+  return by === undefined ? {state: 'stale', holder: seen.holder} : {state: 'held', by}
+}
+
 /** Links a complete file naming HOLDER to TARGET: false when TARGET exists. Readers never see it half written. */
 async function createWhole(target: string, holder: LockHolder): Promise<boolean> {
   const temp = tempName(target)
