@@ -1,0 +1,151 @@
+// Streams one jail into an archive file: metadata and files first, then root/ (node-tar), through the compressor.
+import {createHash} from 'node:crypto'
+import {createWriteStream, type Stats} from 'node:fs'
+import {lstat, open, readdir, rm} from 'node:fs/promises'
+import path from 'node:path'
+import {Readable, Transform} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
+
+import {Header, Pack} from 'tar'
+
+import {OperationError, describeError} from '../errors.js'
+import {ARCHIVE_MEMBERS, type Compression} from '../jail/archive-format.js'
+import type {Deps} from '../system/deps.js'
+
+/** What goes under root/: the jail's own tree, never what is mounted in it, never another file system. */
+export interface TreeScope {
+  root: string
+  /** Mount points strictly below the root (mount -p): kept as empty directories, their content left out. */
+  mountPoints: string[]
+}
+
+export interface TreeCount {
+  entries: number
+  bytes: number
+  /** FIFOs, sockets and device nodes: runtime objects, left out. */
+  skipped: string[]
+}
+
+const BLOCK = 512
+
+/** Counts what packTree will take (the metadata is written before the tree, so it is counted first). */
+export async function countTree(scope: TreeScope): Promise<TreeCount> {
+  const count: TreeCount = {entries: 0, bytes: 0, skipped: []}
+  const rootDev = (await lstat(scope.root)).dev
+  const visit = async (abs: string): Promise<void> => {
+    const st = await lstat(abs)
+    if (!takes(scope, rootDev, abs, st, count.skipped)) return
+    count.entries++
+    if (st.isFile()) count.bytes += st.size
+    if (!st.isDirectory() || scope.mountPoints.includes(abs)) return
+    for (const name of (await readdir(abs)).sort()) await visit(path.join(abs, name))
+  }
+  await visit(scope.root)
+  return count
+}
+
+/** Whether ABS goes into the archive; what is left out for its type is noted in SKIPPED. */
+function takes(scope: TreeScope, rootDev: number, abs: string, st: Stats, skipped?: string[]): boolean {
+  if (scope.mountPoints.some((point) => abs.startsWith(`${point}/`))) return false
+  if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) {
+    skipped?.push(abs)
+    return false
+  }
+  return st.dev === rootDev || scope.mountPoints.includes(abs)
+}
+
+export interface PackedArchive {
+  sha256: string
+  size: number
+}
+
+/**
+ * Writes TEMP (created exclusively, mode 0600): the small MEMBERS, then SCOPE's tree as root/, compressed, and
+ * synced. Any failure of node-tar (a file that cannot be read), of the compressor or of the write removes TEMP
+ * and throws an OperationError: a failed archive never looks like a finished one.
+ */
+export async function packArchive(
+  temp: string,
+  members: Array<{name: string; content: string}>,
+  scope: TreeScope,
+  compression: Compression,
+  deps: Deps,
+): Promise<PackedArchive> {
+  let failure: Error | undefined
+  const rootDev = (await lstat(scope.root)).dev
+  const pack = new Pack({
+    cwd: scope.root,
+    prefix: ARCHIVE_MEMBERS.root,
+    portable: false,
+    filter: (rel, st) => takes(scope, rootDev, path.join(scope.root, rel), st as Stats),
+    onwarn: (_code, message) => (failure ??= new OperationError(`packing ${scope.root} failed: ${message}`)),
+  })
+  pack.add('.')
+  pack.end()
+  async function* tar(): AsyncGenerator<Buffer> {
+    for (const member of members) yield* memberBlocks(member.name, member.content)
+    for await (const chunk of pack as AsyncIterable<Buffer>) {
+      if (failure) throw failure
+      yield chunk
+    }
+    if (failure) throw failure
+  }
+  const source = Readable.from(tar(), {objectMode: false})
+  const program = compressorOf(compression)
+  const compressor = program === undefined ? undefined : deps.run.stream(program[0], program[1], {stdin: source})
+  const hash = createHash('sha256')
+  let size = 0
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk)
+      size += chunk.length
+      done(null, chunk)
+    },
+  })
+  const written = pipeline(compressor?.stdout ?? source, tap, createWriteStream(temp, {flags: 'wx', mode: 0o600}))
+  const steps: Array<Promise<unknown>> = compressor === undefined ? [written] : [written, compressor.done]
+  try {
+    await Promise.all(steps)
+    const handle = await open(temp, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    return {sha256: hash.digest('hex'), size}
+  } catch (error) {
+    compressor?.kill()
+    source.destroy()
+    await Promise.allSettled(steps)
+    await rm(temp, {force: true})
+    const cause = failure ?? error
+    throw cause instanceof OperationError ? cause : new OperationError(describeError(cause), {cause})
+  }
+}
+
+/** The compressor's argv: all cores for xz and zstd, output on stdout. */
+export function compressorOf(compression: Compression): [string, string[]] | undefined {
+  if (compression === 'xz') return ['xz', ['-T0', '-c']]
+  if (compression === 'zstd') return ['zstd', ['-T0', '-q', '-c']]
+  return undefined
+}
+
+/** One small regular file as tar blocks: header, content, padding to the block size. */
+function* memberBlocks(name: string, content: string): Generator<Buffer> {
+  const body = Buffer.from(content)
+  const header = new Header({
+    path: name,
+    mode: 0o600,
+    uid: 0,
+    gid: 0,
+    size: body.length,
+    mtime: new Date(),
+    type: 'File',
+  })
+  header.encode()
+  if (header.block === undefined) throw new OperationError(`cannot encode the tar header of ${name}`)
+  yield header.block
+  yield body
+  const pad = (BLOCK - (body.length % BLOCK)) % BLOCK
+  if (pad > 0) yield Buffer.alloc(pad)
+}
