@@ -2,12 +2,13 @@
 
 import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
 import {installRecordPath} from '../base/install-record.js'
-import {finishCommand, type PendingBaseStep} from '../base/update-journal.js'
+import type {PendingBaseStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
-import {OperationError, UsageError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import {compareReleases, parseRelease, type Release} from '../dist/release.js'
 import type {EtcSource} from '../etc/tarball.js'
 import {etcExtractArgv, etcMergeArgv, etcTarballPath} from '../etc/etcupdate.js'
+import {unfinishedWork} from './resume.js'
 
 export type UpdateAction = 'patch' | 'upgrade' | 'rollback' | 'build' | 'installworld'
 
@@ -53,6 +54,8 @@ export interface UpdatePlan {
   updateConf: {file: string; content: string; workdir: string} | undefined
   /** An earlier run left freebsd-update's install half done: the base step only finishes it (no fetch/upgrade). */
   resume: boolean
+  /** An earlier -U installed the new base but stopped before its /etc merges: no base step, only the merges. */
+  finishMerges: boolean
   /** -U to the release the basejail already runs: nothing is run or written. */
   upToDate: boolean
   base: BaseCommand[]
@@ -94,26 +97,11 @@ export interface PlanRequest {
 
 export function planUpdate(config: TsezConfig, request: PlanRequest, facts: PlanFacts): UpdatePlan {
   const upgrade = request.action === 'upgrade'
-  const resume = facts.halfDoneInstall && (upgrade || request.action === 'patch')
-  const pending = facts.halfDoneInstall ? facts.pendingStep : undefined
-  if (facts.halfDoneInstall && request.action === 'rollback') {
-    throw new OperationError(
-      'an install an earlier run began is still half done in the basejail: freebsd-update rollback would drop it and ' +
-        `undo the update before it; finish it first with ${pending ? finishCommand(pending) : 'tsez update -u (or -U -r RELEASE)'}, then roll back`,
-    )
-  }
-  if (
-    resume &&
-    pending &&
-    (pending.action !== request.action || (upgrade && pending.targetRelease !== request.release?.name))
-  ) {
-    const what = pending.action === 'patch' ? 'a patch' : `an upgrade to ${pending.targetRelease ?? 'another release'}`
-    throw new OperationError(
-      `${what} is half installed in the basejail and only its own install can finish it: run ${finishCommand(pending)} first`,
-    )
-  }
+  const unfinished = unfinishedWork(request, facts)
+  const resume = unfinished === 'install'
+  const finishMerges = unfinished === 'merges'
   const upToDate =
-    !resume && upgrade && request.release !== undefined && alreadyAt(facts.versionBefore, request.release)
+    !unfinished && upgrade && request.release !== undefined && alreadyAt(facts.versionBefore, request.release)
   if (upToDate) return noOpPlan(config, request, facts)
   const tarballs: UpdatePlan['tarballs'] = []
   const tarballFor = (source: EtcSource) => {
@@ -139,13 +127,15 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
     basejail: config.basejail,
     versionBefore: facts.versionBefore,
     targetRelease: upgrade ? targetSource?.release.name : undefined,
-    snapshot: facts.dataset ? {dataset: facts.dataset, name: `tsez-update-${stamp(facts.now)}`} : undefined,
+    snapshot:
+      facts.dataset && !finishMerges ? {dataset: facts.dataset, name: `tsez-update-${stamp(facts.now)}`} : undefined,
     tarballs,
     bootstraps,
-    updateConf: updateConfFor(config, request.action, facts.baseHasSrc),
+    updateConf: finishMerges ? undefined : updateConfFor(config, request.action, facts.baseHasSrc),
     resume,
+    finishMerges,
     upToDate: false,
-    base: baseCommands(config, request, facts, resume),
+    base: finishMerges ? [] : baseCommands(config, request, facts, resume),
     record: installRecordPath(config),
     merges: newTarball ? facts.targets.map((target) => ({target, tarball: newTarball})) : [],
     targets: facts.targets,
@@ -188,6 +178,7 @@ function noOpPlan(config: TsezConfig, request: PlanRequest, facts: PlanFacts): U
     bootstraps: [],
     updateConf: undefined,
     resume: false,
+    finishMerges: false,
     upToDate: true,
     base: [],
     record: installRecordPath(config),
@@ -264,6 +255,7 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
     )
   }
   if (plan.resume) lines.push('note an earlier install stopped half way: finish it (no fetch or upgrade first)')
+  if (plan.finishMerges) lines.push(`note the basejail already runs ${plan.targetRelease}: finish its /etc merges`)
   const firstTouch = plan.base.find((command) => touchesBase(command.phase))
   for (const command of plan.base) {
     if (command === firstTouch && plan.snapshot) {

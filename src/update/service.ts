@@ -14,6 +14,7 @@ import {outputTail} from '../system/runner.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {BaseStepError, runBaseCommands} from './base.js'
+import {sweepUpdateLeftovers} from './resume.js'
 import {etcSourceFor} from '../etc/bootstrap.js'
 import {ensureEtcTarball, type EtcSource} from '../etc/tarball.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
@@ -77,8 +78,11 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
   // The lock comes before observing, so nothing observed can change before the plan is carried out.
   const lock = await lockHost(config.dbdir, deps, 'update', {waitMs: request.lockWaitMs})
   try {
-    const {plan, install} = await observeAndPlan(config, request, target, sourcetree, deps)
-    return await applyPlan(config, plan, install, deps)
+    // Every program is noted in the lock: if tsez is killed, the next update waits for what it left running.
+    const tracked = {...deps, run: lock.track(deps.run)}
+    await sweepUpdateLeftovers(config)
+    const {plan, install} = await observeAndPlan(config, request, target, sourcetree, tracked)
+    return await applyPlan(config, plan, install, tracked)
   } finally {
     await lock.release()
   }
@@ -158,7 +162,8 @@ async function applyPlan(
     throw error instanceof BaseStepError ? await recoverFromBaseFailure(config, plan, error, deps) : error
   })
   if (base.upToDate) return upToDate(plan, install, (deps.clock.monotonicMs() - started) / 1000)
-  await clearPendingStep(config)
+  // An upgrade's note stays until every /etc is merged: a kill before then is finished by the same -U -r.
+  if (plan.action !== 'upgrade') await clearPendingStep(config)
   const versionAfter = await readUserlandVersion(config.basejail)
   const release = parseRelease(versionAfter).name
   if (install) {
@@ -176,6 +181,7 @@ async function applyPlan(
     plan.merges.length > 0
       ? await mergeTargets(plan.merges, plan.restart, options, deps)
       : await restartTargets(plan.targets, plan.restart, options, deps)
+  await clearPendingStep(config)
   const seconds = {base: (baseDone - started) / 1000, jails: (deps.clock.monotonicMs() - baseDone) / 1000}
   return resultOf(plan, {versionAfter, release, installRounds: base.installRounds, outcomes, seconds})
 }
