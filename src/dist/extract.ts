@@ -298,7 +298,7 @@ class Extraction {
 }
 
 /** The entry path relative to the destination ('' for the destination itself); absolute and `..` refused. */
-function safePath(entryPath: string): string {
+export function safePath(entryPath: string): string {
   const parts = entryPath.split('/').filter((part) => part !== '' && part !== '.')
   if (entryPath.startsWith('/') || parts.includes('..')) throw new Error(`unsafe path in archive: ${entryPath}`)
   return parts.join('/')

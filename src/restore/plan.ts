@@ -1,0 +1,150 @@
+// Pure planning of `tsez restore`: (request, archive metadata, observed host) → every problem at once, or the plan.
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {quote} from '../errors.js'
+import type {ArchiveMeta} from '../jail/archive-format.js'
+import {jailConfProblems} from '../jail/conf-render.js'
+import {jailConfSpecFor} from '../jail/conf-spec.js'
+import {fstabFieldProblem} from '../jail/fstab.js'
+import {formatJailAddress, parseIpList} from '../jail/ip.js'
+import {journalFile} from '../jail/journal.js'
+import {jailNameFor, validateJailName} from '../jail/names.js'
+import type {Ownership} from '../jail/ownership.js'
+import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
+import {JAIL_RECORD_VERSION, jailFiles, type JailFiles, type JailRecord} from '../jail/store.js'
+
+export interface RestoreRequest {
+  archive: string
+  /** --name: the restored jail's name (or hostname); default the archived jail's hostname. */
+  name?: string
+  /** --ip: its addresses; default the archived ones. */
+  ipList?: string
+  /** -r: absolute, or relative to tsez_jaildir. */
+  rootdir?: string
+  verify: boolean
+  forceRelease: boolean
+}
+
+export interface RestoreObservation {
+  meta: ArchiveMeta
+  records: JailRecord[]
+  reserved: string[]
+  /** USERLAND_VERSION of this host's basejail, undefined when there is none. */
+  basejailRelease: string | undefined
+  root: 'missing' | 'directory' | 'other'
+  rootReal: string
+  around: RootSurroundings
+  conf: Ownership
+  fstab: Ownership
+  nonce: string
+}
+
+export interface RestorePlan {
+  record: JailRecord
+  files: JailFiles & {journal: string}
+  /** Where the archive is extracted; its root/ is renamed to the jail's root. */
+  staging: string
+  /** What of the archived record is not carried over, one line each (warnings). */
+  dropped: string[]
+}
+
+/** Parameters jail(8) runs or mounts on the host: an archive from elsewhere never brings these. */
+const HOST_SIDE_PARAM = /^(exec\.(prestart|created|poststart|prestop|poststop|release)|mount(\..*)?|path)$/
+
+export function planRestore(
+  config: TsezConfig,
+  request: RestoreRequest,
+  seen: RestoreObservation,
+): RestorePlan | string[] {
+  const archived = seen.meta.jail
+  const requested = request.name ?? archived.hostname
+  const problems = validateJailName(requested, {existing: seen.records.map((r) => r.hostname), reserved: seen.reserved})
+  const name = jailNameFor(requested)
+  if (seen.records.some((r) => r.name === name) && problems.length === 0) problems.push(`jail ${name} exists already`)
+  const ips = parseIpList(request.ipList ?? archived.addresses.join(','))
+  problems.push(...ips.problems)
+  for (const address of ips.addresses) {
+    const user = seen.records.find((r) => r.addresses.some((a) => addressOf(a) === address.address))
+    if (user) problems.push(`address ${address.address} is in use by jail ${user.name}; give --ip`)
+  }
+  problems.push(...releaseProblems(seen, request.forceRelease))
+  const root = path.resolve(config.jaildir, request.rootdir ?? name)
+  const fieldProblem = fstabFieldProblem(root, 'root directory')
+  if (fieldProblem !== undefined) problems.push(fieldProblem)
+  const relative = request.rootdir !== undefined && !path.isAbsolute(request.rootdir)
+  problems.push(...rootPlacementProblems({path: root, real: seen.rootReal}, seen.around, relative))
+  if (seen.root !== 'missing') problems.push(`root directory ${root} exists already; remove it or choose another -r`)
+  const files = jailFiles(config, name)
+  if (seen.conf === 'foreign') problems.push(`${files.conf} exists and was not written by tsez; move it away first`)
+  if (seen.fstab === 'foreign') problems.push(`${files.fstab} exists and was not written by tsez; move it away first`)
+
+  const dropped: string[] = []
+  const params: JailRecord['params'] = {}
+  for (const [key, value] of Object.entries(archived.params)) {
+    if (HOST_SIDE_PARAM.test(key))
+      dropped.push(`parameter ${key} (runs or mounts on the host; set it again with tsez config)`)
+    else params[key] = value
+  }
+  const depend = archived.depend.filter((other) => seen.records.some((r) => r.name === other))
+  for (const other of archived.depend.filter((d) => !depend.includes(d)))
+    dropped.push(`depend ${other} (no such jail here)`)
+  for (const mount of archived.mounts ?? []) dropped.push(`mount ${mount.device} on ${mount.mountPoint} (a host path)`)
+  const record: JailRecord = {
+    version: JAIL_RECORD_VERSION,
+    name,
+    hostname: requested,
+    root,
+    addresses: ips.addresses.map(formatJailAddress),
+    flavours: archived.flavours,
+    run: archived.run,
+    depend,
+    params,
+    release: archived.release,
+    created: archived.created,
+    ...(archived.thick === true ? {thick: true as const} : {}),
+  }
+  if (problems.length === 0) problems.push(...jailConfProblems(jailConfSpecFor(config, record)))
+  if (problems.length > 0) return problems
+  return {
+    record,
+    files: {...files, journal: journalFile(config, name)},
+    staging: path.join(path.dirname(root), `.tsez-restore-${name}.${seen.nonce}`),
+    dropped,
+  }
+}
+
+/** `[iface|]addr[/prefix]` → addr. */
+function addressOf(formatted: string): string {
+  return (formatted.split('|').pop() ?? '').split('/')[0] ?? ''
+}
+
+function releaseProblems(seen: RestoreObservation, force: boolean): string[] {
+  if (seen.meta.jail.thick === true) return []
+  if (seen.basejailRelease === undefined) return [`no basejail at this host; run tsez install first`]
+  const archived = majorMinor(seen.meta.release)
+  if (force || archived === majorMinor(seen.basejailRelease)) return []
+  return [
+    `the archive's jail ran ${quote(seen.meta.release)}, the basejail here is ${seen.basejailRelease}: ` +
+      'give --force-release to restore it anyway (then tsez update -U can merge its /etc)',
+  ]
+}
+
+function majorMinor(release: string): string | undefined {
+  return /^(\d+\.\d+)-/.exec(release)?.[1]
+}
+
+/** The plan as --dry-run prints it. */
+export function describeRestorePlan(plan: RestorePlan, archive: string): string[] {
+  const {record, files, staging} = plan
+  return [
+    `write ${files.journal} (create journal)`,
+    `extract ${archive} -> ${staging}`,
+    `write ${files.fstab}`,
+    `write ${files.conf}`,
+    `rename ${path.join(staging, 'root')} -> ${record.root}`,
+    `remove ${staging}`,
+    `write ${files.record} (commit)`,
+    `remove ${files.journal}`,
+  ]
+}
