@@ -1,0 +1,221 @@
+// `tsez restore` of hostile or broken archives: exit 2, one line, nothing on disk changed, no staging or temp left.
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {tarOf, validMembers, writeArchive, xz, type Member} from './archives.js'
+import {useHostileHost} from './support.js'
+
+interface Case {
+  what: string
+  /** Writes the archive (and its .sha256) into DIR; returns its path. */
+  make: (dir: string) => string
+  message: RegExp
+  /** Extra restore arguments (default: another name and a free address, so only the archive is at fault). */
+  args?: string[]
+}
+
+describe('hostile: tsez restore of hostile and broken archives', () => {
+  const hostile = useHostileHost()
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsez-hostile-archives-'))
+  after(() => rmSync(dir, {recursive: true, force: true}))
+  let real = ''
+  let meta = ''
+  before(async function () {
+    this.timeout(60_000)
+    const made = path.join(dir, 'real')
+    mkdirSync(made)
+    await hostile.ok(['archive', '-d', made, 'web1'])
+    const name = readdirSync(made).find((file) => file.endsWith('.xz')) ?? ''
+    real = path.join(made, name)
+    meta = execFileSync('bsdtar', ['-xOf', real, 'tsez-archive.json'], {encoding: 'utf8'})
+  })
+
+  const metaWith = (change: (m: Record<string, unknown>) => void) => {
+    const parsed = JSON.parse(meta) as Record<string, unknown>
+    change(parsed)
+    return JSON.stringify(parsed)
+  }
+  /** A valid archive's members with EXTRA after them, xz'd, with a true .sha256. */
+  const crafted =
+    (extra: Member[], metaText?: () => string) =>
+    (d: string): string =>
+      writeArchive(d, 'crafted.tsez.tar.xz', xz(tarOf([...validMembers(metaText?.() ?? meta), ...extra])))
+  const raw = (bytes: Buffer) => (d: string) => writeArchive(d, 'raw.tsez.tar.xz', bytes)
+  const jail = (m: Record<string, unknown>) => m.jail as Record<string, unknown>
+
+  const cases: Case[] = [
+    {
+      what: 'a wrong checksum',
+      make: (d) => writeArchive(d, 'sum.tsez.tar.xz', readFileSync(real), '0'.repeat(64)),
+      message: /checksum mismatch/,
+    },
+    {
+      what: 'no .sha256 beside it',
+      make: (d) => {
+        const file = writeArchive(d, 'nosum.tsez.tar.xz', readFileSync(real))
+        rmSync(`${file}.sha256`)
+        return file
+      },
+      message: /sha256 is missing .*--no-verify/,
+    },
+    {
+      what: 'a truncated archive',
+      make: (d) => raw(readFileSync(real).subarray(0, 3000))(d),
+      message: /damaged archive/,
+    },
+    {what: 'an empty file', make: raw(Buffer.alloc(0)), message: /is empty/},
+    {what: 'random bytes', make: raw(Buffer.from('MZ this is no archive at all'.repeat(40))), message: /neither xz/},
+    {
+      what: 'gzip data',
+      make: (d) => raw(execFileSync('gzip', ['-c'], {input: tarOf(validMembers(meta))}))(d),
+      message: /neither/,
+    },
+    {
+      what: 'a random tar',
+      make: raw(
+        xz(
+          tarOf([
+            {path: 'etc/', type: 'Directory'},
+            {path: 'etc/passwd', body: 'root:*:0:0\n'},
+          ]),
+        ),
+      ),
+      message: /first member is "etc\/?", not tsez-archive\.json/,
+    },
+    {
+      what: 'a Bastille export',
+      make: raw(
+        xz(
+          tarOf([
+            {path: 'web1/', type: 'Directory'},
+            {path: 'web1/jail.conf', body: 'web1 {}\n'},
+          ]),
+        ),
+      ),
+      message: /not tsez-archive\.json: not a tsez archive/,
+    },
+    {
+      what: 'an unknown format version',
+      make: crafted([], () => metaWith((m) => (m.version = 2))),
+      message: /archive format version "2" is not one this tsez reads/,
+    },
+    {what: 'malformed metadata', make: crafted([], () => '{"format": "tsez-archive", '), message: /is not valid JSON/},
+    {
+      what: 'metadata without a jail record',
+      make: crafted([], () => metaWith((m) => delete m.jail)),
+      message: /holds no valid jail record/,
+    },
+    {
+      what: 'a metadata member of 2 MB',
+      make: crafted([], () => meta + ' '.repeat(2 * 1024 * 1024)),
+      message: /tsez-archive\.json is \d+ bytes: not tsez's/,
+    },
+    {what: 'a ../ member', make: crafted([{path: 'root/../../evil', body: 'x'}]), message: /unsafe member name/},
+    {what: 'an absolute member', make: crafted([{path: '/etc/evil', body: 'x'}]), message: /unsafe member name/},
+    {
+      what: 'a symlink then a file through it',
+      make: crafted([
+        {path: 'root/escape', type: 'SymbolicLink', linkpath: '/etc'},
+        {path: 'root/escape/master.passwd', body: 'toor::0:0::0:0:x:/root:/bin/sh\n'},
+      ]),
+      message: /beneath the symlink "root\/escape"/,
+    },
+    {
+      what: 'a relative symlink climbing out, then a file through it',
+      make: crafted([
+        {path: 'root/up', type: 'SymbolicLink', linkpath: '../../../..'},
+        {path: 'root/up/etc/rc.local', body: 'evil\n'},
+      ]),
+      message: /beneath the symlink/,
+    },
+    {
+      what: 'a hard link to /etc/master.passwd',
+      make: crafted([{path: 'root/pw', type: 'Link', linkpath: '/etc/master.passwd'}]),
+      message: /hard link "root\/pw" points to the unsafe name/,
+    },
+    {
+      what: 'a hard link climbing out',
+      make: crafted([{path: 'root/pw', type: 'Link', linkpath: 'root/../../etc/master.passwd'}]),
+      message: /unsafe name/,
+    },
+    {
+      what: 'a hard link to a file the archive never had',
+      make: crafted([{path: 'root/pw', type: 'Link', linkpath: 'root/etc/master.passwd'}]),
+      message: /not a file of root\/ met before/,
+    },
+    {
+      what: 'a character device',
+      make: crafted([{path: 'root/dev/mem', type: 'CharacterDevice'}]),
+      message: /"root\/dev\/mem" is a device node/,
+    },
+    {what: 'a block device', make: crafted([{path: 'root/disk', type: 'BlockDevice'}]), message: /device node/},
+    {
+      what: 'a FIFO outside root/',
+      make: crafted([{path: 'pipe', type: 'FIFO'}]),
+      message: /"pipe" lies outside root\/ \(a FIFO\)/,
+    },
+    {what: 'a member outside root/', make: crafted([{path: 'etc/passwd', body: 'x'}]), message: /lies outside root\//},
+    {
+      what: 'a huge declared size',
+      make: crafted([{path: 'root/big', body: 'only this', size: 10 * 1024 ** 3}]),
+      message: /damaged archive|truncated/,
+    },
+    {
+      what: 'no end-of-archive marker',
+      make: (d) => writeArchive(d, 'noend.tsez.tar.xz', xz(tarOf(validMembers(meta), false))),
+      message: /truncated archive/,
+    },
+    {
+      what: 'no root/ member',
+      make: (d) => writeArchive(d, 'noroot.tsez.tar.xz', xz(tarOf(validMembers(meta).slice(0, 3)))),
+      message: /no root\/ member/,
+    },
+    {
+      what: 'a duplicate member',
+      make: crafted([
+        {path: 'root/etc/passwd', body: 'a'},
+        {path: 'root/etc/passwd', body: 'b'},
+      ]),
+      message: /duplicate member "root\/etc\/passwd"/,
+    },
+    {
+      what: 'a jail name that is shell syntax',
+      make: crafted([], () => metaWith((m) => (jail(m).hostname = '$(touch /tmp/pwned)'))),
+      message: /jail name .* contains/,
+      args: ['--ip', '10.9.9.9'],
+    },
+    {
+      what: 'another release',
+      make: crafted([], () => metaWith((m) => (m.release = '13.2-RELEASE'))),
+      message: /ran "13\.2-RELEASE", the basejail here is 14\.3-RELEASE.*--force-release/,
+    },
+    {what: 'a name in use', make: () => real, message: /jail web1|web1 .*exists/, args: ['--ip', '10.9.9.9']},
+    {
+      what: 'an address in use',
+      make: () => real,
+      message: /address 10\.0\.0\.5 is in use by jail web1/,
+      args: ['--name', 'ghost'],
+    },
+    {what: 'a directory', make: (d) => d, message: /is not a regular file/},
+  ]
+
+  for (const [index, c] of cases.entries()) {
+    it(`refuses ${c.what}`, async function () {
+      this.timeout(60_000)
+      const caseDir = path.join(dir, `case-${index}`)
+      mkdirSync(caseDir)
+      const file = c.make(caseDir)
+      await hostile.refuses(['restore', ...(c.args ?? ['--name', 'ghost', '--ip', '10.9.9.9']), file], {
+        exit: 2,
+        message: c.message,
+      })
+    })
+  }
+
+  it('restores the genuine archive under another name (the suite is not refusing everything)', async function () {
+    this.timeout(60_000)
+    await hostile.ok(['restore', '--name', 'ghost', '--ip', '10.9.9.9', real])
+  })
+})
