@@ -6,7 +6,7 @@ import type {ConfigResult} from '../src/jailconfig/service.js'
 
 export default class Config extends TsezCommand {
   static override summary = "Change a jail's settings and rewrite its jail.conf."
-  static override description = `Rewrites the jail's record and re-renders tsez_jailconf_dir/NAME.conf from it (the record is written last: it is the commit). Refuses while the jail runs (exit 2): stop it first.
+  static override description = `Rewrites the jail's record (the commit) and re-renders tsez_jailconf_dir/NAME.conf from it; a kill between the two is finished by the next tsez config, create, delete, start, stop or restart. Refuses while the jail runs (exit 2): stop it first.
 
 --rename moves the root too when it is the default tsez_jaildir/NAME, and rewrites the fstab and the depend lists of other jails.
 
@@ -15,6 +15,8 @@ export default class Config extends TsezCommand {
     {description: 'Do not start at boot', command: '<%= config.bin %> <%= command.id %> web1 --norun'},
     {description: 'Allow ping', command: '<%= config.bin %> <%= command.id %> web1 --param allow.raw_sockets=1'},
     {description: 'Rename', command: '<%= config.bin %> <%= command.id %> web1 --rename www.example.com'},
+    {description: 'Start db1 first', command: '<%= config.bin %> <%= command.id %> web1 --depend db1'},
+    {description: 'No longer depend on db1', command: '<%= config.bin %> <%= command.id %> web1 --undepend db1'},
   ]
   static override args = {
     name: Args.string({description: 'Jail name (or the hostname it was created with).', required: true}),
@@ -29,6 +31,11 @@ export default class Config extends TsezCommand {
       multiple: true,
       multipleNonGreedy: true,
       description: 'A jail to start before this one (repeatable).',
+    }),
+    undepend: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: 'Drop a jail from the depend list (repeatable; it must be on the list).',
     }),
     param: Flags.string({
       multiple: true,
@@ -56,6 +63,7 @@ export default class Config extends TsezCommand {
         ipList: flags.ip,
         hostname: flags.hostname,
         depend: flags.depend,
+        undepend: flags.undepend,
         params: flags.param,
         unset: flags.unset,
         dryRun: flags['dry-run'] === true,

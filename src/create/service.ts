@@ -18,6 +18,7 @@ import {ownershipOf} from '../jail/ownership.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {
   describeCreatePlan,
   isFlavourMetadata,
@@ -58,6 +59,7 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
       deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
     }
     for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
+    for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
     // Under the lock the host may have changed since we looked: plan again before touching anything.
     const again = planCreate(config, options, {...(await observe(config, options, deps)), nonce: nonceOf(planned)})
     if (Array.isArray(again)) throw new UsageError(again.join('; '))

@@ -30,6 +30,8 @@ export interface DeleteObservation {
   otherDevice: string | undefined
   /** Other jails whose roots lie at or under this root (records from before roots were kept apart). */
   nestedJails: Array<{name: string; root: string}>
+  /** Other jails whose depend lists name this one, with the files of their records. */
+  dependents: Array<{record: JailRecord; file: string}>
 }
 
 export type DeleteStep =
@@ -38,10 +40,16 @@ export type DeleteStep =
   | {kind: 'remove-tree'; path: string}
   | {kind: 'remove-leftover'; leftover: Leftover}
   | {kind: 'remove-file'; path: string}
+  /** JAIL is the dependent's record without the deleted name, written atomically to PATH. */
+  | {kind: 'undepend'; jail: JailRecord; dropped: string; path: string}
 
 export type DeleteDecision = {steps: DeleteStep[]} | {usage: string} | {failure: string}
 
-/** The record is removed last: an interrupted delete leaves a jail `tsez list` shows and `tsez delete` finishes. */
+/**
+ * The record is removed last: an interrupted delete leaves a jail `tsez list` shows and `tsez delete` finishes.
+ * Just before it, the jails that depend on this one drop it from their depend lists, each record rewritten
+ * atomically: a kill in between leaves them depending on a jail that still exists.
+ */
 export function planDelete(request: DeleteRequest, seen: DeleteObservation): DeleteDecision {
   const {record, files, name} = seen
   if (record === undefined && seen.leftovers.length === 0 && seen.conf !== 'tsez' && seen.fstab !== 'tsez') {
@@ -80,6 +88,10 @@ export function planDelete(request: DeleteRequest, seen: DeleteObservation): Del
   const done = new Set(seen.leftovers.map((l) => l.path))
   if (seen.fstab === 'tsez' && !done.has(files.fstab)) steps.push({kind: 'remove-file', path: files.fstab})
   if (seen.conf === 'tsez' && !done.has(files.conf)) steps.push({kind: 'remove-file', path: files.conf})
+  for (const {record: other, file} of seen.dependents) {
+    const jail = {...other, depend: other.depend.filter((d) => d !== name)}
+    steps.push({kind: 'undepend', jail, dropped: name, path: file})
+  }
   if (record !== undefined) steps.push({kind: 'remove-file', path: files.record})
   return {steps}
 }
@@ -95,5 +107,7 @@ export function describeDeleteStep(step: DeleteStep): string {
       return `remove ${step.leftover.path} (left by an interrupted create)`
     case 'remove-file':
       return `remove ${step.path}`
+    case 'undepend':
+      return `write ${step.path} (${step.jail.name} no longer depends on ${step.dropped})`
   }
 }

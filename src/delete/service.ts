@@ -8,8 +8,9 @@ import {leftoversOf, sweepKilledWrites} from '../jail/journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {within} from '../jail/roots.js'
-import {jailFiles, listJailRecords, readJailRecord} from '../jail/store.js'
+import {jailFiles, listJailRecords, readJailRecord, writeJailRecord} from '../jail/store.js'
 import {parseMountP} from '../jail/fstab.js'
 import type {Deps} from '../system/deps.js'
 import {CLEAR_REMOVAL_FLAGS} from '../system/files.js'
@@ -27,6 +28,8 @@ export interface DeleteResult {
   wiped: boolean
   stopped: boolean
   removed: string[]
+  /** Jails whose depend lists no longer name it (with --dry-run: would no longer). */
+  dependents: string[]
   dryRun: boolean
   plan: string[]
 }
@@ -40,6 +43,7 @@ export async function deleteJail(config: TsezConfig, options: DeleteOptions, dep
   try {
     if (!options.dryRun) {
       for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
+      for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
       for (const file of await sweepKilledWrites(config)) deps.log.info(`removed ${file}, left by an interrupted write`)
     }
     let seen = await observe(config, name, options, deps)
@@ -58,12 +62,13 @@ export async function deleteJail(config: TsezConfig, options: DeleteOptions, dep
       wiped: decision.steps.some((s) => s.kind === 'remove-tree'),
       stopped: stop !== undefined,
       removed: [],
+      dependents: decision.steps.flatMap((s) => (s.kind === 'undepend' ? [s.jail.name] : [])),
       dryRun: options.dryRun,
       plan: [...(stop && !options.dryRun ? [describeDeleteStep(stop)] : []), ...decision.steps.map(describeDeleteStep)],
     }
     if (options.dryRun) return result
     for (const step of decision.steps) {
-      const removed = await applyStep(step, deps)
+      const removed = await applyStep(config, step, deps)
       if (removed !== undefined) result.removed.push(removed)
     }
     return result
@@ -72,7 +77,7 @@ export async function deleteJail(config: TsezConfig, options: DeleteOptions, dep
   }
 }
 
-async function applyStep(step: DeleteStep, deps: Deps): Promise<string | undefined> {
+async function applyStep(config: TsezConfig, step: DeleteStep, deps: Deps): Promise<string | undefined> {
   switch (step.kind) {
     case 'stop':
     case 'chflags':
@@ -90,6 +95,10 @@ async function applyStep(step: DeleteStep, deps: Deps): Promise<string | undefin
     case 'remove-file':
       await rm(step.path, {force: true})
       return step.path
+    case 'undepend':
+      await writeJailRecord(config, step.jail)
+      deps.log.info(`${step.jail.name} no longer depends on ${step.dropped}`)
+      return undefined
   }
 }
 
@@ -111,12 +120,14 @@ async function observe(
     mountsUnderRoot = mounts.map((m) => m.mountPoint).filter((point) => within(point, record.root))
     if (mountsUnderRoot.length === 0) otherDevice = findOtherDevice(record.root)
   }
+  const others = (await listJailRecords(config)).filter((other) => other.name !== name)
   const nestedJails =
     request.wipe && record !== undefined
-      ? (await listJailRecords(config))
-          .filter((other) => other.name !== name && within(other.root, record.root))
-          .map((other) => ({name: other.name, root: other.root}))
+      ? others.filter((other) => within(other.root, record.root)).map((other) => ({name: other.name, root: other.root}))
       : []
+  const dependents = others
+    .filter((other) => other.depend.includes(name))
+    .map((other) => ({record: other, file: jailFiles(config, other.name).record}))
   return {
     name,
     record,
@@ -129,5 +140,6 @@ async function observe(
     root: rootKind,
     otherDevice,
     nestedJails,
+    dependents,
   }
 }

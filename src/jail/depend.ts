@@ -1,9 +1,9 @@
-// The depend graph between jails: missing dependencies, cycles, the jails they leave without an order, new cycles.
+// The depend graph between jails: missing dependencies, cycles, the jails a cycle leaves without an order, new cycles.
 import type {JailRecord} from './store.js'
 
 export interface DependencyProblems {
-  /** `web1 depends on db9, which does not exist` */
-  missing: string[]
+  /** Dependencies on jails without a record: web1 depends on db9, which does not exist. */
+  missing: Array<{jail: string; dependency: string}>
   /** Each cycle as its path: ['a', 'b', 'a']. */
   cycles: string[][]
 }
@@ -12,7 +12,7 @@ export interface DependencyProblems {
 export function dependencyProblems(records: readonly JailRecord[]): DependencyProblems {
   const byName = new Map(records.map((r) => [r.name, r]))
   const missing = records.flatMap((r) =>
-    r.depend.filter((d) => !byName.has(d)).map((d) => `${r.name} depends on ${d}, which does not exist`),
+    r.depend.filter((d) => !byName.has(d)).map((dependency) => ({jail: r.name, dependency})),
   )
   const cycles: string[][] = []
   const state = new Map<string, 'visiting' | 'done'>()
@@ -36,20 +36,15 @@ export function dependencyProblems(records: readonly JailRecord[]): DependencyPr
 }
 
 /**
- * Every jail that cannot be started or stopped in dependency order, with why: the jails on a cycle or with a
- * missing dependency, and every jail that depends on one of those, directly or not. The others are unaffected.
+ * Every jail that cannot be started or stopped in dependency order, with why: the jails on a cycle, and every jail
+ * that depends on one of those, directly or not. The others are unaffected. A dependency on a jail that does not
+ * exist orders nothing (no such jail can run): start and stop go ahead without it.
  */
 export function unorderableJails(records: readonly JailRecord[]): Map<string, string> {
-  const byName = new Map(records.map((r) => [r.name, r]))
   const {cycles} = dependencyProblems(records)
   const why = new Map<string, string>()
   for (const cycle of cycles) {
     for (const name of cycle) if (!why.has(name)) why.set(name, `dependency cycle ${cycle.join(' -> ')}`)
-  }
-  for (const record of records) {
-    const gone = record.depend.find((d) => !byName.has(d))
-    if (gone !== undefined && !why.has(record.name))
-      why.set(record.name, `${record.name} depends on ${gone}, which does not exist`)
   }
   const dependents = new Map<string, string[]>()
   for (const record of records) {

@@ -19,6 +19,8 @@ export interface ConfigRequest {
   ipList?: string
   hostname?: string
   depend?: string[]
+  /** Jails to drop from the depend list (each must be on it). */
+  undepend?: string[]
   /** NAME=VALUE strings, in order. */
   params?: string[]
   unset?: string[]
@@ -53,9 +55,13 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
   const {record} = seen
   const problems: string[] = []
   const changes = [request.run, request.rename, request.ipList, request.hostname].filter((v) => v !== undefined)
-  const lists = [request.depend, request.params, request.unset].filter((l) => l !== undefined && l.length > 0)
+  const lists = [request.depend, request.undepend, request.params, request.unset].filter(
+    (l) => l !== undefined && l.length > 0,
+  )
   if (changes.length + lists.length === 0) {
-    problems.push('nothing to change: give --run, --norun, --rename, --ip, --hostname, --depend, --param or --unset')
+    problems.push(
+      'nothing to change: give --run, --norun, --rename, --ip, --hostname, --depend, --undepend, --param or --unset',
+    )
   }
   if (seen.running) problems.push(`jail ${record.name} is running; stop it first (tsez stop ${record.name})`)
   const after: JailRecord = {...record, params: {...record.params}, depend: [...record.depend]}
@@ -86,6 +92,17 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
     problems.push(...ips.problems)
     after.addresses = ips.addresses.map(formatJailAddress)
   }
+  const added = (request.depend ?? []).map(jailNameFor)
+  const dropped = new Set<string>()
+  for (const unwanted of request.undepend ?? []) {
+    const name = jailNameFor(unwanted)
+    // A name not on the list, or also given to --depend, is a mistake to show, not to guess at: nothing changes.
+    if (!record.depend.includes(name))
+      problems.push(`--undepend ${JSON.stringify(unwanted)}: ${record.name} does not depend on it`)
+    else if (added.includes(name)) problems.push(`--undepend ${JSON.stringify(unwanted)}: also given to --depend`)
+    else dropped.add(name)
+  }
+  after.depend = after.depend.filter((d) => !dropped.has(d))
   for (const wanted of request.depend ?? []) {
     const name = jailNameFor(wanted)
     // A path back from the new dependency to this jail would close a cycle: no order could start either.

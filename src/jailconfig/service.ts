@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import {reservedNames, type TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
+import {commitConfig, configJournalFile, recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {readRunningJails} from '../jail/running.js'
@@ -49,6 +50,7 @@ export async function configureJail(config: TsezConfig, options: ConfigOptions, 
         deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
       }
       for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
+      for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
     }
     const planned = planConfig(config, options, await observe(config, name, options, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
@@ -86,14 +88,16 @@ async function observe(config: TsezConfig, name: string, request: ConfigRequest,
   }
 }
 
-/** A rename: journal, NEW's fstab, conf and record, the root (the commit), dependents, OLD's files, journal. */
+/**
+ * The same name: journal, record (the commit), conf, journal (config-journal.ts). A rename: journal, NEW's fstab,
+ * conf and record, the root (the commit), dependents, OLD's files, journal.
+ */
 async function apply(config: TsezConfig, plan: ConfigPlan, deps: Deps): Promise<void> {
   const {before, after} = plan
   const newFiles = jailFiles(config, after.name)
   if (after.name === before.name) {
     if (after.root !== before.root) throw new OperationError('internal: root changes only with a rename')
-    await writeFileAtomic(newFiles.conf, renderJailConfFor(config, after))
-    await writeJailRecord(config, after)
+    await commitConfig(config, after, deps.clock.now())
     return
   }
   const journal: RenameJournal = {
@@ -130,7 +134,15 @@ async function apply(config: TsezConfig, plan: ConfigPlan, deps: Deps): Promise<
 export function describeConfigPlan(config: TsezConfig, plan: ConfigPlan): string[] {
   const {before, after} = plan
   const newFiles = jailFiles(config, after.name)
-  if (after.name === before.name) return [`write ${newFiles.conf}`, `write ${newFiles.record} (commit)`]
+  if (after.name === before.name) {
+    const journal = configJournalFile(config, after.name)
+    return [
+      `write ${journal} (journal)`,
+      `write ${newFiles.record} (commit)`,
+      `write ${newFiles.conf}`,
+      `remove ${journal}`,
+    ]
+  }
   const oldFiles = jailFiles(config, before.name)
   const journal = renameJournalFile(config, before.name)
   return [

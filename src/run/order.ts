@@ -10,9 +10,9 @@ export interface OrderedJail {
   after: string[]
 }
 
-/** The one-line usage error for PROBLEMS, or undefined when the graph is sound. */
+/** The one-line usage error for the cycles among PROBLEMS, or undefined when there are none (missing jails order nothing). */
 export function describeDependencyProblems(problems: DependencyProblems): string | undefined {
-  const parts = [...problems.missing, ...problems.cycles.map((cycle) => `dependency cycle ${cycle.join(' -> ')}`)]
+  const parts = problems.cycles.map((cycle) => `dependency cycle ${cycle.join(' -> ')}`)
   if (parts.length === 0) return undefined
   return `${parts.join('; ')}: fix the depend lists before starting or stopping these jails`
 }

@@ -18,6 +18,8 @@ export interface RunPlan {
   action: RunAction
   order: OrderedJail[]
   steps: Map<string, JailStep>
+  /** For stderr: dependencies on jails that no longer exist, which a start goes ahead without. */
+  warnings: string[]
 }
 
 export interface Selection {
@@ -30,8 +32,9 @@ export interface Selection {
 /**
  * The jails a command acts on before dependency expansion: the named ones (each must exist), or every jail
  * marked run (every jail with ALL). Throws UsageError, before anything runs, on unknown names, on a named jail
- * that is on a dependency cycle or depends on one (or on a missing jail), and when every selected jail is such
- * a jail. Otherwise those jails stay selected: the planners refuse them one by one and the others go ahead.
+ * that is on a dependency cycle or depends on one, and when every selected jail is such a jail. Otherwise those
+ * jails stay selected: the planners refuse them one by one and the others go ahead. A dependency on a jail that
+ * does not exist blocks nothing (planStart warns about it).
  */
 export function selectTargets(records: readonly JailRecord[], selection: Selection): string[] {
   const known = new Set(records.map((r) => r.name))
@@ -101,7 +104,24 @@ export function planStart(input: StartInput): RunPlan {
       )
     }
   }
-  return {action: 'start', order: refuseUnorderable(input.records, order, steps), steps}
+  const ordered = refuseUnorderable(input.records, order, steps)
+  return {action: 'start', order: ordered, steps, warnings: missingDependencyWarnings(input.records, ordered, steps)}
+}
+
+/** A dependency on a jail that does not exist (deleted by an older tsez, edited by hand) is skipped, with a warning. */
+function missingDependencyWarnings(
+  records: readonly JailRecord[],
+  order: readonly OrderedJail[],
+  steps: ReadonlyMap<string, JailStep>,
+): string[] {
+  const starting = new Set(order.filter(({name}) => steps.get(name)?.kind === 'run').map(({name}) => name))
+  return dependencyProblems(records)
+    .missing.filter(({jail}) => starting.has(jail))
+    .map(
+      ({jail, dependency}) =>
+        `${jail} depends on ${dependency}, which does not exist: starting ${jail} without it ` +
+        `(tsez config ${jail} --undepend ${dependency} drops it)`,
+    )
 }
 
 export interface StopInput {
@@ -122,7 +142,7 @@ export function planStop(input: StopInput): RunPlan {
         : {kind: 'noop', reason: 'already stopped'},
     )
   }
-  return {action: 'stop', order: refuseUnorderable(input.records, order, steps), steps}
+  return {action: 'stop', order: refuseUnorderable(input.records, order, steps), steps, warnings: []}
 }
 
 /** The dry-run lines: per jail in order, each program with its argv, or why nothing runs. */

@@ -2,6 +2,8 @@
 import {halfUpdatedBaseWarning} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {describeError} from '../errors.js'
+import {recoverInterruptedConfigs} from '../jail/config-journal.js'
+import {sweepKilledWrites} from '../jail/journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
@@ -59,15 +61,22 @@ export async function runJails(
   request: RunRequest,
   deps: Deps,
 ): Promise<RunResult> {
-  const records = await listJailRecords(config)
-  const targets = selectTargets(records, {names: request.names.map(jailNameFor), all: request.all})
+  const selection = {names: request.names.map(jailNameFor), all: request.all}
   if (request.dryRun) {
+    const records = await listJailRecords(config)
+    const targets = selectTargets(records, selection)
     const plans = [await observeAndPlan(config, command === 'start' ? 'start' : 'stop', records, targets, deps)]
     if (command === 'restart') plans.push(await planRestartStart(config, records, plans[0]!, deps))
+    warnAbout(plans, deps)
     return {action: command, ok: true, dryRun: true, plan: plans.flatMap(describeRunPlan), jails: []}
   }
   const lock = await lockHost(config.dbdir, deps, command, {waitMs: request.lockWaitMs})
   try {
+    // Under the lock: what a killed config left is finished first, then the records are read as they now are.
+    for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+    for (const file of await sweepKilledWrites(config)) deps.log.info(`removed ${file}, left by an interrupted write`)
+    const records = await listJailRecords(config)
+    const targets = selectTargets(records, selection)
     if (command !== 'stop') {
       const warning = await halfUpdatedBaseWarning(config)
       if (warning) deps.log.warn(warning)
@@ -75,17 +84,23 @@ export async function runJails(
     const limit = Math.max(1, request.parallel)
     if (command !== 'restart') {
       const plan = await observeAndPlan(config, command, records, targets, deps)
+      warnAbout([plan], deps)
       const jails = await execute(plan, limit, deps, command)
       return {action: command, ok: jails.every((j) => j.ok), dryRun: false, plan: [], jails}
     }
     const stopped = await execute(await observeAndPlan(config, 'stop', records, targets, deps), limit, deps)
     const again = stopped.filter((j) => j.ok).map((j) => j.name)
-    const started = await execute(await observeAndPlan(config, 'start', records, again, deps), limit, deps)
-    const jails = mergeRestart(stopped, started)
+    const startPlan = await observeAndPlan(config, 'start', records, again, deps)
+    warnAbout([startPlan], deps)
+    const jails = mergeRestart(stopped, await execute(startPlan, limit, deps))
     return {action: command, ok: jails.every((j) => j.ok), dryRun: false, plan: [], jails}
   } finally {
     await lock.release()
   }
+}
+
+function warnAbout(plans: readonly RunPlan[], deps: Deps): void {
+  for (const warning of plans.flatMap((plan) => plan.warnings)) deps.log.warn(warning)
 }
 
 /** One `jls` (and for start one `mount -p`), the preflight reads, then the pure plan. */

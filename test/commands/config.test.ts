@@ -76,6 +76,36 @@ describe('tsez config', () => {
     )
   })
 
+  it('--undepend drops a dependency; one not on the list is exit 2 naming it, nothing changed', async () => {
+    const added = await tsez(['config', 'web1', '--depend', 'db1'], host.env)
+    assert.equal(added.exitCode, 0, added.stderr)
+    const before = await snapshotTree(path.join(host.root, 'host'))
+    for (const args of [
+      ['--undepend', 'web1'],
+      ['--undepend', 'db1', '--undepend', 'ghost'],
+      ['--undepend', 'db1', '--depend', 'db1'],
+    ]) {
+      const refused = await tsez(['config', 'web1', ...args], host.env)
+      assert.equal(refused.exitCode, 2, `${args.join(' ')}: ${refused.stderr}`)
+      const rule = args.includes('--depend') ? /--undepend "db1": also given to --depend/ : /does not depend on it/
+      assert.match(refused.stderr, rule)
+    }
+    assert.match(
+      (await tsez(['config', 'web1', '--undepend', 'ghost'], host.env)).stderr,
+      /^tsez: --undepend "ghost": web1 does not depend on it\n$/,
+    )
+    assert.deepEqual(
+      diffTrees(before, await snapshotTree(path.join(host.root, 'host')), {ignoreMtimeOf: ['var/db/tsez']}),
+      [],
+    )
+    const dry = await tsez(['config', 'web1', '--undepend', 'db1', '-n'], host.env)
+    assert.equal(dry.exitCode, 0, dry.stderr)
+    assert.deepEqual((await record('web1')).depend, ['db1'])
+    const dropped = await tsez(['config', 'web1', '--undepend', 'db1'], host.env)
+    assert.equal(dropped.exitCode, 0, dropped.stderr)
+    assert.deepEqual((await record('web1')).depend, [])
+  })
+
   it('--rename refuses to move the root over the recorded root of another jail (exit 2, nothing changed)', async () => {
     // A jail whose root went missing keeps its place: moving web1's root to tsez_jaildir/nn would put it around it.
     const created = await tsez(['create', '-r', 'nn/sub', 'lost', '10.0.0.7'], host.env)

@@ -106,6 +106,37 @@ describe('tsez delete', () => {
     assert.equal(host.fake.jails().length, 1)
   })
 
+  it("drops the jail from other jails' depend lists (shown by --dry-run, said on stderr); they start without it", async () => {
+    for (const args of [
+      ['create', 'db1', '10.0.0.6'],
+      ['config', 'web1', '--depend', 'db1'],
+    ]) {
+      const result = await tsez(args, host.env)
+      assert.equal(result.exitCode, 0, result.stderr)
+    }
+    const webRecord = path.join(host.dirs.confdir, 'web1.json')
+    const dbRecord = path.join(host.dirs.confdir, 'db1.json')
+    const dry = await tsez(['delete', '-n', 'db1'], host.env)
+    assert.deepEqual(dry.stdout.trim().split('\n').slice(-2), [
+      `write ${webRecord} (web1 no longer depends on db1)`,
+      `remove ${dbRecord}`,
+    ])
+    assert.deepEqual((JSON.parse(await readFile(webRecord, 'utf8')) as {depend: string[]}).depend, ['db1'])
+
+    const result = await tsez(['delete', 'db1'], host.env)
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stderr, /^web1 no longer depends on db1$/m)
+    assert.deepEqual((JSON.parse(await readFile(webRecord, 'utf8')) as {depend: string[]}).depend, [])
+    assert.equal(await exists(dbRecord), false)
+    const start = await tsez(['start', 'web1'], host.env)
+    assert.equal(start.exitCode, 0, start.stderr)
+    assert.doesNotMatch(start.stderr, /db1/)
+    assert.deepEqual(
+      host.fake.jails().map((j) => j.name),
+      ['web1'],
+    )
+  })
+
   it('removes a half-configured jail and refuses an unknown one', async () => {
     await writeFile(path.join(host.dirs.jailconf, 'half.conf'), '# Jail half, written by tsez: x\nhalf {\n}\n')
     const result = await tsez(['delete', 'half'], host.env)

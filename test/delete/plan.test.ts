@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {planDelete, type DeleteObservation, type DeleteRequest} from '../../src/delete/plan.js'
+import {describeDeleteStep, planDelete, type DeleteObservation, type DeleteRequest} from '../../src/delete/plan.js'
 import type {JailRecord} from '../../src/jail/store.js'
 
 const record = {name: 'web1', root: '/j/web1'} as JailRecord
@@ -17,6 +17,7 @@ const seen = (extra: Partial<DeleteObservation> = {}): DeleteObservation => ({
   root: 'directory',
   otherDevice: undefined,
   nestedJails: [],
+  dependents: [],
   ...extra,
 })
 const request = (extra: Partial<DeleteRequest> = {}): DeleteRequest => ({
@@ -36,6 +37,18 @@ describe('delete/plan', () => {
         {kind: 'remove-file', path: files.record},
       ],
     })
+  })
+
+  it("drops the jail from its dependents' depend lists just before the record, each record whole", () => {
+    const web2 = {name: 'web2', root: '/j/web2', depend: ['db1', 'web1', 'cache']} as JailRecord
+    const plan = planDelete(request(), seen({dependents: [{record: web2, file: '/c/web2.json'}]}))
+    assert.ok('steps' in plan)
+    assert.deepEqual(plan.steps.slice(-2), [
+      {kind: 'undepend', jail: {...web2, depend: ['db1', 'cache']}, dropped: 'web1', path: '/c/web2.json'},
+      {kind: 'remove-file', path: files.record},
+    ])
+    assert.deepEqual(web2.depend, ['db1', 'web1', 'cache'], 'the observed record is not changed in place')
+    assert.equal(describeDeleteStep(plan.steps.at(-2)!), 'write /c/web2.json (web2 no longer depends on web1)')
   })
 
   it('stops first with --force, clears every flag that blocks unlink, then removes the root', () => {

@@ -55,6 +55,21 @@ describe('jailconfig/plan', () => {
     assert.deepEqual(fine.after.depend, ['a'])
   })
 
+  it('--undepend drops names on the list (as given or by hostname), refuses others and a name also given to --depend', () => {
+    const jails = [jail('web1', ['db1', 'www_example_com', 'ghost']), jail('db1'), jail('www_example_com')]
+    const dropped = plan({name: 'web1', undepend: ['www.example.com', 'ghost']}, jails)
+    assert.ok(!Array.isArray(dropped), problems(dropped))
+    assert.deepEqual(dropped.after.depend, ['db1'])
+    assert.deepEqual(jails[0]?.depend, ['db1', 'www_example_com', 'ghost'], 'the observed record is left as it was')
+    assert.deepEqual(plan({name: 'web1', undepend: ['cache']}, jails), [
+      '--undepend "cache": web1 does not depend on it',
+    ])
+    assert.deepEqual(plan({name: 'web1', undepend: ['db1'], depend: ['db1']}, jails), [
+      '--undepend "db1": also given to --depend',
+    ])
+    assert.ok(!Array.isArray(plan({name: 'web1', undepend: ['db1'], depend: ['www_example_com']}, jails)))
+  })
+
   it('a moved root must keep clear of the other jails and of tsez own trees, as resolved too', () => {
     const jails = [jail('web1'), jail('lost', [], '/j/nn/sub')]
     assert.match(problems(plan({name: 'web1', rename: 'nn'}, jails)), /\/j\/nn contains jail lost's root \/j\/nn\/sub/)

@@ -39,15 +39,16 @@ describe('run/order', () => {
     assert.deepEqual(stopOrder(records, ['db1'], new Set(['db1'])), [{name: 'db1', after: []}])
   })
 
-  it('reports missing dependencies and names every cycle', () => {
+  it('reports missing dependencies and names every cycle; only the cycles make a usage error', () => {
     const broken = [jail('a', ['b']), jail('b', ['c']), jail('c', ['a']), jail('d', ['ghost']), jail('e', ['e'])]
     const problems = dependencyProblems(broken)
-    assert.deepEqual(problems.missing, ['d depends on ghost, which does not exist'])
+    assert.deepEqual(problems.missing, [{jail: 'd', dependency: 'ghost'}])
     assert.deepEqual(problems.cycles, [
       ['a', 'b', 'c', 'a'],
       ['e', 'e'],
     ])
     assert.match(describeDependencyProblems(problems) ?? '', /dependency cycle a -> b -> c -> a/)
     assert.equal(describeDependencyProblems(dependencyProblems(records)), undefined)
+    assert.equal(describeDependencyProblems(dependencyProblems([jail('d', ['ghost'])])), undefined)
   })
 })

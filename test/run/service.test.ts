@@ -112,7 +112,7 @@ describe('run/service', () => {
     )
   })
 
-  it('refuses a cycle or a missing dependency before running anything (exit 2)', async () => {
+  it('refuses a cycle before running anything (exit 2), and an unknown name', async () => {
     await seedJail(host.config, {name: 'a', depend: ['b']})
     await seedJail(host.config, {name: 'b', depend: ['a']})
     const fake = await fakeJails()

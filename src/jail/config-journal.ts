@@ -1,0 +1,75 @@
+// The config journal: a plain `tsez config` commits the record, then re-renders the jail.conf; a kill between is finished.
+import {readFile, readdir, rm} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {TsezConfig} from '../config.js'
+import {renderJailConfFor} from './files.js'
+import {jailFiles, readJailRecord, writeJailRecord, type JailRecord} from './store.js'
+import {writeFileAtomic} from '../system/files.js'
+
+/*
+ * `tsez config NAME` (no rename) writes this journal (the record it commits), then the record (the commit), then
+ * NAME.conf rendered from it, then removes the journal. Before the commit nothing of the jail changed; after it
+ * only the conf may lag behind the record. The next tsez that holds the host lock (config, create, delete, start,
+ * stop, restart) finds the journal and, when the record is the journal's, renders the conf from it; either way the
+ * journal goes. So the jail is old or new as a whole, never a record of one and a conf of the other.
+ */
+
+export interface ConfigJournal {
+  version: 1
+  /** The record being committed. */
+  to: JailRecord
+  pid: number
+  started: string
+}
+
+const PREFIX = 'config-'
+
+export function configJournalFile(config: TsezConfig, name: string): string {
+  return path.join(config.dbdir, `${PREFIX}${name}.json`)
+}
+
+/** Journal, record (the commit), conf, journal removed. */
+export async function commitConfig(config: TsezConfig, record: JailRecord, started: Date): Promise<void> {
+  const journal: ConfigJournal = {version: 1, to: record, pid: process.pid, started: started.toISOString()}
+  const file = configJournalFile(config, record.name)
+  await writeFileAtomic(file, JSON.stringify(journal) + '\n', 0o600)
+  await writeJailRecord(config, record)
+  await writeFileAtomic(jailFiles(config, record.name).conf, renderJailConfFor(config, record))
+  await rm(file, {force: true})
+}
+
+/**
+ * Finishes or drops every interrupted config, and says what it did. Call it holding the host lock: no config can
+ * then be running, so every journal belongs to a dead one.
+ */
+export async function recoverInterruptedConfigs(config: TsezConfig): Promise<string[]> {
+  const files = (await readdir(config.dbdir).catch(() => [] as string[]))
+    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
+    .sort()
+  const done: string[] = []
+  for (const file of files) {
+    const journal = await readJournal(path.join(config.dbdir, file))
+    if (journal === undefined) continue
+    const {name} = journal.to
+    const record = await readJailRecord(config, name)
+    if (record !== undefined && JSON.stringify(record) === JSON.stringify(journal.to)) {
+      await writeFileAtomic(jailFiles(config, name).conf, renderJailConfFor(config, record))
+      done.push(`finished configuring jail ${name}: rewrote its jail.conf, which an interrupted tsez config had left`)
+    } else {
+      done.push(`jail ${name} keeps its settings: an interrupted tsez config had not changed it`)
+    }
+    await rm(path.join(config.dbdir, file), {force: true})
+  }
+  return done
+}
+
+async function readJournal(file: string): Promise<ConfigJournal | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ConfigJournal>
+    if (parsed.version === 1 && typeof parsed.to?.name === 'string') return parsed as ConfigJournal
+  } catch {
+    // writeFileAtomic renames into place: a half-written file is a temp file, never this one.
+  }
+  return undefined
+}
