@@ -10,7 +10,7 @@ import {extractTar} from '../dist/extract.js'
 import type {ArchiveMeta} from '../jail/archive-format.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
-import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
+import {leftoversOf, removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
@@ -85,7 +85,9 @@ async function observe(config: TsezConfig, request: RestoreRequest, meta: Archiv
   const records = await listJailRecords(config)
   const name = jailNameFor(request.name ?? meta.jail.hostname)
   const rootPath = path.resolve(config.jaildir, request.rootdir ?? name)
-  const root = await lstat(rootPath).catch(() => undefined)
+  // A root an interrupted create or restore of this name left is swept under the lock before anything is made.
+  const leftover = (await leftoversOf(config, name)).some((item) => item.path === rootPath)
+  const root = leftover ? undefined : await lstat(rootPath).catch(() => undefined)
   const files = jailFiles(config, name)
   return {
     meta,
