@@ -7,7 +7,7 @@ import type {ArchiveResult} from '../src/archive/service.js'
 import type {Compression} from '../src/jail/archive-format.js'
 
 export default class Archive extends TsezCommand {
-  static override summary = 'Archive jails: their own tree, jail.conf, fstab and record, in one checksummed file.'
+  static override summary = 'Archive jails: own tree, jail.conf, fstab, record; one checksummed file.'
   static override description = `Writes DIR/NAME-YYYYMMDDTHHMMSSZ.tsez.tar.xz (default DIR tsez_archives) and NAME-....tsez.tar.xz.sha256 (sha256sum's format). The archive holds tsez-archive.json (format, record, release, host, sizes), the jail's jail.conf and fstab, and root/: the jail's own tree, never the basejail mounted in it nor anything else mounted under its root. It is written under a temporary name and renamed into place only when complete, synced and checksummed. A running jail is refused unless -f. With several jails, one failure does not stop the others; the exit status is then 1. See docs/archive.md.`
   static override strict = false
   static override usage = '<%= command.id %> [-d DIR] [-c xz|zstd|none] [-f] NAME... | -A'
