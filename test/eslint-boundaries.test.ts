@@ -77,7 +77,8 @@ describe('eslint boundaries', () => {
     const project = new ESLint({cwd: root})
     const config = (await project.calculateConfigForFile(path.join(root, 'src/create/service.ts'))) as Linter.Config
     const [severity, options] = config.rules?.['no-restricted-imports'] as [number, unknown]
-    const planted = (boundaries as Linter.Config[])[0]?.rules?.['no-restricted-imports'] as [string, unknown]
+    const createBlock = (boundaries as Linter.Config[]).find((block) => block.files?.includes('src/create/**/*.ts'))
+    const planted = createBlock?.rules?.['no-restricted-imports'] as [string, unknown]
     assert.equal(severity, 2)
     assert.deepEqual(options, planted[1])
   })
