@@ -161,7 +161,15 @@ async function applyPlan(
   const base = await runBaseCommands(plan.base, deps, beforeTouch).catch(async (error: unknown) => {
     throw error instanceof BaseStepError ? await recoverFromBaseFailure(config, plan, error, deps) : error
   })
-  if (base.upToDate) return upToDate(plan, install, (deps.clock.monotonicMs() - started) / 1000)
+  if (base.upToDate) {
+    // A run killed after its last install round left the basejail patched and release.json behind: record it.
+    if (install && install.userland !== plan.versionBefore) {
+      const release = parseRelease(plan.versionBefore).name
+      const updatedAt = deps.clock.now().toISOString()
+      await recordBaseVersion(config, install, {release, userland: plan.versionBefore, updatedAt})
+    }
+    return upToDate(plan, install, (deps.clock.monotonicMs() - started) / 1000)
+  }
   // An upgrade's note stays until every /etc is merged: a kill before then is finished by the same -U -r.
   if (plan.action !== 'upgrade') await clearPendingStep(config)
   const versionAfter = await readUserlandVersion(config.basejail)

@@ -57,6 +57,19 @@ describe('tsez update -u', () => {
     })
   }
 
+  it('records the userland a killed run installed when the next fetch finds nothing to install', async () => {
+    box = await createUpdateSandbox()
+    await box.seedJails(1)
+    // As a run SIGKILLed after its last install round leaves it: the basejail patched, release.json not.
+    const version = path.join(box.config.basejail, 'bin/freebsd-version')
+    await writeFile(version, (await readFile(version, 'utf8')).replace(/-p2"/, '-p5"'))
+    box.host.set('freebsd-update.uptodate', '')
+    const result = await tsez(['update', '-u'], box.env)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const record = JSON.parse(await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8')) as Record<string, string> // prettier-ignore
+    assert.equal(record.userland, '14.3-RELEASE-p5')
+  })
+
   it('exits 2 without exactly one action, or with flags of another action', async () => {
     box = await createUpdateSandbox()
     for (const args of [
