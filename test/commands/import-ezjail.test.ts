@@ -105,10 +105,12 @@ describe('tsez import ezjail', () => {
     assert.equal(running.get('www_example_com')?.hostname, 'www.example.com')
     assert.equal(running.get('www_example_com')?.path, www.root)
     assert.deepEqual(running.get('db')?.ip6, ['fd00::6'])
-    const creates = host.fake
-      .calls('jail')
-      .filter((argv) => argv.includes('-c'))
-      .map((argv) => argv.at(-1))
+    const jailCalls = host.fake.calls('jail').filter((argv) => argv.includes('-c'))
+    for (const argv of jailCalls) {
+      const name = argv.at(-1) ?? ''
+      assert.deepEqual(argv.slice(-4), ['-f', path.join(host.dirs.jailconf, `${name}.conf`), '-c', name])
+    }
+    const creates = jailCalls.map((argv) => argv.at(-1))
     assert.ok(creates.indexOf('db') < creates.indexOf('www_example_com'), `db starts first: ${creates.join(' ')}`)
     const conf = parseJailConf(await readFile(path.join(host.dirs.jailconf, 'www_example_com.conf'), 'utf8'))[0]
     assert.deepEqual(conf?.params.get('ip4.addr'), ['lo1|127.0.1.1', 'em0|192.168.1.50'])
