@@ -2,7 +2,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {TsezCommand, dryRunFlag} from '../../src/cli/base-command.js'
-import {EXIT} from '../../src/errors.js'
+import {EXIT, quoteUnlessPlain} from '../../src/errors.js'
 import type {ImportResult, UndoResult} from '../../src/import/service.js'
 
 export default class ImportEzjail extends TsezCommand {
@@ -67,7 +67,8 @@ A jail tsez cannot express (an image jail, a file it cannot read without running
     for (const name of result.already) this.log(`${name}: already managed by tsez`)
     if (this.jsonEnabled()) return
     for (const line of result.warnings) process.stderr.write(`tsez: warning: ${line}\n`)
-    for (const {name, reason} of result.refused) process.stderr.write(`tsez: ${name} not imported: ${reason}\n`)
+    for (const {name, reason} of result.refused)
+      process.stderr.write(`tsez: ${quoteUnlessPlain(name)} not imported: ${reason}\n`)
     this.steps(result.steps)
   }
 

@@ -2,7 +2,7 @@
 import {Args} from '@oclif/core'
 
 import {TsezCommand, dryRunFlag} from '../../src/cli/base-command.js'
-import {EXIT} from '../../src/errors.js'
+import {EXIT, quoteUnlessPlain} from '../../src/errors.js'
 import type {JailConfImportResult} from '../../src/import/jail-conf-service.js'
 
 export default class ImportJailConf extends TsezCommand {
@@ -38,7 +38,8 @@ A jail tsez cannot manage (a name jail.conf allows but tsez does not, an unknown
     for (const name of result.already) this.log(`${name}: already managed by tsez`)
     if (!this.jsonEnabled()) {
       for (const line of result.warnings) process.stderr.write(`tsez: warning: ${line}\n`)
-      for (const {name, reason} of result.refused) process.stderr.write(`tsez: ${name} not imported: ${reason}\n`)
+      for (const {name, reason} of result.refused)
+        process.stderr.write(`tsez: ${quoteUnlessPlain(name)} not imported: ${reason}\n`)
       if (result.steps.length > 0) process.stderr.write(`Next:\n${result.steps.map((s) => `  ${s}\n`).join('')}`)
     }
     // exit 2 only when nothing of FILE could be adopted, so nothing changed; otherwise a refusal is a failure.

@@ -1,5 +1,5 @@
 // ezjail's global settings (ezjail.conf) with ezjail-admin's defaults, read without running the file.
-import {UsageError} from '../errors.js'
+import {quote, UsageError} from '../errors.js'
 import {readShAssignments} from './sh-assignments.js'
 
 export interface EzjailHost {
@@ -50,7 +50,7 @@ export function readEzjailHost(text: string | undefined, file: string): EzjailHo
     ezjail_flavours_dir: host.flavours,
   })) {
     if (!value.startsWith('/') || /\p{Cc}/u.test(value) || value.split('/').includes('..')) {
-      throw new UsageError(`${file}: ${key} ${JSON.stringify(value)} is not an absolute path ezjail could use`)
+      throw new UsageError(`${file}: ${key} ${quote(value)} is not an absolute path ezjail could use`)
     }
   }
   if (host.jaildir.replace(/\/+$/, '') === '') {

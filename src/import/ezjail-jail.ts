@@ -1,4 +1,5 @@
 // One ezjail jail (PREFIX/etc/ezjail/NAME[.norun] and /etc/fstab.NAME) as the tsez jail that behaves the same.
+import {quote} from '../errors.js'
 import type {TsezConfig} from '../config.js'
 import {fstabFieldProblem, type FstabEntry} from '../jail/fstab.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
@@ -63,9 +64,9 @@ export function readEzjailJail(source: EzjailJailSource, host: EzjailHost, confi
   const reasons: string[] = []
   const hostname = get('hostname')
   const root = get('rootdir').replace(/(?<=.)\/+$/, '')
-  if (hostname === '' || /[\s\p{Cc}]/u.test(hostname)) reasons.push(`hostname ${JSON.stringify(hostname)} is unusable`)
+  if (hostname === '' || /[\s\p{Cc}]/u.test(hostname)) reasons.push(`hostname ${quote(hostname)} is unusable`)
   if (!root.startsWith('/') || root.split('/').includes('..') || /\p{Cc}/u.test(root)) {
-    reasons.push(`rootdir ${JSON.stringify(root)} is not an absolute path`)
+    reasons.push(`rootdir ${quote(root)} is not an absolute path`)
   } else if (!root.startsWith(`${host.jaildir.replace(/\/+$/, '')}/`)) {
     reasons.push(`rootdir ${root} lies outside ezjail_jaildir ${host.jaildir}`)
   }
@@ -86,19 +87,19 @@ export function readEzjailJail(source: EzjailJailSource, host: EzjailHost, confi
     else if (checked.value !== undefined) params[checked.name] = checked.value
   }
   const cpuset = get('cpuset')
-  if (cpuset !== '' && !CPU_LIST.test(cpuset)) reasons.push(`cpuset ${JSON.stringify(cpuset)} is not a CPU list`)
+  if (cpuset !== '' && !CPU_LIST.test(cpuset)) reasons.push(`cpuset ${quote(cpuset)} is not a CPU list`)
   else if (cpuset !== '') created.push(`cpuset -l ${cpuset} -j ${safe}`)
   for (const dataset of get('zfs_datasets')
     .split(/[ \t]+/)
     .filter((d) => d !== '')) {
-    if (!DATASET.test(dataset)) reasons.push(`zfs_datasets: ${JSON.stringify(dataset)} is not a dataset name`)
+    if (!DATASET.test(dataset)) reasons.push(`zfs_datasets: ${quote(dataset)} is not a dataset name`)
     else created.push(`zfs jail ${safe} ${dataset}`)
   }
   if (created.length > 0) params['exec.created'] = created
   const script = get('post_start_script')
   if (script !== '') {
     if (!script.startsWith('/') || /[\p{Cc}']/u.test(script)) {
-      reasons.push(`post_start_script ${JSON.stringify(script)} is not an absolute path tsez can quote`)
+      reasons.push(`post_start_script ${quote(script)} is not an absolute path tsez can quote`)
     } else params['exec.poststart'] = `'${script}' "$(jls -j ${safe} jid)" ${safe}`
   }
   const mounts = readMounts(source, host, root, reasons)
@@ -141,9 +142,7 @@ function readRunParams(
   const number =
     ruleset === '' || ruleset === 'devfsrules_jail' ? 4 : /^[0-9]{1,5}$/.test(ruleset) ? Number(ruleset) : NaN
   if (Number.isNaN(number) || number > 65535) {
-    reasons.push(
-      `devfs_ruleset ${JSON.stringify(ruleset)} is neither a number nor devfsrules_jail (rc.d/jail refuses it too)`,
-    )
+    reasons.push(`devfs_ruleset ${quote(ruleset)} is neither a number nor devfsrules_jail (rc.d/jail refuses it too)`)
   } else if (number !== config.devfsRuleset) params['devfs_ruleset'] = number
   const fib = get('fib')
   if (fib !== '') {
@@ -174,7 +173,7 @@ function readMounts(source: EzjailJailSource, host: EzjailHost, root: string, re
     if (basejail) return
     const problem = [fstabFieldProblem(device), fstabFieldProblem(type), fstabFieldProblem(options)].find(Boolean)
     if (problem !== undefined || !mountPoint.startsWith('/')) {
-      reasons.push(`${where}: ${problem ?? `mount point ${JSON.stringify(mountPoint)} is not absolute`}`)
+      reasons.push(`${where}: ${problem ?? `mount point ${quote(mountPoint)} is not absolute`}`)
     } else mounts.push({device, mountPoint, type, options, dump: Number(dump), pass: Number(pass)})
   })
   return mounts

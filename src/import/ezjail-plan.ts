@@ -1,6 +1,6 @@
 // Planning `tsez import ezjail`: which jails become tsez's, in which start order, and which stay ezjail's and why.
 import type {TsezConfig} from '../config.js'
-import {UsageError} from '../errors.js'
+import {quote, UsageError} from '../errors.js'
 import {dependencyProblems} from '../jail/depend.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {validateJailName} from '../jail/names.js'
@@ -127,7 +127,7 @@ function chooseSources(
     const sources = bySafe.get(safe)
     if (sources === undefined)
       throw new UsageError(
-        `no ezjail jail named ${JSON.stringify(name)} (no ${safe} or ${safe}.norun in ezjail's directory for ${host.jaildir})`,
+        `no ezjail jail named ${quote(name)} (no ${safe} or ${safe}.norun in ezjail's directory for ${host.jaildir})`,
       )
     chosen.set(safe, sources)
   }

@@ -3,7 +3,7 @@ import {readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
-import {UsageError} from '../errors.js'
+import {quote, UsageError} from '../errors.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
 import {parseJailConf, type JailConfFile} from '../jail/conf-parse.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
@@ -52,8 +52,7 @@ export async function importJailConf(
     throw new UsageError(`${(error as Error).message}; nothing was imported`)
   }
   for (const name of options.names) {
-    if (!parsed.some((j) => j.name === name))
-      throw new UsageError(`${file} defines no jail named ${JSON.stringify(name)}`)
+    if (!parsed.some((j) => j.name === name)) throw new UsageError(`${file} defines no jail named ${quote(name)}`)
   }
   const chosen = parsed.filter((j) => options.names.length === 0 || options.names.includes(j.name))
   const lock = await lockHost(config.dbdir, deps, 'import jail-conf', {

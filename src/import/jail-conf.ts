@@ -1,4 +1,5 @@
 // Classic jail.conf(5) jails as tsez records: thick jails (their own userland, no basejail) with the same parameters.
+import {quote} from '../errors.js'
 import type {TsezConfig} from '../config.js'
 import type {ParsedJail} from '../jail/conf-parse.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
@@ -29,7 +30,7 @@ export function adoptClassicJail(
   const where = `${parsed.file}:${parsed.line}`
   const refuse = (reason: string): AdoptedClassicJail => ({ok: false, name: parsed.name, reason: `${where}: ${reason}`})
   if (!JAIL_NAME.test(parsed.name) || /^[0-9]+$/.test(parsed.name)) {
-    return refuse(`jail name ${JSON.stringify(parsed.name)} is not one tsez can manage (letters, digits and "_")`)
+    return refuse(`jail name ${quote(parsed.name)} is not one tsez can manage (letters, digits and "_")`)
   }
   const one = (name: string): string | undefined => {
     const value = parsed.params.get(name)
@@ -38,7 +39,7 @@ export function adoptClassicJail(
   const reasons: string[] = []
   const root = one('path') ?? ''
   if (!root.startsWith('/') || root === '/' || root.split('/').includes('..')) {
-    reasons.push(`path ${JSON.stringify(root)} is not an absolute jail root`)
+    reasons.push(`path ${quote(root)} is not an absolute jail root`)
   }
   const addresses: string[] = []
   for (const family of ['ip4.addr', 'ip6.addr']) {
@@ -100,7 +101,7 @@ function readFstab(jail: ClassicJail, reasons: string[]): FstabEntry[] {
   const named = jail.parsed.params.get('mount.fstab')
   if (named === undefined || named === true) return []
   if (jail.fstab === undefined) {
-    reasons.push(`mount.fstab ${JSON.stringify(named.at(-1))} cannot be read`)
+    reasons.push(`mount.fstab ${quote(named.at(-1) ?? '')} cannot be read`)
     return []
   }
   const entries: FstabEntry[] = []

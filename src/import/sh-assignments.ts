@@ -1,4 +1,5 @@
 // Reading sh files made of `[export] NAME="value"` lines (ezjail.conf, ezjail's jail files) without running them.
+import {quote} from '../errors.js'
 
 /*
  * ezjail's files are sh that ezjail and rc.d/ezjail load with `.`; tsez never executes them. This reader takes
@@ -60,14 +61,14 @@ function readAssignment(
   const exported = /^export[ \t]+/.exec(rest)
   if (exported) rest = rest.slice(exported[0].length)
   const name = NAME.exec(rest)?.[0]
-  if (name === undefined) return `cannot read ${JSON.stringify(line)} without running it`
+  if (name === undefined) return `cannot read ${quote(line)} without running it`
   rest = rest.slice(name.length)
   if (exported && /^[ \t]*(#.*)?$/.test(rest)) return undefined
-  if (!rest.startsWith('=')) return `cannot read ${JSON.stringify(line)} without running it`
+  if (!rest.startsWith('=')) return `cannot read ${quote(line)} without running it`
   const value = readWord(rest.slice(1), known)
   if (typeof value === 'string') return value
   if (!/^[ \t]*(#.*)?\r?$/.test(value.rest)) {
-    return `${name}: only one value may follow "=", found ${JSON.stringify(value.rest.trim())}`
+    return `${name}: only one value may follow "=", found ${quote(value.rest.trim())}`
   }
   return {name, value: value.text}
 }
@@ -99,7 +100,7 @@ function readWord(input: string, known: ReadonlyMap<string, string>): {text: str
       text += input[i + 1]
       i += 2
     } else if (OPERATORS.has(c)) {
-      return `${JSON.stringify(c)} outside quotes makes this a command, not an assignment`
+      return `${quote(c)} outside quotes makes this a command, not an assignment`
     } else {
       text += c
       i += 1
@@ -144,8 +145,8 @@ function expand(input: string, at: number, known: ReadonlyMap<string, string>): 
   const name = braced?.[1] ?? plain?.[0]
   if (name === undefined) {
     if (after.startsWith('{'))
-      return `${input.slice(at, at + 12)}…: only $NAME and \${NAME} are read, not other expansions`
-    return `"$" followed by ${JSON.stringify(after.slice(0, 1))} is not a variable tsez can read`
+      return `${quote(input.slice(at, at + 12))}…: only $NAME and \${NAME} are read, not other expansions`
+    return `"$" followed by ${quote(after.slice(0, 1))} is not a variable tsez can read`
   }
   const value = known.get(name)
   if (value === undefined) return `$${name} is not set earlier in the file`

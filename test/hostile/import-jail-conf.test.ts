@@ -76,6 +76,7 @@ describe('hostile: tsez import jail-conf', () => {
     ['a newline in a value', 'bad { path = "JAILS/ok2"; exec.start = "a\nb"; }', /control character/],
     ['an unreadable mount.fstab', 'bad { path = "JAILS/ok2"; mount.fstab = "/nonexistent/fstab"; }', /mount\.fstab "\/nonexistent\/fstab" cannot be read/],
     ['a bad address', 'bad { path = "JAILS/ok2"; ip4.addr = 10.0.0.300; }', /ip4\.addr: .*10\.0\.0\.300/],
+    ['a name with an escape sequence', '"e\u001b[2Jvil" { path = "JAILS/ok2"; }', /^tsez: "e\\u001b\[2Jvil" not imported: /m],
     ['a name tsez uses already', 'taken { path = "JAILS/ok2"; }', /tsez already has a jail named taken/],
   ] // prettier-ignore
   for (const [what, text, message] of refused) {
