@@ -2,7 +2,7 @@
 import type {TsezConfig} from '../config.js'
 import {quote, UsageError} from '../errors.js'
 import {dependencyProblems} from '../jail/depend.js'
-import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {jailFilesProblem} from '../jail/files.js'
 import {validateJailName} from '../jail/names.js'
 import type {Ownership} from '../jail/ownership.js'
 import {rootPlacementProblems, type RootSurroundings, type SeenPath} from '../jail/roots.js'
@@ -102,14 +102,9 @@ export function planEzjailImport(config: TsezConfig, seen: EzjailSeen, wanted: r
   }
   records = records.filter((r) => {
     if (onCycle.has(r.name)) return false
-    try {
-      renderJailConfFor(config, r)
-      renderJailFstab(config, r)
-      return true
-    } catch (error) {
-      refused.push({name: r.name, reason: `${r.origin?.file ?? r.name}: ${(error as Error).message}`})
-      return false
-    }
+    const problem = jailFilesProblem(config, r)
+    if (problem !== undefined) refused.push({name: r.name, reason: `${r.origin?.file ?? r.name}: ${problem}`})
+    return problem === undefined
   })
   return {jails: records, already, refused, warnings}
 }

@@ -6,14 +6,13 @@ import type {TsezConfig} from '../config.js'
 import {quote, UsageError} from '../errors.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
 import {parseJailConf, type JailConfFile} from '../jail/conf-parse.js'
-import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {writeJailFilesAndRecord} from '../jail/files.js'
 import {sweepKilledWrites} from '../jail/journal.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {observeRootSurroundings, rootPlacementProblems, seePath} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
-import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
+import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
-import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {adoptClassicJail} from './jail-conf.js'
 import {readOptional} from './observe.js'
@@ -102,13 +101,7 @@ export async function importJailConf(
     result.steps = steps(file, result.imported, await readRunningJails(deps.run))
     if (options.dryRun) return result
     await sweepKilledWrites(config)
-    for (const record of result.imported) {
-      // The record is the commit: a kill before it leaves tsez-marked files the next import rewrites.
-      const paths = jailFiles(config, record.name)
-      await writeFileAtomic(paths.fstab, renderJailFstab(config, record), 0o644)
-      await writeFileAtomic(paths.conf, renderJailConfFor(config, record), 0o644)
-      await writeJailRecord(config, record)
-    }
+    for (const record of result.imported) await writeJailFilesAndRecord(config, record)
     return result
   } finally {
     await lock.release()

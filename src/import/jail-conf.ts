@@ -2,7 +2,7 @@
 import {quote} from '../errors.js'
 import type {TsezConfig} from '../config.js'
 import type {ParsedJail} from '../jail/conf-parse.js'
-import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {jailFilesProblem} from '../jail/files.js'
 import {fstabFieldProblem, type FstabEntry} from '../jail/fstab.js'
 import {formatJailAddress, parseJailAddress} from '../jail/ip.js'
 import {JAIL_PARAMS, validateParam} from '../jail/params.js'
@@ -87,13 +87,8 @@ export function adoptClassicJail(
     ...(mounts.length > 0 ? {mounts} : {}),
     origin: {from: 'jail-conf', file: context.file, importedAt: context.now.toISOString()},
   }
-  try {
-    renderJailConfFor(config, record)
-    renderJailFstab(config, record)
-  } catch (error) {
-    return refuse((error as Error).message)
-  }
-  return {ok: true, record}
+  const problem = jailFilesProblem(config, record)
+  return problem === undefined ? {ok: true, record} : refuse(problem)
 }
 
 /** mount.fstab's lines, each checked as jail(8) reads it (cut at `#`, split on blanks). */

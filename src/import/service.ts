@@ -3,13 +3,13 @@ import {rm} from 'node:fs/promises'
 
 import type {TsezConfig} from '../config.js'
 import {UsageError} from '../errors.js'
-import {installRecordPath, readInstallRecord} from '../base/install-record.js'
-import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
+import {installRecordPath, readInstallRecord, renderInstallRecord} from '../base/install-record.js'
+import {writeJailFilesAndRecord} from '../jail/files.js'
 import {sweepKilledWrites} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {readRunningJails} from '../jail/running.js'
-import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
+import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
@@ -66,15 +66,9 @@ export async function importEzjail(config: TsezConfig, options: ImportOptions, d
     // Under the lock no other tsez runs: a temporary file beside a record or conf is a killed write's.
     await sweepKilledWrites(config)
     if (base.adopt !== undefined && plan.jails.length > 0) {
-      await writeFileAtomic(installRecordPath(config), JSON.stringify(base.adopt, null, 2) + '\n', 0o644)
+      await writeFileAtomic(installRecordPath(config), renderInstallRecord(base.adopt), 0o644)
     } else result.adoptedBase = null
-    for (const record of plan.jails) {
-      // The record is the commit: a kill before it leaves tsez-marked files the next import rewrites.
-      const paths = jailFiles(config, record.name)
-      await writeFileAtomic(paths.fstab, renderJailFstab(config, record), 0o644)
-      await writeFileAtomic(paths.conf, renderJailConfFor(config, record), 0o644)
-      await writeJailRecord(config, record)
-    }
+    for (const record of plan.jails) await writeJailFilesAndRecord(config, record)
     return result
   } finally {
     await lock.release()

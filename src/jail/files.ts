@@ -1,7 +1,8 @@
 // The files a jail has on the host (jail.conf, fstab), rendered from its record.
 import type {TsezConfig} from '../config.js'
 import {jailConfSpecFor} from './conf-spec.js'
-import type {JailRecord} from './store.js'
+import {jailFiles, writeJailRecord, type JailRecord} from './store.js'
+import {writeFileAtomic} from '../system/files.js'
 import {renderJailConf} from './conf-render.js'
 import {basejailFstabEntry, renderFstab} from './fstab.js'
 import {ownershipMark} from './ownership.js'
@@ -20,4 +21,23 @@ export function renderJailFstab(config: TsezConfig, record: JailRecord): string 
 
 export function renderJailConfFor(config: TsezConfig, record: JailRecord): string {
   return renderJailConf(jailConfSpecFor(config, record))
+}
+
+/** Why RECORD's jail.conf or fstab cannot be written (the first problem), or undefined when both can. */
+export function jailFilesProblem(config: TsezConfig, record: JailRecord): string | undefined {
+  try {
+    renderJailConfFor(config, record)
+    renderJailFstab(config, record)
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+/** fstab, then jail.conf, then the record: the commit; a kill before it leaves tsez-marked files a rerun rewrites. */
+export async function writeJailFilesAndRecord(config: TsezConfig, record: JailRecord): Promise<void> {
+  const paths = jailFiles(config, record.name)
+  await writeFileAtomic(paths.fstab, renderJailFstab(config, record), 0o644)
+  await writeFileAtomic(paths.conf, renderJailConfFor(config, record), 0o644)
+  await writeJailRecord(config, record)
 }
