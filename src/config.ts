@@ -3,11 +3,12 @@ import {constants, type Stats} from 'node:fs'
 import {open, realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
+import {FEATURE_DEFAULTS, resolveFeatures, type FeatureConfig} from './config-features.js'
 import {UsageError} from './errors.js'
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/etc/tsez.conf'
 
-export interface TsezConfig {
+export interface TsezConfig extends FeatureConfig {
   jaildir: string
   basejail: string
   newjail: string
@@ -46,6 +47,7 @@ const DEFAULTS: ReadonlyArray<readonly [string, string]> = [
   ['tsez_exec_start', '/bin/sh /etc/rc'],
   ['tsez_exec_stop', '/bin/sh /etc/rc.shutdown jail'],
   ['tsez_devfs_ruleset', '4'],
+  ...FEATURE_DEFAULTS,
 ]
 const KNOWN = new Set(DEFAULTS.map(([key]) => key))
 const PATH_KEYS = [
@@ -270,6 +272,7 @@ export function resolveConfig(values: Map<string, string>, file: string | undefi
     execStart: get('tsez_exec_start'),
     execStop: get('tsez_exec_stop'),
     devfsRuleset: Number(ruleset),
+    ...resolveFeatures(get, where),
     file,
   }
 }
