@@ -1,10 +1,9 @@
 // Loads tsez.conf: sh-style name="value" lines, parsed (never executed), with ${name} references and defaults.
-import {constants, type Stats} from 'node:fs'
-import {open, realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {FEATURE_DEFAULTS, resolveFeatures, type FeatureConfig} from './config-features.js'
 import {UsageError} from './errors.js'
+import {readTrustedFile} from './trusted-file.js'
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/etc/tsez.conf'
 
@@ -82,75 +81,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<TsezC
   }
   const file = explicit ?? DEFAULT_CONFIG_FILE
   const source = options.flag !== undefined ? '--config ' : explicit !== undefined ? 'TSEZ_CONFIG ' : ''
-  const text = await readTrustedFile(file, explicit !== undefined, source)
+  const text = await readTrustedFile(file, {what: 'config', source, missingOk: explicit === undefined})
   const values = text === undefined ? new Map<string, string>() : parseConfigText(text, file, options.warn)
   return resolveConfig(values, text === undefined ? undefined : file)
-}
-
-/**
- * The file's text, or undefined when the default file is missing. Like sshd's StrictModes: tsez runs as root and
- * the file decides what it copies, mounts and removes, so the file and every directory above it must be owned by
- * root (or the user running tsez) and not writable by group or others (a directory may be, with the sticky bit).
- */
-async function readTrustedFile(file: string, explicit: boolean, source: string): Promise<string | undefined> {
-  // Only a regular file (a symlink is followed to its target): a FIFO would block the read forever, a device or a
-  // socket is no config. Judged before opening (opening a device can act on it), and again on what was opened.
-  const before = await stat(file).catch(() => undefined)
-  if (before) refuseSpecial(before, file, source)
-  let handle
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' && !explicit) return undefined
-    throw new UsageError(`cannot read config file ${file}: ${code === 'ENOENT' ? 'no such file' : code}`)
-  }
-  try {
-    const info = await handle.stat()
-    refuseSpecial(info, file, source)
-    const problem = trustProblem(file, info, false)
-    if (problem !== undefined) throw new UsageError(problem)
-    for (let dir = path.dirname(await realpath(file)); ; dir = path.dirname(dir)) {
-      const dirProblem = trustProblem(dir, await stat(dir), true)
-      if (dirProblem !== undefined) throw new UsageError(`${dirProblem} (it holds ${file})`)
-      if (dir === '/') break
-    }
-    return await handle.readFile('utf8')
-  } finally {
-    await handle.close()
-  }
-}
-
-/** Anything but a regular file is refused: one line naming what it is (a directory keeps errno's EISDIR). */
-function refuseSpecial(info: Stats, file: string, source: string): void {
-  if (info.isFile()) return
-  if (info.isDirectory())
-    throw new UsageError(`cannot read config file ${file}: EISDIR (${source}${file}: a directory)`)
-  const kind = info.isFIFO()
-    ? 'fifo'
-    : info.isSocket()
-      ? 'socket'
-      : info.isCharacterDevice()
-        ? 'character device'
-        : info.isBlockDevice()
-          ? 'block device'
-          : 'special file'
-  throw new UsageError(`${source}${file}: not a regular file (${kind})`)
-}
-
-const GROUP_OR_OTHER_WRITE = 0o022
-const STICKY = 0o1000
-
-function trustProblem(target: string, info: Stats, directory: boolean): string | undefined {
-  const me = process.getuid?.() ?? 0
-  const fix = directory ? `chmod go-w ${target}` : `chown root ${target} && chmod go-w ${target}`
-  if (info.uid !== 0 && info.uid !== me) {
-    return `${target} is owned by uid ${info.uid}, not root: tsez runs as root and will not read a config someone else can change (${fix})`
-  }
-  if ((info.mode & GROUP_OR_OTHER_WRITE) !== 0 && !(directory && (info.mode & STICKY) !== 0)) {
-    return `${target} is writable by group or others: tsez runs as root and will not read a config they could change (${fix})`
-  }
-  return undefined
 }
 
 /** Parses the sh-style text into key/value pairs, expanding ${name} from earlier keys. Never runs anything. */

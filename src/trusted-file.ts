@@ -3,7 +3,7 @@ import {constants, type Stats} from 'node:fs'
 import {open, realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
-import {UsageError} from '../errors.js'
+import {UsageError} from './errors.js'
 
 export interface TrustedFileOptions {
   /** What the file is, in messages: "config", "trusted MANIFEST". */
