@@ -13,6 +13,10 @@ export const VERBS = [
   'update',
   'archive',
   'restore',
+  'limits',
+  'clone',
+  'freeze',
+  'snapshot',
 ]
 
 /** The shared floors and the floors each may import (besides src/config.ts and src/errors.ts, which all may). */

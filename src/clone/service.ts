@@ -1,0 +1,140 @@
+// tsez clone: observe, plan, then copy (or zfs clone) the source into staging and commit the new jail as create does.
+import {randomBytes} from 'node:crypto'
+import {lstat, mkdir, rename} from 'node:fs/promises'
+import path from 'node:path'
+
+import {reservedNames, type TsezConfig} from '../config.js'
+import {OperationError, UsageError, describeError} from '../errors.js'
+import {recoverInterruptedConfigs} from '../jail/config-journal.js'
+import {writeJailFilesAndRecord} from '../jail/files.js'
+import {leftoversOf, removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
+import {jailNameFor} from '../jail/names.js'
+import {ownershipOf} from '../jail/ownership.js'
+import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
+import {readRunningJails} from '../jail/running.js'
+import {FIRSTBOOT_DIR, jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
+import {copyTree} from '../system/copy-tree.js'
+import type {Deps} from '../system/deps.js'
+import {lockHost} from '../system/lock.js'
+import {describeClonePlan, planClone, type CloneObservation, type ClonePlan, type CloneRequest} from './plan.js'
+
+export interface CloneOptions extends CloneRequest {
+  dryRun: boolean
+  lockWaitMs: number
+}
+
+export interface CloneResult {
+  source: string
+  jail: JailRecord
+  files: {conf: string; fstab: string; record: string}
+  dropped: string[]
+  dryRun: boolean
+  plan: string[]
+}
+
+export async function cloneJail(config: TsezConfig, options: CloneOptions, deps: Deps): Promise<CloneResult> {
+  const nonce = randomBytes(4).toString('hex')
+  const planned = planClone(config, options, await observe(config, options, deps, nonce))
+  if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
+  const result: CloneResult = {
+    source: planned.source.name,
+    jail: planned.record,
+    files: {conf: planned.files.conf, fstab: planned.files.fstab, record: planned.files.record},
+    dropped: planned.dropped,
+    dryRun: options.dryRun,
+    plan: describeClonePlan(planned),
+  }
+  if (options.dryRun) return result
+
+  const what = `clone ${planned.source.name} ${planned.record.name}`
+  const lock = await lockHost(config.dbdir, deps, what, {waitMs: options.lockWaitMs})
+  try {
+    for (const removed of await sweepInterruptedCreates(config, deps.run)) {
+      deps.log.info(`removed ${removed}, left by an interrupted tsez create, restore or clone`)
+    }
+    for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
+    for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+    // Under the lock the host may have changed since we looked (the source started, say): plan again.
+    const again = planClone(config, options, await observe(config, options, deps, nonce))
+    if (Array.isArray(again)) throw new UsageError(again.join('; '))
+    await apply(config, again, deps)
+  } finally {
+    await lock.release()
+  }
+  return result
+}
+
+async function observe(
+  config: TsezConfig,
+  request: CloneRequest,
+  deps: Deps,
+  nonce: string,
+): Promise<CloneObservation> {
+  const records = await listJailRecords(config)
+  const name = jailNameFor(request.name)
+  const rootPath = path.resolve(config.jaildir, name)
+  // A root an interrupted create, restore or clone of this name left is swept under the lock first.
+  const leftover = (await leftoversOf(config, name)).some((item) => item.path === rootPath)
+  const root = leftover ? undefined : await lstat(rootPath).catch(() => undefined)
+  const files = jailFiles(config, name)
+  return {
+    records,
+    reserved: reservedNames(config),
+    running: [...(await readRunningJails(deps.run)).keys()],
+    root: root === undefined ? 'missing' : root.isDirectory() ? 'directory' : 'other',
+    rootReal: await resolveExisting(rootPath),
+    around: await observeRootSurroundings(config, records),
+    conf: await ownershipOf(files.conf, name),
+    fstab: await ownershipOf(files.fstab, name),
+    now: deps.clock.now(),
+    nonce,
+  }
+}
+
+/** Journal, the copy into staging, renamed into place, fstab, conf, record (the commit), journal removed. */
+async function apply(config: TsezConfig, plan: ClonePlan, deps: Deps): Promise<void> {
+  const {record, staging, source} = plan
+  await writeJournal(config, {
+    version: 1,
+    name: record.name,
+    ...(staging === undefined ? {} : {staging}),
+    root: record.root,
+    ownsRoot: true,
+    pid: process.pid,
+    started: deps.clock.now().toISOString(),
+  })
+  try {
+    if (staging !== undefined) {
+      await mkdir(path.dirname(staging), {recursive: true, mode: 0o755})
+      copyRoot(source.root, staging, deps)
+      await rename(staging, record.root)
+    }
+    await writeJailFilesAndRecord(config, record)
+  } catch (error) {
+    try {
+      await sweepInterruptedCreates(config, deps.run, record.name)
+    } catch (undoError) {
+      deps.log.warn(
+        `could not remove everything of the failed clone (the next tsez create, restore, clone or delete will): ${describeError(undoError)}`,
+      )
+    }
+    throw new OperationError(
+      `cloning ${source.name} to ${record.name} failed, nothing of it was kept: ${describeError(error)}`,
+      {cause: error},
+    )
+  }
+  await removeJournal(config, record.name)
+}
+
+/** The source's tree into STAGING, faithfully, without its pending first-start scripts. */
+function copyRoot(root: string, staging: string, deps: Deps): void {
+  const step = deps.progress.step(`copying ${root} to ${staging}`)
+  try {
+    const copied = copyTree(root, staging, {fs: deps.fs, skip: (rel) => rel === FIRSTBOOT_DIR})
+    step.succeed(`copied ${copied.files + copied.hardLinks + copied.symlinks + copied.directories} entries`)
+  } catch (error) {
+    step.fail(`copying ${root} failed`)
+    throw error
+  }
+}
