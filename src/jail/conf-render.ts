@@ -2,6 +2,7 @@
 import {formatJailAddress, type JailAddress} from './ip.js'
 import {ownershipMark} from './ownership.js'
 import {JAIL_PARAMS, validateParam} from './params.js'
+import type {JailConfHook} from './resource-hooks.js'
 
 export interface JailConfSpec {
   /** The jail name (jailNameFor of NAME): letters, digits and `_`. */
@@ -25,6 +26,8 @@ export interface JailConfSpec {
    */
   tsezDefaults?: boolean
   fstabUsed?: boolean
+  /** Commands appended (`+=`) after the params: the cpuset and rctl limits (resource-hooks.ts). */
+  hooks?: JailConfHook[]
 }
 
 /*
@@ -67,6 +70,10 @@ export function jailConfProblems(spec: JailConfSpec): string[] {
     problems.push(`devfs_ruleset ${spec.devfsRuleset} is not an integer from 0 to 65535`)
   }
   for (const [name, value] of Object.entries(spec.params)) problems.push(...paramProblems(name, value))
+  for (const hook of spec.hooks ?? []) {
+    if (CONTROL.test(hook.command))
+      problems.push(`${hook.param} ${JSON.stringify(hook.command)} contains a control character`)
+  }
   problems.push(...addressConflicts(spec))
   return problems
 }
@@ -127,7 +134,8 @@ export function renderJailConf(spec: JailConfSpec): string {
   }
   for (const [name, value] of Object.entries(spec.params)) set(name, value)
 
-  const body = [...statements.values()].map((statement) => `\t${statement};\n`).join('')
+  const appended = (spec.hooks ?? []).map((hook) => `${hook.param} += ${quote(hook.command)}`)
+  const body = [...statements.values(), ...appended].map((statement) => `\t${statement};\n`).join('')
   const header = `${ownershipMark(spec.name)}: \`tsez config ${spec.name}\` rewrites this file.`
   return `${header}\n${spec.name} {\n${body}}\n`
 }

@@ -3,7 +3,9 @@ import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import type {JailConfSpec} from './conf-render.js'
 import {parseJailAddress, type JailAddress} from './ip.js'
+import {resourceHooks} from './resource-hooks.js'
 import {jailFiles, type JailRecord} from './store.js'
+import {vnetParams} from './vnet.js'
 
 /** Where jail(8) appends the output of exec.start / exec.stop, as rc.d/jail names it. */
 export function consoleLogFor(name: string): string {
@@ -22,7 +24,8 @@ export function jailConfSpecFor(config: TsezConfig, record: JailRecord): JailCon
     execStart: config.execStart,
     execStop: config.execStop,
     consoleLog: consoleLogFor(record.name),
-    params: {...record.params},
+    params: record.vnet === undefined ? {...record.params} : vnetParams(record.vnet, record.params),
+    ...(resourceHooks(record).length > 0 ? {hooks: resourceHooks(record)} : {}),
     // A thick jail keeps exactly its own parameters; its fstab is named only when it has mounts.
     ...(record.thick === true ? {tsezDefaults: false, fstabUsed: (record.mounts ?? []).length > 0} : {}),
   }

@@ -7,6 +7,8 @@ import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {writeFileAtomic} from '../system/files.js'
 import type {FstabEntry} from './fstab.js'
+import type {VnetSettings} from './vnet.js'
+import type {LimitRule} from './limits.js'
 
 /** Bumped when the record's shape changes; readers refuse versions they do not know. */
 export const JAIL_RECORD_VERSION = 1
@@ -40,6 +42,12 @@ export interface JailRecord {
    * (its parameters are exactly its own), and `update` leaves it alone.
    */
   thick?: true
+  /** A VNET jail (create --vnet): its epair, bridge, MAC and jail-side addresses; `addresses` is then empty. */
+  vnet?: VnetSettings
+  /** rctl(8) rules (`tsez limits`), added by the jail.conf's exec.created and removed by its exec.poststop. */
+  limits?: LimitRule[]
+  /** cpuset(1) CPU list (`tsez config --cpuset`), canonical form; the jail is bound from its creation. */
+  cpuset?: string
 }
 
 export interface JailOrigin {

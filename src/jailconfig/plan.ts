@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
+import {parseCpuList} from '../jail/cpuset.js'
 import {dependencyPath} from '../jail/depend.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
 import {jailNameFor, validateJailName} from '../jail/names.js'
@@ -24,6 +25,9 @@ export interface ConfigRequest {
   /** NAME=VALUE strings, in order. */
   params?: string[]
   unset?: string[]
+  /** cpuset(1) CPU list to pin the jail to. */
+  cpuset?: string
+  unsetCpuset?: boolean
 }
 
 export interface ConfigObservation {
@@ -40,6 +44,8 @@ export interface ConfigObservation {
   around: RootSurroundings
   newConf: Ownership
   newFstab: Ownership
+  /** hw.ncpu: --cpuset names CPUs 0 .. ncpu-1. */
+  ncpu: number
 }
 
 export interface ConfigPlan {
@@ -54,13 +60,16 @@ export interface ConfigPlan {
 export function planConfig(config: TsezConfig, request: ConfigRequest, seen: ConfigObservation): ConfigPlan | string[] {
   const {record} = seen
   const problems: string[] = []
-  const changes = [request.run, request.rename, request.ipList, request.hostname].filter((v) => v !== undefined)
+  const changes = [request.run, request.rename, request.ipList, request.hostname, request.cpuset].filter(
+    (v) => v !== undefined,
+  )
+  if (request.unsetCpuset === true) changes.push(true)
   const lists = [request.depend, request.undepend, request.params, request.unset].filter(
     (l) => l !== undefined && l.length > 0,
   )
   if (changes.length + lists.length === 0) {
     problems.push(
-      'nothing to change: give --run, --norun, --rename, --ip, --hostname, --depend, --undepend, --param or --unset',
+      'nothing to change: give --run, --norun, --rename, --ip, --hostname, --depend, --undepend, --param, --unset, --cpuset or --unset-cpuset',
     )
   }
   if (seen.running) problems.push(`jail ${record.name} is running; stop it first (tsez stop ${record.name})`)
@@ -129,9 +138,24 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
     else if (!(checked.name in after.params)) problems.push(`--unset ${name}: the jail does not set it`)
     else delete after.params[checked.name]
   }
+  problems.push(...cpusetChange(request, seen, after))
   if (problems.length === 0) problems.push(...jailConfProblems(jailConfSpecFor(config, after)))
   if (problems.length > 0) return problems
   const dependents =
     after.name === record.name ? [] : seen.jails.filter((j) => j.name !== record.name && j.depend.includes(record.name))
   return {before: record, after, moveRoot: moveRoot && after.root !== record.root, dependents}
+}
+
+/** Applies --cpuset / --unset-cpuset to AFTER; an empty list is refused so an unset shell variable never unpins. */
+function cpusetChange(request: ConfigRequest, seen: ConfigObservation, after: JailRecord): string[] {
+  if (request.unsetCpuset === true) {
+    if (seen.record.cpuset === undefined) return [`--unset-cpuset: ${seen.record.name} is not pinned to CPUs`]
+    delete after.cpuset
+  }
+  if (request.cpuset === undefined) return []
+  if (request.cpuset === '') return ['--cpuset "": give a CPU list (e.g. 0-3), or --unset-cpuset to unpin']
+  const parsed = parseCpuList(request.cpuset, seen.ncpu)
+  if ('problem' in parsed) return [parsed.problem]
+  after.cpuset = parsed.list
+  return []
 }

@@ -23,6 +23,7 @@ import {jailFiles, listJailRecords, readJailRecord, writeJailRecord, type JailRe
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
+import {cpuCount} from '../system/sysctl.js'
 import {planConfig, type ConfigPlan, type ConfigRequest} from './plan.js'
 
 export interface ConfigOptions extends ConfigRequest {
@@ -85,6 +86,7 @@ async function observe(config: TsezConfig, name: string, request: ConfigRequest,
     around: await observeRootSurroundings(config, jails, name),
     newConf: newName === name ? ('tsez' as const) : await ownershipOf(files.conf, newName),
     newFstab: newName === name ? ('tsez' as const) : await ownershipOf(files.fstab, newName),
+    ncpu: request.cpuset === undefined ? 1 : await cpuCount(deps.run),
   }
 }
 

@@ -3,6 +3,7 @@ import type {JailRecord} from '../jail/store.js'
 import {UsageError} from '../errors.js'
 import {firstbootRemoveArgv, firstbootRunArgv} from './firstboot.js'
 import {unorderableJails} from '../jail/depend.js'
+import {rctlRemoveArgv} from '../jail/limits.js'
 import {describeDependencyProblems, dependencyProblems, startOrder, stopOrder, type OrderedJail} from './order.js'
 import {startProblem, type StartFacts} from './preflight.js'
 
@@ -12,7 +13,7 @@ export type RunAction = 'start' | 'stop'
 export type JailStep =
   | {kind: 'noop'; reason: string}
   | {kind: 'refuse'; reason: string}
-  | {kind: 'run'; program: 'jail'; argv: string[]; firstboot: string[]}
+  | {kind: 'run'; program: 'jail'; argv: string[]; firstboot: string[]; onFailure?: string[][]}
 
 export interface RunPlan {
   action: RunAction
@@ -99,7 +100,13 @@ export function planStart(input: StartInput): RunPlan {
       steps.set(
         name,
         problem === undefined
-          ? {kind: 'run', program: 'jail', argv: ['-f', input.confOf(name), '-c', name], firstboot: facts.firstboot}
+          ? {
+              kind: 'run',
+              program: 'jail',
+              argv: ['-f', input.confOf(name), '-c', name],
+              firstboot: facts.firstboot,
+              ...(facts.start.limits > 0 ? {onFailure: [['rctl', ...rctlRemoveArgv(name)]]} : {}),
+            }
           : {kind: 'refuse', reason: problem},
       )
     }

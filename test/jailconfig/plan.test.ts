@@ -41,6 +41,7 @@ function plan(request: ConfigRequest, jails: JailRecord[], extra: Partial<Config
     },
     newConf: 'missing',
     newFstab: 'missing',
+    ncpu: 4,
     ...extra,
   })
 }
@@ -78,5 +79,25 @@ describe('jailconfig/plan', () => {
     const fine = plan({name: 'web1', rename: 'www.example.com'}, jails)
     assert.ok(!Array.isArray(fine))
     assert.equal(fine.after.root, '/j/www_example_com')
+  })
+
+  it('--cpuset takes a cpuset(1) list of existing CPUs in canonical form; --unset-cpuset drops it', () => {
+    const jails = [jail('web1')]
+    const pinned = plan({name: 'web1', cpuset: '3,0-1,2'}, jails)
+    assert.ok(!Array.isArray(pinned))
+    assert.equal(pinned.after.cpuset, '0-3')
+    const odd = plan({name: 'web1', cpuset: '1,3'}, jails)
+    assert.equal(Array.isArray(odd) ? odd : odd.after.cpuset, '1,3')
+    assert.match(
+      problems(plan({name: 'web1', cpuset: '0-4'}, jails)),
+      /CPU 4 does not exist: this host has 4 CPUs, 0-3/,
+    )
+    assert.match(problems(plan({name: 'web1', cpuset: '3-1'}, jails)), /range 3-1 goes downwards; write 1-3/)
+    assert.match(problems(plan({name: 'web1', cpuset: ''}, jails)), /--unset-cpuset to unpin/)
+    assert.match(problems(plan({name: 'web1', cpuset: 'all'}, jails)), /write CPU numbers and ranges/)
+    assert.match(problems(plan({name: 'web1', unsetCpuset: true}, jails)), /web1 is not pinned to CPUs/)
+    const unpinned = plan({name: 'web1', unsetCpuset: true}, [{...jail('web1'), cpuset: '0-1'}])
+    assert.ok(!Array.isArray(unpinned))
+    assert.equal('cpuset' in unpinned.after, false)
   })
 })
