@@ -8,6 +8,7 @@ import {readRunningJails} from '../jail/running.js'
 import {jailFiles, listJailRecords} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists} from '../system/files.js'
+import {datasetAt} from '../system/zfs.js'
 import {hasEtcState} from '../etc/etcupdate.js'
 import {readInstallRecord, type InstallRecord} from '../base/install-record.js'
 import type {EtcTarget} from './plan.js'
@@ -21,13 +22,7 @@ export async function readBaseVersion(config: TsezConfig): Promise<string> {
 
 /** The ZFS dataset mounted exactly at the basejail, if any (`zfs list -H -o name,mountpoint`). */
 export async function basejailDataset(config: TsezConfig, deps: Deps): Promise<string | undefined> {
-  const result = await deps.run.tryRun('zfs', ['list', '-H', '-o', 'name,mountpoint'])
-  if (result.exitCode !== 0) return undefined
-  for (const line of result.stdout.split('\n')) {
-    const [name, mountpoint] = line.split('\t')
-    if (name && mountpoint && path.resolve(mountpoint) === config.basejail) return name
-  }
-  return undefined
+  return datasetAt(deps.run, config.basejail)
 }
 
 /** Every jail (plus the newjail) with its running state from one jls call and whether etcupdate knows it. */

@@ -10,7 +10,8 @@ import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {OperationError, UsageError} from '../errors.js'
 import {parseRelease, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
-import {outputTail} from '../system/runner.js'
+import {ExternalCommandError, outputTail} from '../system/runner.js'
+import * as zfs from '../system/zfs.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {BaseStepError, runBaseCommands} from './base.js'
@@ -150,7 +151,7 @@ async function applyPlan(
   const started = deps.clock.monotonicMs()
   const beforeTouch = async () => {
     if (plan.snapshot) {
-      await deps.run.run('zfs', ['snapshot', `${plan.snapshot.dataset}@${plan.snapshot.name}`])
+      await zfs.snapshot(deps.run, plan.snapshot.dataset, plan.snapshot.name)
       deps.log.info(`snapshot ${plan.snapshot.dataset}@${plan.snapshot.name} taken`)
     }
     if (plan.action === 'patch' || plan.action === 'upgrade') {
@@ -225,15 +226,19 @@ async function recoverFromBaseFailure(
   }
   if (plan.snapshot) {
     const snapshot = `${plan.snapshot.dataset}@${plan.snapshot.name}`
-    const restored = await deps.run.tryRun('zfs', ['rollback', snapshot])
-    if (restored.exitCode === 0) {
+    const why = await zfs.rollback(deps.run, snapshot, {destroyLater: false}).then(
+      () => undefined,
+      (failure: unknown) => (failure instanceof ExternalCommandError ? outputTail(failure.result, 1) : String(failure)),
+    )
+    if (why === undefined) {
+      // The basejail is the snapshot again: it holds nothing more, and a retry within this second reuses its name.
+      await zfs.destroy(deps.run, snapshot).catch((kept: Error) => deps.log.warn(`${snapshot} kept: ${kept.message}`))
       if (plan.updateConf) await discardPendingInstall(plan.updateConf.workdir, config.basejail)
       await clearPendingStep(config)
       return new OperationError(
         `${error.message}; the basejail was restored from ${snapshot} (${await version()}) and no jail was touched`,
       )
     }
-    const why = outputTail(restored, 1)
     return new OperationError(
       `${error.message}; restoring ${snapshot} failed too (${why}): the basejail may be half changed ` +
         `(${await version()}); run zfs rollback ${snapshot}`,
