@@ -32,7 +32,7 @@ export function diffAgainstTemplate(jail: string, template: string, skip: Readon
   const changes: TreeChanges = {changed: [], removed: []}
   const device = fs.lstatSync(jail).dev
   const walk = (rel: RelPath, templateHasDir: boolean): void => {
-    const names = fs.readdirSync(under(jail, rel), {encoding: 'buffer'}).sort(Buffer.compare)
+    const names = fs.readdirSync(under(jail, rel), {encoding: 'buffer'}).sort((a, b) => Buffer.compare(a, b))
     const templateNames = templateHasDir ? fs.readdirSync(under(template, rel), {encoding: 'buffer'}) : []
     const present = new Set(names.map((name) => name.toString('latin1')))
     for (const name of names) {
