@@ -1,7 +1,7 @@
 // tsez create: a thin jail from the newjail template, flavoured, configured for jail(8), committed atomically.
 import {Args, Flags} from '@oclif/core'
 
-import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
+import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import type {CreateResult} from '../src/create/service.js'
 
 export default class Create extends TsezCommand {
@@ -19,6 +19,10 @@ NAME may be a hostname: the jail name is NAME with every character other than le
       command: '<%= config.bin %> <%= command.id %> --norun db 10.0.0.6,fd00::6',
     },
     {
+      description: 'A VNET jail on bridge0 with its own address and default router',
+      command: '<%= config.bin %> <%= command.id %> --vnet --gateway 192.0.2.1 web 192.0.2.20/24',
+    },
+    {
       description: 'Configure an existing root only',
       command: '<%= config.bin %> <%= command.id %> -x -r /data/old old 10.0.0.7',
     },
@@ -26,7 +30,8 @@ NAME may be a hostname: the jail name is NAME with every character other than le
   static override args = {
     name: Args.string({description: 'Jail name or hostname (www.example.com).', required: true}),
     iplist: Args.string({
-      description: 'Comma-separated [iface|]address[/prefix] list, IPv4 and/or IPv6.',
+      description:
+        'Comma-separated [iface|]address[/prefix] list, IPv4 and/or IPv6 (with --vnet: address/prefix list, or dhcp).',
       required: true,
     }),
   }
@@ -40,10 +45,24 @@ NAME may be a hostname: the jail name is NAME with every character other than le
     rootdir: Flags.string({char: 'r', description: 'Root directory (relative: under tsez_jaildir).'}),
     existing: Flags.boolean({char: 'x', description: 'The root exists already: write only the configuration.'}),
     norun: Flags.boolean({description: 'Do not start this jail with `tsez start` (no names) or at boot.'}),
+    vnet: Flags.boolean({
+      description:
+        "Own network stack with an epair on a bridge; IPLIST is the jail's addresses (address/prefix) or dhcp.",
+    }),
+    bridge: Flags.string({
+      description: 'With --vnet: the bridge the epair joins, created if missing (default tsez_bridge).',
+    }),
+    gateway: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: 'With --vnet: the default router, IPv4 and/or IPv6 (repeatable, one per family).',
+    }),
+    mac: Flags.string({description: "With --vnet: the jail side's MAC, or auto (default: stable, from the name)."}),
+    quota: Flags.string({description: "ZFS only: the quota of the jail's dataset, in zfs(8)'s size syntax (10G)."}),
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<CreateResult> {
+  async run(): Promise<WithJailObjects<CreateResult, 'jail'>> {
     const {args, flags} = await this.parse(Create)
     const {config, deps} = await this.setup(flags)
     const {createJail} = await import('../src/create/service.js')
@@ -56,6 +75,11 @@ NAME may be a hostname: the jail name is NAME with every character other than le
         rootdir: flags.rootdir,
         existingRoot: flags.existing === true,
         norun: flags.norun === true,
+        vnet: flags.vnet === true,
+        bridge: flags.bridge,
+        mac: flags.mac,
+        gateways: flags.gateway,
+        quota: flags.quota,
         dryRun: flags['dry-run'] === true,
         lockWaitMs: this.lockWaitMs(),
       },
@@ -68,6 +92,7 @@ NAME may be a hostname: the jail name is NAME with every character other than le
       // tsez's own words first; the jail.conf works without tsez too.
       this.log(`start it with: tsez start ${jail.name}  (or jail -f ${result.files.conf} -c ${jail.name})`)
     }
-    return result
+    const describe = await this.jailDescriber(config, deps)
+    return {...result, jail: describe(result.jail, result.dryRun)}
   }
 }

@@ -10,9 +10,13 @@ import {jailConfProblems} from '../jail/conf-render.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
 import type {Ownership} from '../jail/ownership.js'
 import {journalFile} from '../jail/journal.js'
+import {REMOVE_LIST} from '../jail/flavour-remove.js'
 import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
 import {parseRelease} from '../dist/release.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
+import {parseVnetRequest, type VnetSettings} from '../jail/vnet.js'
+import {RC_FILES, vnetRcFiles, type RcFile} from '../jail/vnet-rc.js'
+import {describeZfsClone, planZfsClone, type ZfsCloneStep, type ZfsObservation} from './zfs.js'
 
 export interface CreateRequest {
   /** NAME as given: a plain name or a hostname. */
@@ -25,6 +29,14 @@ export interface CreateRequest {
   /** -x: the root exists; write only the configuration. */
   existingRoot: boolean
   norun: boolean
+  /** --vnet: IPLIST is then the jail's own addresses or `dhcp`. */
+  vnet?: boolean
+  /** --bridge, --mac and --gateway: only with --vnet. */
+  bridge?: string
+  mac?: string
+  gateways?: string[]
+  /** --quota SIZE: the ZFS quota of the jail's dataset (ZFS only). */
+  quota?: string
 }
 
 export interface CreateObservation {
@@ -51,6 +63,12 @@ export interface CreateObservation {
   now: Date
   /** Random suffix for the staging directory. */
   nonce: string
+  /** The epair unit a --vnet jail would get (allocateEpair), undefined when every unit is taken. */
+  epair?: number
+  /** Who owns the rc.conf.d files a --vnet jail's root (-x) or the newjail already has. */
+  rcFiles?: Record<RcFile, Ownership>
+  /** With tsez_use_zfs: tsez's datasets and whether the newjail changed since its newest snapshot. */
+  zfs?: ZfsObservation
 }
 
 export interface FlavourStep {
@@ -72,17 +90,23 @@ export interface CreatePlan {
    */
   templateEtc?: {release: string; tarball: string}
   flavours: FlavourStep[]
+  /** A --vnet jail's rc.conf.d files (undefined: remove tsez's own), written into the root before its rename. */
+  rcFiles?: Record<RcFile, string | undefined>
+  /** With tsez_use_zfs (not -x): the root is a clone of the newjail's snapshot, made instead of the staging copy. */
+  zfs?: ZfsCloneStep
 }
 
 /** Top-level flavour entries that describe the flavour rather than belong in the jail. */
 export function isFlavourMetadata(rel: string): boolean {
-  return /^readme/i.test(rel) || rel === 'tsez.flavour' || rel === 'ezjail.flavour'
+  return /^readme/i.test(rel) || rel === 'tsez.flavour' || rel === 'ezjail.flavour' || rel === REMOVE_LIST
 }
 
 export function planCreate(config: TsezConfig, request: CreateRequest, seen: CreateObservation): CreatePlan | string[] {
   const problems = validateJailName(request.name, {existing: seen.existingJails, reserved: seen.reserved})
   const name = jailNameFor(request.name)
-  const ips = parseIpList(request.ipList)
+  const vnet = vnetOf(config, name, request, seen)
+  if (Array.isArray(vnet)) problems.push(...vnet)
+  const ips = request.vnet !== true ? parseIpList(request.ipList) : {addresses: [], problems: []}
   problems.push(...ips.problems)
 
   const flavours = request.flavours ?? (request.existingRoot ? [] : config.defaultFlavours)
@@ -105,6 +129,10 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
   if (seen.release === undefined) problems.push(`no basejail at ${config.basejail}; run tsez install first`)
   if (!request.existingRoot && !seen.newjailPresent)
     problems.push(`no newjail at ${config.newjail}; run tsez install first`)
+  const templateEtc = request.existingRoot || seen.newjailHasEtcState ? {} : templateEtcFor(config, seen.release ?? '')
+  const zfsJail = {name, root, quota: request.quota, existingRoot: request.existingRoot, now: seen.now}
+  const zfs = planZfsClone(config, {...zfsJail, templateEtc: 'templateEtc' in templateEtc}, seen.zfs)
+  if (Array.isArray(zfs)) problems.push(...zfs)
 
   const record: JailRecord = {
     version: JAIL_RECORD_VERSION,
@@ -118,6 +146,8 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
     params: {},
     release: seen.release ?? '',
     created: seen.now.toISOString(),
+    ...(vnet === undefined || Array.isArray(vnet) ? {} : {vnet}),
+    ...(zfs === undefined || Array.isArray(zfs) ? {} : {dataset: zfs.dataset}),
   }
   if (problems.length === 0) problems.push(...jailConfProblems(jailConfSpecFor(config, record)))
   if (problems.length > 0) return problems
@@ -125,9 +155,14 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
   return {
     record,
     files: {...files, journal: journalFile(config, name)},
-    staging: request.existingRoot ? undefined : path.join(path.dirname(root), `.tsez-create-${name}.${seen.nonce}`),
+    staging:
+      request.existingRoot || zfs !== undefined
+        ? undefined
+        : path.join(path.dirname(root), `.tsez-create-${name}.${seen.nonce}`),
     newjail: config.newjail,
-    ...(request.existingRoot || seen.newjailHasEtcState ? {} : templateEtcFor(config, record.release)),
+    ...templateEtc,
+    ...(zfs === undefined || Array.isArray(zfs) ? {} : {zfs}),
+    ...(record.vnet === undefined ? {} : {rcFiles: vnetRcFiles(name, record.vnet)}),
     flavours: flavours.map((flavour, index) => {
       const script = seen.flavourScripts[flavour]
       const number = String(index + 1).padStart(2, '0')
@@ -138,6 +173,36 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
       }
     }),
   }
+}
+
+/** The --vnet settings, every problem with them, or undefined for a jail on the host's stack. */
+function vnetOf(
+  config: TsezConfig,
+  name: string,
+  request: CreateRequest,
+  seen: CreateObservation,
+): VnetSettings | string[] | undefined {
+  const gateways = request.gateways ?? []
+  if (request.vnet !== true) {
+    const flags = [
+      ...(request.bridge === undefined ? [] : ['--bridge']),
+      ...(request.mac === undefined ? [] : ['--mac']),
+      ...(gateways.length > 0 ? ['--gateway'] : []),
+    ]
+    return flags.length > 0 ? [`${flags.join(', ')} only with --vnet`] : undefined
+  }
+  if (seen.epair === undefined) return ['every epair unit is taken; no VNET jail can be added']
+  const parsed = parseVnetRequest(
+    name,
+    {bridge: request.bridge ?? config.bridge, mac: request.mac, gateways, ipList: request.ipList},
+    seen.epair,
+  )
+  if (Array.isArray(parsed)) return parsed
+  const foreign = RC_FILES.filter((file) => seen.rcFiles?.[file] === 'foreign')
+  if (foreign.length > 0) {
+    return foreign.map((file) => `/etc/rc.conf.d/${file} of the jail is not tsez's; move it away first`)
+  }
+  return parsed
 }
 
 /** No step for a base whose version is not a release name: `update -U` then bootstraps each jail on first need. */
@@ -178,16 +243,22 @@ export function describeCreatePlan(plan: CreatePlan): string[] {
         `the tarball is built from the cached base set when missing)`,
     )
   }
-  if (staging !== undefined) {
+  if (plan.zfs !== undefined) lines.push(...describeZfsClone(plan.zfs))
+  else if (staging !== undefined)
     lines.push(`copy ${plan.newjail} -> ${staging} (faithful copy: owners, modes, links, mtimes)`)
+  const built = plan.zfs === undefined ? staging : record.root
+  if (built !== undefined) {
     for (const flavour of plan.flavours) {
-      lines.push(`overlay flavour ${flavour.name}: ${flavour.dir} -> ${staging}`)
+      lines.push(`overlay flavour ${flavour.name}: ${flavour.dir} -> ${built}`)
       if (flavour.script) {
-        lines.push(`install ${flavour.script.source} -> ${path.join(staging, flavour.script.target)} (mode 0700)`)
+        lines.push(`install ${flavour.script.source} -> ${path.join(built, flavour.script.target)} (mode 0700)`)
       }
     }
   }
   lines.push(`write ${files.fstab}`, `write ${files.conf}`)
+  for (const [file, content] of Object.entries(plan.rcFiles ?? {})) {
+    if (content !== undefined) lines.push(`write ${path.join(staging ?? record.root, 'etc/rc.conf.d', file)}`)
+  }
   if (staging !== undefined) lines.push(`rename ${staging} -> ${record.root}`)
   lines.push(`write ${files.record} (commit)`, `remove ${files.journal}`)
   return lines

@@ -15,10 +15,13 @@ import {lockHost} from '../system/lock.js'
 import {hasEtcState} from '../etc/etcupdate.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
+import {REMOVE_LIST, applyRemoveList} from '../jail/flavour-remove.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
+import {allocateEpair} from '../jail/vnet.js'
+import {vnetRcOwnership, writeVnetRcFiles} from '../jail/vnet-rc.js'
 import {
   describeCreatePlan,
   isFlavourMetadata,
@@ -27,6 +30,7 @@ import {
   type CreatePlan,
   type CreateRequest,
 } from './plan.js'
+import {cloneTemplate, observeZfs, type ZfsCloneStep} from './zfs.js'
 
 export interface CreateOptions extends CreateRequest {
   dryRun: boolean
@@ -108,7 +112,28 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
     release: await readUserlandVersion(config.basejail).catch(() => undefined),
     now: deps.clock.now(),
     nonce: randomBytes(4).toString('hex'),
+    ...(config.useZfs && !request.existingRoot ? {zfs: await observeZfs(config, deps)} : {}),
+    ...(request.vnet === true ? await observeVnet(config, request, records, name, rootPath, deps) : {}),
   }
+}
+
+/** The free epair unit (recorded jails' and the host's interfaces excluded) and the root's rc.conf.d files. */
+async function observeVnet(
+  config: TsezConfig,
+  request: CreateRequest,
+  records: JailRecord[],
+  name: string,
+  rootPath: string,
+  deps: Deps,
+): Promise<Pick<CreateObservation, 'epair' | 'rcFiles'>> {
+  const listed = await deps.run.tryRun('ifconfig', ['-l'])
+  const host = listed.exitCode === 0 ? listed.stdout.trim().split(/\s+/) : []
+  const epair = allocateEpair(
+    records.flatMap((r) => (r.vnet === undefined ? [] : [r.vnet.epair])),
+    host,
+  )
+  const rcFiles = await vnetRcOwnership(request.existingRoot ? rootPath : config.newjail, name)
+  return {...(epair === undefined ? {} : {epair}), rcFiles}
 }
 
 /** Journal, staging copy, flavours, fstab, conf, root into place, record (the commit), journal removed. */
@@ -120,12 +145,14 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<
     ...(staging === undefined ? {} : {staging}),
     root: record.root,
     ownsRoot: staging !== undefined,
+    ...(plan.zfs === undefined ? {} : {dataset: {name: plan.zfs.dataset, origin: plan.zfs.snapshot}}),
     pid: process.pid,
     started: deps.clock.now().toISOString(),
   })
   try {
     if (plan.templateEtc) await bootstrapTemplateEtc(config, plan.newjail, plan.templateEtc.release, deps)
     if (staging !== undefined) await buildRoot(plan, staging, deps)
+    if (plan.zfs !== undefined) await cloneRoot(plan, plan.zfs, deps)
     // Both fsyncs at once; both settle before any undo.
     const outcomes = await Promise.allSettled([
       writeFileAtomic(files.fstab, renderJailFstab(config, record)),
@@ -133,6 +160,7 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<
     ])
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
+    if (plan.rcFiles !== undefined) await writeVnetRcFiles(staging ?? record.root, plan.rcFiles)
     if (staging !== undefined) await rename(staging, record.root)
     await writeJailRecord(config, record)
   } catch (error) {
@@ -175,8 +203,16 @@ async function buildRoot(plan: CreatePlan, staging: string, deps: Deps): Promise
   for (const flavour of plan.flavours) await applyFlavour(staging, flavour, deps)
 }
 
+/** ZFS: the newjail's snapshot cloned at the root (taken first when planned), then each flavour laid over it. */
+async function cloneRoot(plan: CreatePlan, step: ZfsCloneStep, deps: Deps): Promise<void> {
+  await cloneTemplate(step, deps)
+  for (const flavour of plan.flavours) await applyFlavour(plan.record.root, flavour, deps)
+}
+
 async function applyFlavour(root: string, flavour: CreatePlan['flavours'][number], deps: Deps) {
   try {
+    const removeList = path.join(flavour.dir, REMOVE_LIST)
+    if ((await lstat(removeList).catch(() => undefined))?.isFile()) applyRemoveList(root, removeList)
     copyTree(flavour.dir, root, {overlay: true, skip: isFlavourMetadata, fs: deps.fs})
     if (flavour.script) {
       const target = path.join(root, flavour.script.target)

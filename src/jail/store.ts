@@ -48,6 +48,8 @@ export interface JailRecord {
   limits?: LimitRule[]
   /** cpuset(1) CPU list (`tsez config --cpuset`), canonical form; the jail is bound from its creation. */
   cpuset?: string
+  /** With tsez_use_zfs: the jail's own dataset (PARENT/NAME, a clone of the newjail's snapshot), mounted at root. */
+  dataset?: string
 }
 
 export interface JailOrigin {

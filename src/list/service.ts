@@ -6,9 +6,11 @@ import type {TsezConfig} from '../config.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {journalNames, readJournal} from '../jail/journal.js'
+import {ruleText} from '../jail/limits.js'
 import {readRunningJails, type RunningJail} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
+import {currentAddresses} from './vnet-addresses.js'
 
 /** Bumped when ListResult's shape changes in a way a consumer could notice. */
 export const LIST_SCHEMA_VERSION = 1
@@ -33,8 +35,21 @@ export interface ListedJail {
   thick: boolean
   flavours: string[]
   depend: string[]
+  /** Its rctl rules (`tsez limits`), as `resource:action=amount[/per]`; absent when it has none. */
+  limits?: string[]
+  /** The CPUs it is pinned to (`tsez config --cpuset`); absent when it is not pinned. */
+  cpuset?: string
+  /** A VNET jail's epair, bridge, MAC, gateways and dhcp (its addresses are in `addresses`). */
+  vnet?: JailRecord['vnet']
   /** Only for incomplete jails: what is wrong and what cleans it up. */
   problem?: string
+  /** From its record (null for a jail without one): started without names and at boot. */
+  run: boolean | null
+  /** Extra jail(8) parameters (`tsez config --param`). */
+  params: JailRecord['params']
+  /** When it was created, and the basejail userland it was created with. */
+  created: string | null
+  createdRelease: string | null
 }
 
 export interface ListResult {
@@ -49,24 +64,51 @@ export async function listJails(config: TsezConfig, deps: Deps): Promise<ListRes
     readUserlandVersion(config.basejail).catch(() => null),
   ])
   const known = new Set(records.map((r) => r.name))
-  const listed = records.map((record) => listRecord(record, running.get(record.name), release))
+  const listed = await Promise.all(
+    records.map(async (record) => {
+      const jail = listRecord(record, running.get(record.name), release)
+      return {...jail, addresses: await currentAddresses(record, jail.jid !== null, jail.addresses, deps)}
+    }),
+  )
   const orphans = await orphanedJails(config, known)
   const jails = [...listed, ...orphans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return {version: LIST_SCHEMA_VERSION, jails}
 }
 
-function listRecord(record: JailRecord, live: RunningJail | undefined, release: string | null) {
-  const rootPresent = lstatSync(record.root, {throwIfNoEntry: false})?.isDirectory() === true
+/**
+ * What turns a record into the jail object every command's --json shows, from one jls; with PLANNED, a record a
+ * dry run would write (its root not there yet).
+ */
+export async function jailDescriber(
+  config: TsezConfig,
+  deps: Deps,
+): Promise<(record: JailRecord, planned: boolean) => ListedJail> {
+  const [running, release] = await Promise.all([
+    readRunningJails(deps.run),
+    readUserlandVersion(config.basejail).catch(() => null),
+  ])
+  return (record, planned) => listRecord(record, running.get(record.name), release, planned)
+}
+
+function listRecord(record: JailRecord, live: RunningJail | undefined, release: string | null, planned = false) {
+  const rootPresent = planned || lstatSync(record.root, {throwIfNoEntry: false})?.isDirectory() === true
   const base = {
     name: record.name,
     jid: live?.jid ?? null,
-    addresses: record.addresses,
+    addresses: record.vnet?.addresses ?? record.addresses,
     hostname: record.hostname,
     root: record.root,
     release: !rootPresent ? null : record.thick === true ? record.release || null : release,
     thick: record.thick === true,
     flavours: record.flavours,
     depend: record.depend,
+    run: record.run,
+    params: record.params,
+    created: record.created,
+    createdRelease: record.release || null,
+    ...((record.limits ?? []).length > 0 ? {limits: (record.limits ?? []).map(ruleText)} : {}),
+    ...(record.cpuset === undefined ? {} : {cpuset: record.cpuset}),
+    ...(record.vnet === undefined ? {} : {vnet: record.vnet}),
   }
   if (live !== undefined) return {...base, state: 'running' as const}
   if (!rootPresent) {
@@ -111,6 +153,10 @@ async function orphanedJails(config: TsezConfig, known: Set<string>): Promise<Li
     thick: false,
     flavours: [],
     depend: [],
+    run: null,
+    params: {},
+    created: null,
+    createdRelease: null,
     problem: `${what.join(', ')} without a record; tsez delete ${name} removes it`,
   }))
 }

@@ -1,0 +1,180 @@
+// tsez create --vnet end to end on the fake host: the exact jail.conf and rc.conf.d files, and what start and stop run.
+import assert from 'node:assert/strict'
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {parseJailConf} from '../../src/jail/conf-parse.js'
+import {derivedMac} from '../../src/jail/vnet.js'
+import {tsez} from '../support/cli.js'
+import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
+
+describe('tsez create --vnet', function () {
+  this.timeout(120_000)
+  let host: InstalledHost
+
+  beforeEach(async () => {
+    host = await createInstalledHost()
+  })
+  afterEach(async () => {
+    await host.cleanup()
+  })
+
+  const run = async (...args: string[]) => {
+    const result = await tsez(args, host.env)
+    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
+    return result
+  }
+  const conf = (name: string) => readFile(path.join(host.config.jailconfDir, `${name}.conf`), 'utf8')
+  const rc = (name: string, file: string) =>
+    readFile(path.join(host.config.jaildir, name, 'etc/rc.conf.d', file), 'utf8').catch(() => undefined)
+  const ifconfigCalls = () => host.fake.calls('ifconfig').map((argv) => argv.slice(1).join(' '))
+
+  const prestart = (unit: number, mac: string, bridge = 'bridge0') =>
+    `\texec.prestart = "ifconfig ${bridge} >/dev/null 2>&1 || { ifconfig ${bridge} create >/dev/null && ` +
+    `ifconfig ${bridge} up; }", "ifconfig epair${unit} create >/dev/null && { ifconfig epair${unit}b ether ${mac} && ` +
+    `ifconfig ${bridge} addm epair${unit}a && ifconfig epair${unit}a up || { ifconfig epair${unit}a destroy; false; }; }";\n`
+  const poststop = (unit: number) =>
+    `\texec.poststop = "ifconfig epair${unit}a >/dev/null 2>&1 && ifconfig epair${unit}a destroy || true";\n`
+
+  it('a static IPv4 + IPv6 jail: vnet, its epair and the rc.conf.d files, valid jail.conf', async () => {
+    await run(
+      'create',
+      '--vnet',
+      '--gateway',
+      '192.0.2.1',
+      '--gateway',
+      '2001:db8::1',
+      'web',
+      '192.0.2.20/24,2001:db8::20/64,192.0.2.21/24',
+    )
+    const mac = derivedMac('web')
+    const root = path.join(host.config.jaildir, 'web')
+    const text = await conf('web')
+    assert.equal(
+      text,
+      '# Jail web, written by tsez: `tsez config web` rewrites this file.\nweb {\n' +
+        `\tpath = "${root}";\n\thost.hostname = "web";\n` +
+        `\tmount.fstab = "${path.join(host.config.fstabDir, 'fstab.web')}";\n` +
+        '\tmount.devfs;\n\tdevfs_ruleset = 4;\n\texec.start = "/bin/sh /etc/rc";\n' +
+        '\texec.stop = "/bin/sh /etc/rc.shutdown jail";\n\texec.clean;\n' +
+        '\texec.consolelog = "/var/log/jail_web_console.log";\n\tenforce_statfs = 2;\n' +
+        '\tvnet = new;\n\tvnet.interface = "epair0b";\n' +
+        prestart(0, mac) +
+        poststop(0) +
+        '}\n',
+    )
+    const [parsed] = parseJailConf(text)
+    assert.deepEqual(
+      [parsed?.name, parsed?.params.get('vnet'), parsed?.params.get('vnet.interface')],
+      ['web', ['new'], ['epair0b']],
+    )
+    assert.deepEqual(parsed?.params.get('exec.prestart'), [
+      'ifconfig bridge0 >/dev/null 2>&1 || { ifconfig bridge0 create >/dev/null && ifconfig bridge0 up; }',
+      `ifconfig epair0 create >/dev/null && { ifconfig epair0b ether ${mac} && ifconfig bridge0 addm epair0a && ` +
+        'ifconfig epair0a up || { ifconfig epair0a destroy; false; }; }',
+    ])
+    assert.deepEqual(parsed?.params.get('exec.poststop'), [
+      'ifconfig epair0a >/dev/null 2>&1 && ifconfig epair0a destroy || true',
+    ])
+    const header = '# Jail web, written by tsez for its VNET interface: `tsez config web` rewrites this file.\n'
+    assert.equal(
+      await rc('web', 'netif'),
+      header +
+        'ifconfig_epair0b="inet 192.0.2.20/24"\nifconfig_epair0b_ipv6="inet6 2001:db8::20/64"\n' +
+        'ifconfig_epair0b_alias0="inet 192.0.2.21/24"\n',
+    )
+    assert.equal(await rc('web', 'routing'), header + 'defaultrouter="192.0.2.1"\nipv6_defaultrouter="2001:db8::1"\n')
+    assert.equal(await rc('web', 'dhclient'), undefined)
+    const record = JSON.parse(await readFile(path.join(host.config.confdir, 'web.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >
+    assert.deepEqual(
+      [record['addresses'], record['vnet']],
+      [
+        [],
+        {
+          epair: 0,
+          bridge: 'bridge0',
+          mac,
+          addresses: ['192.0.2.20/24', '2001:db8::20/64', '192.0.2.21/24'],
+          dhcp: false,
+          gateway4: '192.0.2.1',
+          gateway6: '2001:db8::1',
+        },
+      ],
+    )
+  })
+
+  it('a dhcp jail on another bridge with a given MAC; two jails never share an epair', async () => {
+    await run('create', '--vnet', 'web', '192.0.2.20/24')
+    await run('create', '--vnet', '--bridge', 'bridge7', '--mac', '02:AA:bb:cc:dd:ee', 'db', 'dhcp')
+    const text = await conf('db')
+    assert.ok(text.includes('\tvnet.interface = "epair1b";\n'), text)
+    assert.ok(text.includes(prestart(1, '02:aa:bb:cc:dd:ee', 'bridge7')), text)
+    assert.ok(text.includes(poststop(1)), text)
+    assert.deepEqual(parseJailConf(text)[0]?.params.get('vnet.interface'), ['epair1b'])
+    const header = '# Jail db, written by tsez for its VNET interface: `tsez config db` rewrites this file.\n'
+    assert.equal(await rc('db', 'netif'), header + 'ifconfig_epair1b="SYNCDHCP"\n')
+    assert.equal(await rc('db', 'dhclient'), header + 'ifconfig_epair1b="SYNCDHCP"\n')
+    assert.equal(await rc('db', 'routing'), undefined)
+    // A unit the host already uses (another tool's epair) is skipped too.
+    host.fake.set('ifconfig.table', 'lo0\nem0\nepair2a\nepair2b\n')
+    await run('create', '--vnet', 'mail', 'dhcp')
+    assert.ok((await conf('mail')).includes('\tvnet.interface = "epair3b";\n'))
+  })
+
+  it('start makes the bridge and the epair and hands it to the jail; stop destroys it', async () => {
+    await run('create', '--vnet', '--gateway', '192.0.2.1', 'web', '192.0.2.20/24')
+    const mac = derivedMac('web')
+    await run('start', 'web')
+    assert.deepEqual(ifconfigCalls().slice(-8), [
+      'bridge0',
+      'bridge0 create',
+      'bridge0 up',
+      'epair0 create',
+      `epair0b ether ${mac}`,
+      'bridge0 addm epair0a',
+      'epair0a up',
+      'epair0b vnet web',
+    ])
+    assert.match((await run('list')).stdout, /^DR +\d+ +192\.0\.2\.20\/24 +web /m)
+    await run('stop', 'web')
+    assert.deepEqual(ifconfigCalls().slice(-2), ['epair0a', 'epair0a destroy'])
+    assert.deepEqual(
+      host.fake
+        .read('ifconfig.table')
+        ?.split('\n')
+        .filter((l) => l.startsWith('epair')),
+      [],
+    )
+  })
+
+  it("list shows a running dhcp jail's addresses from inside it, a stopped one's as none", async () => {
+    await run('create', '--vnet', 'db', 'dhcp')
+    assert.match((await run('list')).stdout, /^DS +N\/A +- +db /m)
+    await run('start', 'db')
+    host.fake.set(
+      'jexec.stdout',
+      'epair0b: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n' +
+        '\tinet 192.0.2.77 netmask 0xffffff00 broadcast 192.0.2.255\n\tinet6 fe80::1%epair0b prefixlen 64 scopeid 0x2\n' +
+        '\tinet6 2001:db8::77 prefixlen 64\n',
+    )
+    assert.match((await run('list')).stdout, /^DR +\d+ +192\.0\.2\.77,2001:db8::77 +db /m)
+    assert.deepEqual(host.fake.calls('jexec').slice(-1), [['jexec', 'db', 'ifconfig', 'epair0b']])
+  })
+
+  it('a failed start leaves no epair: the prestart command undoes itself', async () => {
+    await run('create', '--vnet', 'web', '192.0.2.20/24')
+    host.fake.set('ifconfig.fail.addm', 'BRDGADD epair0a: Device busy')
+    const started = await tsez(['start', 'web'], host.env)
+    assert.equal(started.exitCode, 1)
+    host.fake.unset('ifconfig.fail.addm')
+    const interfaces = (await readFile(path.join(host.fake.stateDir, 'ifconfig.table'), 'utf8')).split('\n')
+    assert.deepEqual(
+      interfaces.filter((line) => line.startsWith('epair')),
+      [],
+    )
+    assert.deepEqual(host.fake.jails(), [])
+  })
+})
