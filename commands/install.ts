@@ -44,6 +44,11 @@ Everything happens in a staging directory under the jail directory and is swappe
       allowNo: true,
       description: 'Check every set against MANIFEST (--no-verify skips it, with a warning).',
     }),
+    manifest: Flags.string({
+      helpValue: 'FILE',
+      description:
+        "A trusted MANIFEST to check the sets against (before tsez_manifests, then the mirror's own); a mirror MANIFEST that differs is refused.",
+    }),
     force: Flags.boolean({description: 'Replace an existing basejail and newjail.'}),
     'dry-run': dryRunFlag,
   }
@@ -60,6 +65,7 @@ Everything happens in a staging directory under the jail directory and is swappe
         src: flags.src,
         patch: flags.patch,
         verify: flags.verify,
+        manifest: flags.manifest,
         force: flags.force,
         dryRun: flags['dry-run'],
         lockWaitMs: this.lockWaitMs(),

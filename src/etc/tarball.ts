@@ -7,9 +7,8 @@ import {pipeline} from 'node:stream'
 import type {TsezConfig} from '../config.js'
 import {OperationError} from '../errors.js'
 import {cacheDirFor, manifestCachePath} from '../dist/cache.js'
-import {readMirrorFile} from '../dist/fetch.js'
 import {fetchLimits, type FetchLimits} from '../dist/http.js'
-import {parseManifest} from '../dist/manifest.js'
+import {chooseManifest} from '../dist/manifest-source.js'
 import {describeMirror, type Mirror, type Platform, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
 import {extractTar} from '../dist/extract.js'
@@ -59,7 +58,7 @@ export async function ensureEtcTarball(
 
 async function extractStockTree(config: TsezConfig, source: EtcSource, tree: string, deps: Deps): Promise<void> {
   const limits = fetchLimits(deps.env)
-  const base = await baseSetEntry(config, source, limits)
+  const base = await baseSetEntry(config, source, deps, limits)
   await unpackSet(
     deps.run,
     {
@@ -78,21 +77,22 @@ async function extractStockTree(config: TsezConfig, source: EtcSource, tree: str
   )
 }
 
-/** MANIFEST's base entry: from the cache for published releases (as install keeps it), else from the mirror. */
-async function baseSetEntry(config: TsezConfig, source: EtcSource, limits: FetchLimits) {
-  const cached = manifestCachePath(config, source.release, source.platform, source.mirror)
-  const fromCache = cached
-    ? await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST', limits)
-    : undefined
-  const text = fromCache ?? (await readMirrorFile(source.mirror, 'MANIFEST', limits))
-  if (text === undefined) {
+/** MANIFEST's base entry: a trusted MANIFEST first (tsez_manifests), else the mirror's, kept for published releases. */
+async function baseSetEntry(config: TsezConfig, source: EtcSource & {mirror: Mirror}, deps: Deps, limits: FetchLimits) {
+  const lookup = {...source, limits, note: (line: string) => deps.log.info(line)}
+  const choice = await chooseManifest(config, lookup)
+  if (!choice) {
     throw new OperationError(
-      `no MANIFEST at ${describeMirror(source.mirror)}: cannot verify base.txz of ${source.release.name}; give -h MIRROR`,
+      `no MANIFEST at ${describeMirror(source.mirror)} and no trusted one: cannot verify base.txz of ${source.release.name}; check -r and -h`,
     )
   }
-  const base = parseManifest(text, describeMirror(source.mirror)).get('base')
-  if (!base) throw new OperationError(`MANIFEST at ${describeMirror(source.mirror)} does not list the base set`)
-  if (cached && fromCache === undefined) await writeFileAtomic(cached, text)
+  const base = choice.entries.get('base')
+  if (!base)
+    throw new OperationError(
+      `${choice.trusted ?? `MANIFEST at ${describeMirror(source.mirror)}`} does not list the base set`,
+    )
+  const cached = manifestCachePath(config, source.release, source.platform, source.mirror)
+  if (cached && choice.mirrorText !== undefined) await writeFileAtomic(cached, choice.mirrorText)
   return base
 }
 

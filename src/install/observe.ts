@@ -4,8 +4,8 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError} from '../errors.js'
-import {manifestCachePath} from '../dist/cache.js'
 import {readMirrorFile} from '../dist/fetch.js'
+import {chooseManifest} from '../dist/manifest-source.js'
 import type {FetchLimits} from '../dist/http.js'
 import {parseManifest, type ManifestEntry} from '../dist/manifest.js'
 import {
@@ -90,26 +90,30 @@ async function refuseWhileMounted(config: TsezConfig, deps: Deps): Promise<void>
   }
 }
 
-/** MANIFEST, from the cache when install kept it (published releases), else from the mirror. */
+/**
+ * MANIFEST: a trusted one (--manifest, tsez_manifests) checked against the mirror's, else the mirror's (from the
+ * cache when install kept it). With --no-verify only the mirror's is read, for the list of sets.
+ */
 export async function readManifest(
   config: TsezConfig,
   host: Pick<HostFacts, 'release' | 'platform' | 'mirror'>,
-  verify: boolean,
-  limits: FetchLimits,
-): Promise<Map<string, ManifestEntry> | undefined> {
-  const cached = manifestCachePath(config, host.release, host.platform, host.mirror)
-  const text =
-    (cached && (await readMirrorFile({kind: 'file', dir: path.dirname(cached)}, 'MANIFEST', limits))) ??
-    (await readMirrorFile(host.mirror, 'MANIFEST', limits))
-  if (text === undefined) {
-    if (verify) {
-      throw new OperationError(
-        `no MANIFEST at ${describeMirror(host.mirror)}: cannot verify the sets (--no-verify skips verification)`,
-      )
+  options: {verify: boolean; manifest: string | undefined; limits: FetchLimits; note: (line: string) => void},
+): Promise<{entries: Map<string, ManifestEntry> | undefined; trusted: string | undefined}> {
+  if (!options.verify) {
+    const text = await readMirrorFile(host.mirror, 'MANIFEST', options.limits)
+    return {
+      entries: text === undefined ? undefined : parseManifest(text, describeMirror(host.mirror)),
+      trusted: undefined,
     }
-    return undefined
   }
-  return parseManifest(text, describeMirror(host.mirror))
+  const choice = await chooseManifest(config, {...host, explicit: options.manifest, ...options})
+  if (choice === undefined) {
+    throw new OperationError(
+      `no MANIFEST at ${describeMirror(host.mirror)} and no trusted one: is ${host.release.name} published for ` +
+        `${host.platform.machine}/${host.platform.arch} there? (check -r and -h; --manifest FILE names a trusted MANIFEST)`,
+    )
+  }
+  return {entries: choice.entries, trusted: choice.trusted}
 }
 
 /** The flavours tsez ships and those already in tsez_flavours (hidden entries left out). */

@@ -36,6 +36,8 @@ export interface InstallPlan {
   cacheDir: string
   /** Where MANIFEST is kept after the install (published releases from http mirrors only). */
   manifestCache: string | undefined
+  /** The trusted MANIFEST the sets are checked against, or undefined for the mirror's. */
+  trustedManifest: string | undefined
   flavoursToInstall: string[]
   flavoursDir: string
 }
@@ -46,6 +48,8 @@ export interface InstallFacts {
   mirror: Mirror
   /** Parsed MANIFEST, or undefined when the mirror has none (allowed only with --no-verify). */
   manifest: Map<string, ManifestEntry> | undefined
+  /** The trusted file MANIFEST came from (--manifest, tsez_manifests), or undefined for the mirror's. */
+  trustedManifest?: string | undefined
   withSrc: boolean
   patch: boolean
   installed: boolean
@@ -60,7 +64,8 @@ export function planInstall(config: TsezConfig, facts: InstallFacts): InstallPla
   const sets = wanted.map((name): PlannedSet => {
     const entry = facts.manifest?.get(name)
     if (facts.manifest && !entry) {
-      throw new OperationError(`MANIFEST at ${describeMirror(facts.mirror)} does not list the ${name} set`)
+      const source = facts.trustedManifest ?? `MANIFEST at ${describeMirror(facts.mirror)}`
+      throw new OperationError(`${source} does not list the ${name} set`)
     }
     const file = entry?.file ?? `${name}.txz`
     return {
@@ -87,6 +92,7 @@ export function planInstall(config: TsezConfig, facts: InstallFacts): InstallPla
     record: installRecordPath(config),
     cacheDir,
     manifestCache: manifestCachePath(config, facts.release, facts.platform, facts.mirror),
+    trustedManifest: facts.trustedManifest,
     flavoursToInstall: facts.shippedFlavours.filter((name) => !facts.presentFlavours.includes(name)),
     flavoursDir: config.flavours,
   }
@@ -99,7 +105,8 @@ export function describeInstallPlan(plan: InstallPlan, updateArgv: (base: string
   ]
   lines.push(`mkdir ${plan.full} (mode 0700 staging; stale staging is removed first)`)
   for (const set of plan.sets) {
-    const check = set.sha256 ? `sha256 ${set.sha256}` : 'NOT verified (--no-verify)'
+    const from = plan.trustedManifest ? `the trusted ${plan.trustedManifest}` : "the mirror's MANIFEST"
+    const check = set.sha256 ? `sha256 ${set.sha256} from ${from}` : 'NOT verified (--no-verify)'
     const cache = set.cachePath ? `, cached as ${set.cachePath}` : ''
     lines.push(`fetch ${set.from} (${check}${cache}) | xz -dc -T0 | extract into ${plan.full}`)
   }

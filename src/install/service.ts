@@ -2,6 +2,7 @@
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {freebsdUpdateCall, freebsdUpdatePaths} from '../base/freebsd-update.js'
 import type {TsezConfig} from '../config.js'
+import {UsageError} from '../errors.js'
 import {fetchLimits} from '../dist/http.js'
 import {describeMirror, parsePlatform, parseRelease} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
@@ -24,6 +25,8 @@ export interface InstallRequest {
   src: boolean
   patch: boolean
   verify: boolean
+  /** --manifest FILE: the trusted MANIFEST the sets are checked against. */
+  manifest?: string
   force: boolean
   dryRun: boolean
   lockWaitMs: number
@@ -51,6 +54,8 @@ export interface InstallResult {
 }
 
 export async function installBase(config: TsezConfig, request: InstallRequest, deps: Deps): Promise<InstallResult> {
+  if (request.manifest !== undefined && !request.verify)
+    throw new UsageError('--manifest names the MANIFEST the sets are verified against: it cannot go with --no-verify')
   const requested = {
     release: request.release === undefined ? undefined : parseRelease(request.release),
     platform: request.platform === undefined ? undefined : parsePlatform(request.platform),
@@ -85,9 +90,21 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
 
 /** Reads MANIFEST and the flavours (nothing is changed) and turns them, with the host and the request, into the plan. */
 async function observeAndPlan(config: TsezConfig, host: HostFacts, request: InstallRequest, deps: Deps) {
-  const manifest = await readManifest(config, host, request.verify, fetchLimits(deps.env))
+  const {entries: manifest, trusted} = await readManifest(config, host, {
+    verify: request.verify,
+    manifest: request.manifest,
+    limits: fetchLimits(deps.env),
+    note: (line) => deps.log.info(line),
+  })
   const flavours = await observeFlavours(config, deps)
-  const plan = planInstall(config, {...host, ...flavours, manifest, withSrc: request.src, patch: request.patch})
+  const plan = planInstall(config, {
+    ...host,
+    ...flavours,
+    manifest,
+    trustedManifest: trusted,
+    withSrc: request.src,
+    patch: request.patch,
+  })
   return {plan, manifest}
 }
 

@@ -66,7 +66,7 @@ describe('tsez install: failures leave nothing behind', function () {
     await expectCleanFailure(
       installArgs(host),
       1,
-      /no MANIFEST at http:.*cannot verify the sets \(--no-verify skips verification\)/,
+      /no MANIFEST at http:.* and no trusted one: is .* published for .* there\? \(check -r and -h/,
     )
   })
 

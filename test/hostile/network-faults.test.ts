@@ -127,7 +127,7 @@ describe('hostile: a faulty mirror', function () {
   })
 
   it('HTTP 404 for MANIFEST', async () => {
-    await failsWith([[set('MANIFEST'), faults.status(404)]], /no MANIFEST at http:.*: cannot verify the sets/)
+    await failsWith([[set('MANIFEST'), faults.status(404)]], /no MANIFEST at http:.* and no trusted one/)
   })
 
   it('a redirect loop', async () => {

@@ -87,6 +87,8 @@ export function hostDirs(host: string) {
     confdir: path.join(host, 'usr/local/etc/tsez'),
     cachedir: path.join(host, 'var/cache/tsez'),
     dbdir: path.join(host, 'var/db/tsez'),
+    /** Trusted MANIFESTs (misc/freebsd-release-manifests): absent unless a test puts one there. */
+    manifests: path.join(host, 'usr/local/share/freebsd/MANIFESTS'),
   }
 }
 
@@ -100,6 +102,7 @@ export async function writeHostConfig(file: string, host: string): Promise<void>
     `tsez_confdir="${dirs.confdir}"`,
     `tsez_cachedir="${dirs.cachedir}"`,
     `tsez_dbdir="${dirs.dbdir}"`,
+    `tsez_manifests="${dirs.manifests}"`,
   ]
   await writeFile(file, lines.join('\n') + '\n')
 }
