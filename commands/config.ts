@@ -1,7 +1,7 @@
 // tsez config: change a stopped jail's settings (run/norun, name, addresses, hostname, dependencies, jail(8) parameters).
 import {Args, Flags} from '@oclif/core'
 
-import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
+import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import type {ConfigResult} from '../src/jailconfig/service.js'
 
 export default class Config extends TsezCommand {
@@ -10,12 +10,15 @@ export default class Config extends TsezCommand {
 
 --rename moves the root too when it is the default tsez_jaildir/NAME, and rewrites the fstab and the depend lists of other jails.
 
+--cpuset binds every process of the jail to those CPUs (cpuset(1) list syntax, checked against hw.ncpu) from the moment jail(8) creates it: its jail.conf runs cpuset -l LIST -j NAME in exec.created. --unset-cpuset drops it.
+
 --param sets any jail(8) parameter, checked against jail(8)'s names and types (allow.raw_sockets=1, allow.sysvipc=1, securelevel=3, children.max=2, ...); --unset removes one.`
   static override examples = [
     {description: 'Do not start at boot', command: '<%= config.bin %> <%= command.id %> web1 --norun'},
     {description: 'Allow ping', command: '<%= config.bin %> <%= command.id %> web1 --param allow.raw_sockets=1'},
     {description: 'Rename', command: '<%= config.bin %> <%= command.id %> web1 --rename www.example.com'},
     {description: 'Start db1 first', command: '<%= config.bin %> <%= command.id %> web1 --depend db1'},
+    {description: 'Pin to CPUs 0 and 1', command: '<%= config.bin %> <%= command.id %> web1 --cpuset 0-1'},
     {description: 'No longer depend on db1', command: '<%= config.bin %> <%= command.id %> web1 --undepend db1'},
   ]
   static override args = {
@@ -47,10 +50,15 @@ export default class Config extends TsezCommand {
       multipleNonGreedy: true,
       description: 'Remove a parameter set with --param (repeatable).',
     }),
+    cpuset: Flags.string({
+      description: 'Pin the jail to these CPUs from its creation on: cpuset(1) list, e.g. 0-3,5.',
+      exclusive: ['unset-cpuset'],
+    }),
+    'unset-cpuset': Flags.boolean({description: 'No longer pin the jail to CPUs.', exclusive: ['cpuset']}),
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<ConfigResult> {
+  async run(): Promise<WithJailObjects<ConfigResult, 'jail'>> {
     const {args, flags} = await this.parse(Config)
     const {config, deps} = await this.setup(flags)
     const {configureJail} = await import('../src/jailconfig/service.js')
@@ -66,6 +74,8 @@ export default class Config extends TsezCommand {
         undepend: flags.undepend,
         params: flags.param,
         unset: flags.unset,
+        cpuset: flags.cpuset,
+        unsetCpuset: flags['unset-cpuset'] === true,
         dryRun: flags['dry-run'] === true,
         lockWaitMs: this.lockWaitMs(),
       },
@@ -74,6 +84,7 @@ export default class Config extends TsezCommand {
     if (result.dryRun) for (const line of result.plan) this.log(line)
     else if (result.renamedFrom !== null) this.log(`renamed jail ${result.renamedFrom} to ${result.jail.name}`)
     else this.log(`updated jail ${result.jail.name}`)
-    return result
+    const describe = await this.jailDescriber(config, deps)
+    return {...result, jail: describe(result.jail, result.dryRun)}
   }
 }

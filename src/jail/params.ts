@@ -135,7 +135,7 @@ const REFUSED: ReadonlyMap<string, string> = new Map(
     depend: 'use `tsez config NAME --depend JAIL`',
     command: 'it is for the jail(8) command line; use exec.start',
     'children.cur': 'it is read-only (the kernel reports it)',
-    'cpuset.id': 'it is read-only (the kernel reports it)',
+    'cpuset.id': 'it is read-only (the kernel reports it); pin the jail to CPUs with `tsez config NAME --cpuset LIST`',
     dying: 'it is read-only (the kernel reports it)',
     parent: 'it is read-only (the kernel reports it)',
     osrelease: STALE,

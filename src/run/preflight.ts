@@ -1,4 +1,4 @@
-// Checks made before `jail -c`: the basejail mount point and the basejail exist (thin jails), nothing is mounted in the way.
+// Checks made before `jail -c`: the basejail mount point and the basejail exist (thin jails), nothing is mounted in the way, RACCT is on for limits.
 import {access, constants, lstat, readFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -19,6 +19,10 @@ export interface StartFacts {
   fstab: string
   /** Mount points the jail's fstab mounts, or undefined when the fstab cannot be read. */
   fstabMountPoints: string[] | undefined
+  /** How many rctl rules its jail.conf adds (`tsez limits`). */
+  limits: number
+  /** kern.racct.enable (read only when a jail to start has limits), undefined without RACCT. */
+  racct?: number
 }
 
 export async function readStartFacts(config: TsezConfig, record: JailRecord): Promise<StartFacts> {
@@ -39,6 +43,7 @@ export async function readStartFacts(config: TsezConfig, record: JailRecord): Pr
     ),
     fstab,
     fstabMountPoints: await readFile(fstab, 'utf8').then(fstabMountPoints, () => undefined),
+    limits: (record.limits ?? []).length,
   }
 }
 
@@ -59,6 +64,10 @@ export function startProblem(facts: StartFacts, mounted: ReadonlySet<string>): s
   }
   if (!facts.thick && !facts.mountPointIsDirectory) {
     return `the basejail mount point ${facts.mountPoint} is missing or not a directory: recreate it with \`mkdir ${facts.mountPoint}\``
+  }
+  if (facts.limits > 0 && facts.racct !== 1) {
+    const state = facts.racct === undefined ? 'the kernel has no kern.racct.enable' : 'kern.racct.enable is 0'
+    return `${facts.name} has resource limits (tsez limits ${facts.name}) and ${state}: add kern.racct.enable=1 to /boot/loader.conf and reboot, or drop the limits`
   }
   if (facts.fstabMountPoints === undefined) {
     return `cannot read ${facts.fstab}: recreate the jail's configuration with \`tsez config ${facts.name}\``

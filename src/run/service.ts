@@ -10,12 +10,14 @@ import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import {parseMountP} from '../jail/fstab.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
+import {sysctlNumber} from '../system/sysctl.js'
 import {outputTail} from '../system/runner.js'
 import {pendingFirstbootScripts, runFirstbootScripts} from './firstboot.js'
 import {startOrder} from './order.js'
 import {describeRunPlan, planStart, planStop, selectTargets, type JailStep, type RunPlan} from './plan.js'
 import {mountedPoints, readStartFacts, type StartFacts} from './preflight.js'
 import {runScheduled} from './scheduler.js'
+import {count} from '../ui/count.js'
 
 export type RunCommand = 'start' | 'stop' | 'restart'
 
@@ -42,7 +44,7 @@ export interface JailRunResult {
   /** Captured output of the program that failed (jail(8) or a first-start script). */
   output: string | null
   /** Wall time of this jail's step, in milliseconds. */
-  duration: number
+  durationMs: number
   /** First-start scripts that ran (and were removed). */
   firstboot: string[]
 }
@@ -51,6 +53,7 @@ export interface RunResult {
   action: RunCommand
   ok: boolean
   dryRun: boolean
+  /** The steps of this run, one line each: what a dry run would do, what a real run set out to do. */
   plan: string[]
   jails: JailRunResult[]
 }
@@ -86,14 +89,16 @@ export async function runJails(
       const plan = await observeAndPlan(config, command, records, targets, deps)
       warnAbout([plan], deps)
       const jails = await execute(plan, limit, deps, command)
-      return {action: command, ok: jails.every((j) => j.ok), dryRun: false, plan: [], jails}
+      return {action: command, ok: jails.every((j) => j.ok), dryRun: false, plan: describeRunPlan(plan), jails}
     }
-    const stopped = await execute(await observeAndPlan(config, 'stop', records, targets, deps), limit, deps)
+    const stopPlan = await observeAndPlan(config, 'stop', records, targets, deps)
+    const stopped = await execute(stopPlan, limit, deps)
     const again = stopped.filter((j) => j.ok).map((j) => j.name)
     const startPlan = await observeAndPlan(config, 'start', records, again, deps)
     warnAbout([startPlan], deps)
     const jails = mergeRestart(stopped, await execute(startPlan, limit, deps))
-    return {action: command, ok: jails.every((j) => j.ok), dryRun: false, plan: [], jails}
+    const plan = [stopPlan, startPlan].flatMap(describeRunPlan)
+    return {action: command, ok: jails.every((j) => j.ok), dryRun: false, plan, jails}
   } finally {
     await lock.release()
   }
@@ -130,10 +135,12 @@ async function planStartFrom(
     .map((j) => j.name)
     .filter((name) => !running.has(name))
   const facts = new Map<string, {start: StartFacts; firstboot: string[]}>()
+  const limited = toStart.some((name) => (byName.get(name)?.limits ?? []).length > 0)
+  const racct = limited ? await sysctlNumber(deps.run, 'kern.racct.enable') : undefined
   for (const name of toStart) {
     const record = byName.get(name)!
     facts.set(name, {
-      start: await readStartFacts(config, record),
+      start: {...(await readStartFacts(config, record)), ...(racct === undefined ? {} : {racct})},
       firstboot: await pendingFirstbootScripts(record.root),
     })
   }
@@ -163,14 +170,17 @@ async function execute(
 ): Promise<JailRunResult[]> {
   const total = plan.order.length
   if (total === 0) return []
-  const progress = deps.progress.step(`${plan.action === 'start' ? 'starting' : 'stopping'} ${total} jails`)
+  // Jails already as asked (running for start, stopped for stop) are not counted as started or stopped.
+  const acting = [...plan.steps.values()].filter((step) => step.kind !== 'noop').length
+  const verb = plan.action === 'start' ? 'starting' : 'stopping'
+  const progress = acting > 0 ? deps.progress.step(`${verb} ${count(acting, 'jail')}`) : undefined
   let done = 0
   const scheduled = await runScheduled(
     plan.order,
     limit,
     async (name) => {
       const result = await runStep(name, plan.steps.get(name)!, label, deps)
-      progress.update(`${++done}/${total} ${name}: ${result.ok ? '' : 'FAILED: '}${result.message}`)
+      progress?.update(`${++done}/${total} ${name}: ${result.ok ? '' : 'FAILED: '}${result.message}`)
       return result
     },
     (name, error) => failed(name, label, 0, `${plan.action} failed: ${describeError(error)}`, null),
@@ -184,8 +194,8 @@ async function execute(
     return {...failed(name, label, 0, why, null), skipped: true}
   })
   const failures = results.filter((j) => !j.ok).length
-  if (failures === 0) progress.succeed(`${plan.action === 'start' ? 'started' : 'stopped'} ${total} jails`)
-  else progress.fail(`${failures} of ${total} jails failed to ${plan.action}`)
+  if (failures === 0) progress?.succeed(`${plan.action === 'start' ? 'started' : 'stopped'} ${count(acting, 'jail')}`)
+  else progress?.fail(`${failures} of ${count(acting, 'jail')} failed to ${plan.action}`)
   return results
 }
 
@@ -196,6 +206,9 @@ async function runStep(name: string, step: JailStep, label: RunCommand, deps: De
   if (step.kind === 'refuse') return failed(name, label, 0, step.reason, null)
   const result = await deps.run.tryRun(step.program, step.argv)
   if (result.exitCode !== 0) {
+    // jail(8) undoes a failed creation without exec.poststop: rules its exec.created added would outlive the jail.
+    for (const [program, ...argv] of step.onFailure ?? [])
+      if (program !== undefined) await deps.run.tryRun(program, argv)
     const output = [result.stdout.trimEnd(), result.stderr.trimEnd()].filter(Boolean).join('\n')
     const detail = outputTail(result, 1)
     const error = `jail ${step.argv.join(' ')} failed (exit ${result.exitCode})${detail ? `: ${detail}` : ''}`
@@ -214,19 +227,41 @@ async function runStep(name: string, step: JailStep, label: RunCommand, deps: De
 
 const DONE: Record<RunCommand, string> = {start: 'started', stop: 'stopped', restart: 'restarted'}
 
-function succeeded(name: string, action: RunCommand, duration: number, firstboot: string[]): JailRunResult {
+function succeeded(name: string, action: RunCommand, durationMs: number, firstboot: string[]): JailRunResult {
   const message = DONE[action]
-  return {name, action, ok: true, message, noop: false, skipped: false, error: null, output: null, duration, firstboot}
+  return {
+    name,
+    action,
+    ok: true,
+    message,
+    noop: false,
+    skipped: false,
+    error: null,
+    output: null,
+    durationMs,
+    firstboot,
+  }
 }
 
 function failed(
   name: string,
   action: RunCommand,
-  duration: number,
+  durationMs: number,
   error: string,
   output: string | null,
 ): JailRunResult {
-  return {name, action, ok: false, message: error, noop: false, skipped: false, error, output, duration, firstboot: []}
+  return {
+    name,
+    action,
+    ok: false,
+    message: error,
+    noop: false,
+    skipped: false,
+    error,
+    output,
+    durationMs,
+    firstboot: [],
+  }
 }
 
 /** One record per restarted jail: the stop's failure, or the start that followed it. */
@@ -237,7 +272,7 @@ function mergeRestart(stopped: readonly JailRunResult[], started: readonly JailR
     byName.delete(stop.name)
     if (!stop.ok || start === undefined) return {...stop, action: 'restart' as const}
     const message = start.ok ? DONE.restart : start.message
-    return {...start, action: 'restart' as const, message, duration: stop.duration + start.duration, noop: false}
+    return {...start, action: 'restart' as const, message, durationMs: stop.durationMs + start.durationMs, noop: false}
   })
   // Dependencies the start pulled in keep their own record (usually `start`, already running).
   return [...merged, ...byName.values()]

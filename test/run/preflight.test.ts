@@ -11,6 +11,7 @@ const facts: StartFacts = {
   basejailInstalled: true,
   fstab: '/etc/fstab.web1',
   fstabMountPoints: ['/usr/jails/web1/basejail', '/usr/jails/web1/data'],
+  limits: 0,
 }
 
 describe('run/preflight', () => {
@@ -35,6 +36,17 @@ describe('run/preflight', () => {
       startProblem({...facts, fstabMountPoints: undefined}, new Set()) ?? '',
       /cannot read \/etc\/fstab.web1/,
     )
+  })
+
+  it('a jail with limits starts only with kern.racct.enable=1, and is told how to enable it', () => {
+    const limited = {...facts, limits: 2}
+    for (const racct of [0, undefined]) {
+      const problem = startProblem({...limited, ...(racct === undefined ? {} : {racct})}, new Set()) ?? ''
+      assert.match(problem, /^web1 has resource limits \(tsez limits web1\) and /)
+      assert.match(problem, /add kern\.racct\.enable=1 to \/boot\/loader\.conf and reboot/)
+    }
+    assert.equal(startProblem({...limited, racct: 1}, new Set()), undefined)
+    assert.equal(startProblem({...facts, racct: 0}, new Set()), undefined, 'no limits: RACCT does not matter')
   })
 
   it('a thick jail (an adopted classic jail) needs neither a basejail nor its mount point', () => {
