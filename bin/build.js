@@ -34,7 +34,7 @@ export async function buildRelease(outdir = path.join(packageRoot, 'dist')) {
     splitting: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     // oclif loads these only in development mode, to run TypeScript sources.
     external: ['typescript', 'tsx', 'ts-node'],
     // CommonJS dependencies (oclif, semver...) call require() for Node's built-in modules.
