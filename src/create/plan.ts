@@ -200,7 +200,10 @@ function vnetOf(
   if (Array.isArray(parsed)) return parsed
   const foreign = RC_FILES.filter((file) => seen.rcFiles?.[file] === 'foreign')
   if (foreign.length > 0) {
-    return foreign.map((file) => `/etc/rc.conf.d/${file} of the jail is not tsez's; move it away first`)
+    return [
+      `the jail's /etc/rc.conf.d/{${foreign.join(',')}} ${foreign.length > 1 ? 'are' : 'is'} not tsez's ` +
+        '(its own file, or a symlink on the way): move it away first',
+    ]
   }
   return parsed
 }

@@ -160,7 +160,7 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<
     ])
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
-    if (plan.rcFiles !== undefined) await writeVnetRcFiles(staging ?? record.root, plan.rcFiles)
+    if (plan.rcFiles !== undefined) await writeVnetRcFiles(staging ?? record.root, record.name, plan.rcFiles)
     if (staging !== undefined) await rename(staging, record.root)
     await writeJailRecord(config, record)
   } catch (error) {

@@ -49,6 +49,11 @@ export function vnetRcFiles(name: string, vnet: VnetSettings): Record<RcFile, st
 /** Who owns each rc.conf.d file under ROOT now (a symlink or non-file counts as foreign). */
 export async function vnetRcOwnership(root: string, name: string): Promise<Record<RcFile, Ownership>> {
   const result = {} as Record<RcFile, Ownership>
+  // A symlinked (or non-directory) etc or etc/rc.conf.d makes every file in it someone else's.
+  for (const dir of ['etc', RC_DIR]) {
+    const st = await lstat(path.join(root, dir)).catch(() => undefined)
+    if (st !== undefined && !st.isDirectory()) return {netif: 'foreign', routing: 'foreign', dhclient: 'foreign'}
+  }
   for (const file of RC_FILES) {
     const target = path.join(root, RC_DIR, file)
     const st = await lstat(target).catch(() => undefined)
@@ -57,15 +62,19 @@ export async function vnetRcOwnership(root: string, name: string): Promise<Recor
   return result
 }
 
-/** Writes FILES under ROOT/etc/rc.conf.d (removing tsez's own files that are no longer wanted). */
-export async function writeVnetRcFiles(root: string, files: Record<RcFile, string | undefined>): Promise<void> {
+/** Writes FILES under ROOT/etc/rc.conf.d (removing jail NAME's tsez-written files that are no longer wanted). */
+export async function writeVnetRcFiles(
+  root: string,
+  name: string,
+  files: Record<RcFile, string | undefined>,
+): Promise<void> {
   const dir = await realDirs(root, RC_DIR)
   for (const file of RC_FILES) {
     const content = files[file]
     const target = path.join(dir, file)
     if (content === undefined) {
       const st = await lstat(target).catch(() => undefined)
-      if (st?.isFile() === true) await rm(target)
+      if (st?.isFile() === true && (await ownershipOf(target, name)) === 'tsez') await rm(target)
       continue
     }
     await writeNoFollow(target, content)
