@@ -1,11 +1,12 @@
 // The create journal: what an unfinished `tsez create` may have left, so the next tsez can remove exactly that.
-import {readFile, readdir, rm} from 'node:fs/promises'
+import {readFile, readdir, rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {jailFiles} from './store.js'
 import {pathExists, removeOwnTree, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
+import {datasetExists, destroy, originOf} from '../system/zfs.js'
 
 /*
  * create writes the journal before it touches anything else and removes it after the record (the commit
@@ -22,6 +23,8 @@ export interface CreateJournal {
   root: string
   /** True when create copies the root into place (not -x): the root is then create's to remove. */
   ownsRoot: boolean
+  /** ZFS: the clone create makes at the root, and the snapshot it is cloned from (what makes it create's). */
+  dataset?: {name: string; origin: string}
   pid: number
   started: string
 }
@@ -60,9 +63,14 @@ export async function readJournal(config: TsezConfig, name: string): Promise<Cre
 }
 
 export interface Leftover {
+  /** A path, or a dataset's name. */
   path: string
-  /** Trees are removed with removeOwnTree (schg cleared first), files with rm. */
-  kind: 'tree' | 'file'
+  /** Trees are removed with removeOwnTree (schg cleared first), files with rm, a dataset with zfs destroy. */
+  kind: 'tree' | 'file' | 'dataset'
+  /** A dataset's: the snapshot create cloned it from; anything else under its name is left alone. */
+  origin?: string
+  /** A dataset's: its mountpoint, removed when zfs leaves it empty. */
+  mountpoint?: string
 }
 
 /** What the sweep of NAME would remove (for --dry-run and for the sweep itself), journal last. */
@@ -72,15 +80,38 @@ export async function leftoversOf(config: TsezConfig, name: string): Promise<Lef
   const files = jailFiles(config, name)
   const own: Leftover = {path: journalFile(config, name), kind: 'file'}
   if (await pathExists(files.record)) return [own]
+  const {dataset} = journal
+  const clone = dataset && {
+    path: dataset.name,
+    kind: 'dataset' as const,
+    origin: dataset.origin,
+    mountpoint: journal.root,
+  }
+  if (clone) return [clone, ...(await present([{path: files.conf, kind: 'file'}, {path: files.fstab, kind: 'file'}])), own] // prettier-ignore
   const candidates: Array<Leftover | undefined> = [
     journal.staging === undefined ? undefined : {path: journal.staging, kind: 'tree'},
     journal.ownsRoot ? {path: journal.root, kind: 'tree'} : undefined,
     {path: files.conf, kind: 'file'},
     {path: files.fstab, kind: 'file'},
   ]
-  const present: Leftover[] = []
-  for (const candidate of candidates) if (candidate && (await pathExists(candidate.path))) present.push(candidate)
-  return [...present, own]
+  return [...(await present(candidates)), own]
+}
+
+async function present(candidates: Array<Leftover | undefined>): Promise<Leftover[]> {
+  const found: Leftover[] = []
+  for (const candidate of candidates) if (candidate && (await pathExists(candidate.path))) found.push(candidate)
+  return found
+}
+
+/**
+ * Destroys an interrupted create's clone, only when it is one: the dataset exists and its origin is the snapshot
+ * the journal names (a dataset of that name made by anyone else is never touched). False when there was none.
+ */
+async function destroyClone(run: CommandRunner, item: Leftover): Promise<boolean> {
+  if (!(await datasetExists(run, item.path)) || (await originOf(run, item.path)) !== item.origin) return false
+  await destroy(run, item.path)
+  if (item.mountpoint !== undefined) await rmdir(item.mountpoint).catch(() => undefined)
+  return true
 }
 
 /** Removes the temporary files killed atomic writes left beside jail files and records (hold the host lock). */
@@ -105,6 +136,10 @@ export async function sweepInterruptedCreates(
   const removed: string[] = only === undefined ? await sweepKilledWrites(config) : []
   for (const name of names) {
     for (const item of await leftoversOf(config, name)) {
+      if (item.kind === 'dataset') {
+        if (await destroyClone(run, item)) removed.push(`dataset ${item.path}`)
+        continue
+      }
       if (item.kind === 'tree') await removeOwnTree(run, item.path)
       else await rm(item.path, {force: true})
       removed.push(item.path)

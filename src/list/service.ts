@@ -33,6 +33,8 @@ export interface ListedJail {
   release: string | null
   /** A thick jail has its own userland: no basejail, and `tsez update` leaves it alone. */
   thick: boolean
+  /** Its ZFS dataset (tsez_use_zfs), null for a jail in a plain directory. */
+  dataset: string | null
   flavours: string[]
   depend: string[]
   /** Its rctl rules (`tsez limits`), as `resource:action=amount[/per]`; absent when it has none. */
@@ -100,6 +102,7 @@ function listRecord(record: JailRecord, live: RunningJail | undefined, release: 
     root: record.root,
     release: !rootPresent ? null : record.thick === true ? record.release || null : release,
     thick: record.thick === true,
+    dataset: record.dataset ?? null,
     flavours: record.flavours,
     depend: record.depend,
     run: record.run,
@@ -151,6 +154,7 @@ async function orphanedJails(config: TsezConfig, known: Set<string>): Promise<Li
     root,
     release: null,
     thick: false,
+    dataset: null,
     flavours: [],
     depend: [],
     run: null,

@@ -11,9 +11,14 @@ const jail = (extra: Partial<ListedJail>): ListedJail => ({
   hostname: 'web1',
   root: '/usr/jails/web1',
   thick: false,
+  dataset: null,
   release: '14.3-RELEASE-p2',
   flavours: [],
   depend: [],
+  run: true,
+  params: {},
+  created: '2026-01-01T00:00:00.000Z',
+  createdRelease: '14.3-RELEASE',
   ...extra,
 })
 

@@ -1,0 +1,133 @@
+// create on ZFS: the jail's root is a clone of a snapshot of the newjail dataset (no copy), taken once per change.
+import type {TsezConfig} from '../config.js'
+import {quote} from '../errors.js'
+import type {Deps} from '../system/deps.js'
+import * as zfs from '../system/zfs.js'
+
+/** What one `zfs list` of tsez's parent dataset says, for one create. */
+export interface ZfsObservation {
+  /** Every file system and snapshot down to the parent's children's snapshots. */
+  names: string[]
+  /** The newjail dataset changed since its newest snapshot (its `written` is not 0), or has none. */
+  templateChanged: boolean
+}
+
+/** The clone a ZFS create makes; the snapshot is taken first when `takeSnapshot`. */
+export interface ZfsCloneStep {
+  dataset: string
+  template: string
+  /** DATASET@NAME of the newjail the clone comes from. */
+  snapshot: string
+  takeSnapshot: boolean
+  /** `-o` properties: the mountpoint (the jail's root), --quota, tsez_zfs_properties. */
+  properties: string[]
+}
+
+export const templateDataset = (config: TsezConfig) => `${config.zfsParent}/newjail`
+
+export async function observeZfs(config: TsezConfig, deps: Deps): Promise<ZfsObservation> {
+  const template = templateDataset(config)
+  const args = ['list', '-H', '-p', '-o', 'name,written', '-t', 'filesystem,snapshot', '-d', '2', config.zfsParent]
+  const result = await deps.run.tryRun('zfs', args)
+  if (result.exitCode !== 0) return {names: [], templateChanged: true}
+  const rows = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'))
+  const written = rows.find(([name]) => name === template)?.[1]
+  return {names: rows.map(([name = '']) => name), templateChanged: written !== '0'}
+}
+
+/** The jail a ZFS create is for, as planCreate knows it. */
+export interface ZfsJail {
+  name: string
+  root: string
+  /** --quota, unchecked. */
+  quota: string | undefined
+  /** -x: the root exists; nothing is cloned. */
+  existingRoot: boolean
+  /** The template's etcupdate state is recorded first: the newjail changes before the clone. */
+  templateEtc: boolean
+  now: Date
+}
+
+/**
+ * The clone for JAIL (undefined on UFS and with -x), or every problem: a bad --quota, --quota without ZFS, no
+ * newjail dataset (tsez install makes PARENT/newjail), or PARENT/NAME existing (tsez never takes over, nor
+ * destroys, a dataset it did not make). The newest tsez-* snapshot of the newjail is reused while the newjail
+ * has not changed since.
+ */
+export function planZfsClone(
+  config: TsezConfig,
+  jail: ZfsJail,
+  seen: ZfsObservation | undefined,
+): ZfsCloneStep | undefined | string[] {
+  const problems: string[] = []
+  if (jail.quota !== undefined && !zfs.isZfsSize(jail.quota)) {
+    problems.push(`--quota ${quote(jail.quota)} is not a ZFS size such as 10G, 512M or 1.5T`)
+  }
+  if (jail.quota !== undefined && !config.useZfs) {
+    problems.push(
+      '--quota needs ZFS: set tsez_use_zfs="YES" and tsez_zfs_parent in tsez.conf, then tsez install --force',
+    )
+  } else if (jail.quota !== undefined && jail.existingRoot) {
+    problems.push('--quota sets the quota of the dataset create clones: it cannot go with -x')
+  }
+  if (!config.useZfs || jail.existingRoot) return problems.length > 0 ? problems : undefined
+  const names = seen?.names ?? []
+  const template = templateDataset(config)
+  const dataset = `${config.zfsParent}/${jail.name}`
+  if (!names.includes(template)) {
+    problems.push(
+      `tsez_use_zfs is YES but there is no dataset ${template} for the newjail; run tsez install --force to ` +
+        `install into ${config.zfsParent}`,
+    )
+  }
+  if (names.includes(dataset)) {
+    problems.push(`dataset ${dataset} exists already and is not a tsez jail; rename or destroy it first`)
+  }
+  if (problems.length > 0) return problems
+  const newest = names.filter((name) => name.startsWith(`${template}@tsez-`)).at(-1)
+  const takeSnapshot = newest === undefined || seen?.templateChanged !== false || jail.templateEtc
+  return {
+    dataset,
+    template,
+    snapshot: takeSnapshot || newest === undefined ? freeSnapshotName(template, jail.now, names) : newest,
+    takeSnapshot,
+    properties: [
+      `mountpoint=${jail.root}`,
+      ...(jail.quota === undefined ? [] : [`quota=${jail.quota}`]),
+      ...config.zfsProperties,
+    ],
+  }
+}
+
+/** TEMPLATE@tsez-YYYYMMDDTHHMMSSZ, with -2, -3... when a snapshot of that second exists. */
+function freeSnapshotName(template: string, now: Date, names: readonly string[]): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+  const base = `${template}@tsez-${stamp}`
+  let candidate = base
+  for (let n = 2; names.includes(candidate); n++) candidate = `${base}-${n}`
+  return candidate
+}
+
+/** --dry-run's lines for the clone. */
+export function describeZfsClone(step: ZfsCloneStep): string[] {
+  const options = step.properties.flatMap((property) => ['-o', property]).join(' ')
+  return [
+    ...(step.takeSnapshot ? [`run zfs snapshot ${step.snapshot} (the newjail as it is now)`] : []),
+    `run zfs clone ${options} ${step.snapshot} ${step.dataset}`,
+  ]
+}
+
+/** Takes the newjail's snapshot when planned, then clones it (mounted at the jail's root). */
+export async function cloneTemplate(step: ZfsCloneStep, deps: Deps): Promise<void> {
+  if (step.takeSnapshot) {
+    const at = step.snapshot.indexOf('@')
+    await zfs.snapshot(deps.run, step.snapshot.slice(0, at), step.snapshot.slice(at + 1))
+  }
+  await zfs.cloneSnapshot(deps.run, step.snapshot, step.dataset, step.properties)
+}
