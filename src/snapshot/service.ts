@@ -1,0 +1,159 @@
+// tsez snapshot, snapshots and rollback: a jail's own dataset, snapshotted, listed and rolled back under the host lock.
+import type {TsezConfig} from '../config.js'
+import {UsageError} from '../errors.js'
+import {readRunningJails} from '../jail/running.js'
+import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
+import type {Deps} from '../system/deps.js'
+import {lockHost} from '../system/lock.js'
+import {ZfsError, clonesOf, datasetAt, rollback, snapshot} from '../system/zfs.js'
+import {checkRollback, defaultSnapshotName, jailDatasetProblem, snapshotNameProblem, type JailSnapshot} from './plan.js'
+
+interface Common {
+  name: string
+  dryRun: boolean
+  lockWaitMs: number
+}
+
+export interface SnapshotResult {
+  jail: string
+  dataset: string
+  snapshot: string
+  dryRun: boolean
+  plan: string[]
+}
+
+export interface SnapshotsResult {
+  jail: string
+  dataset: string
+  snapshots: JailSnapshot[]
+}
+
+export interface RollbackResult {
+  jail: string
+  dataset: string
+  snapshot: string
+  /** Snapshots destroyed with --destroy-later. */
+  destroyed: string[]
+  /** --force on a running jail: stopped before and started after. */
+  restarted: boolean
+  dryRun: boolean
+  plan: string[]
+}
+
+interface Target {
+  jail: JailRecord
+  dataset: string
+}
+
+/** Runs WORK holding the host lock (none for a dry run) with the jail and its dataset. */
+async function withJail<T>(
+  config: TsezConfig,
+  options: Common,
+  what: string,
+  deps: Deps,
+  work: (target: Target) => Promise<T>,
+): Promise<T> {
+  const lock = await lockHost(config.dbdir, deps, what, {waitMs: options.lockWaitMs, dryRun: options.dryRun})
+  try {
+    const records = await listJailRecords(config)
+    const jail = records.find((r) => r.name === options.name) ?? records.find((r) => r.hostname === options.name)
+    const dataset = config.useZfs && jail !== undefined ? await datasetAt(deps.run, jail.root) : undefined
+    const problem = jailDatasetProblem(config, options.name, jail, dataset)
+    if (problem !== undefined || jail === undefined || dataset === undefined) throw new UsageError(problem ?? '')
+    return await work({jail, dataset})
+  } finally {
+    await lock.release()
+  }
+}
+
+export async function snapshotJail(
+  config: TsezConfig,
+  options: Common & {snapshot?: string},
+  deps: Deps,
+): Promise<SnapshotResult> {
+  const name = options.snapshot ?? defaultSnapshotName(deps.clock.now())
+  const problem = snapshotNameProblem(name)
+  if (problem !== undefined) throw new UsageError(problem)
+  return withJail(config, options, `snapshot ${options.name}`, deps, async ({jail, dataset}) => {
+    if ((await listJailSnapshots(deps, dataset)).some((s) => s.name === name)) {
+      throw new UsageError(`jail ${jail.name} has a snapshot ${name} already; give another name`)
+    }
+    const result = {jail: jail.name, dataset, snapshot: `${dataset}@${name}`, dryRun: options.dryRun}
+    if (!options.dryRun) await snapshot(deps.run, dataset, name)
+    return {...result, plan: [`zfs snapshot ${dataset}@${name}`]}
+  })
+}
+
+export async function listSnapshotsOf(config: TsezConfig, options: Common, deps: Deps): Promise<SnapshotsResult> {
+  return withJail(config, {...options, dryRun: true}, `snapshots ${options.name}`, deps, async ({jail, dataset}) => ({
+    jail: jail.name,
+    dataset,
+    snapshots: await listJailSnapshots(deps, dataset),
+  }))
+}
+
+export async function rollbackJail(
+  config: TsezConfig,
+  options: Common & {snapshot: string; force: boolean; destroyLater: boolean},
+  deps: Deps,
+): Promise<RollbackResult> {
+  return withJail(config, options, `rollback ${options.name}`, deps, async ({jail, dataset}) => {
+    const snapshots = await listJailSnapshots(deps, dataset)
+    const index = snapshots.findIndex((s) => s.name === options.snapshot)
+    const laterClones = index === -1 || !options.destroyLater ? [] : await clonesOfAll(deps, snapshots.slice(index + 1))
+    const checked = checkRollback(jail.name, snapshots, options.snapshot, {...options, clonesOfLater: laterClones})
+    if (typeof checked === 'string') throw new UsageError(checked)
+    const running = (await readRunningJails(deps.run)).has(jail.name)
+    if (running && !options.force) {
+      throw new UsageError(`jail ${jail.name} is running: stop it first (tsez stop ${jail.name}) or add --force`)
+    }
+    const conf = jailFiles(config, jail.name).conf
+    const rollbackArgs = `zfs rollback${checked.later.length > 0 ? ' -r' : ''} ${checked.target.full}`
+    const plan = running
+      ? [`jail -f ${conf} -r ${jail.name}`, rollbackArgs, `jail -f ${conf} -c ${jail.name}`]
+      : [rollbackArgs]
+    const result = {
+      jail: jail.name,
+      dataset,
+      snapshot: checked.target.full,
+      destroyed: checked.later.map((s) => s.full),
+      restarted: running,
+      dryRun: options.dryRun,
+      plan,
+    }
+    if (options.dryRun) return result
+    if (running) await deps.run.run('jail', ['-f', conf, '-r', jail.name])
+    try {
+      await rollback(deps.run, checked.target.full, {destroyLater: checked.later.length > 0})
+    } finally {
+      // Started again whether or not the rollback went through: --force never leaves a jail it found running stopped.
+      if (running) await deps.run.run('jail', ['-f', conf, '-c', jail.name])
+    }
+    return result
+  })
+}
+
+/** DATASET's own snapshots, oldest first, with creation and used. */
+async function listJailSnapshots(deps: Deps, dataset: string): Promise<JailSnapshot[]> {
+  const args = ['list', '-H', '-p', '-t', 'snapshot', '-d', '1', '-o', 'name,creation,used', '-s', 'createtxg', dataset]
+  const result = await deps.run.tryRun('zfs', args)
+  if (result.exitCode !== 0) throw new ZfsError(args, result)
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`${dataset}@`))
+    .map((line) => {
+      const [full = '', creation = '0', used = '0'] = line.split('\t')
+      return {
+        name: full.slice(dataset.length + 1),
+        full,
+        created: new Date(Number(creation) * 1000).toISOString(),
+        used: Number(used),
+      }
+    })
+}
+
+async function clonesOfAll(deps: Deps, snapshots: readonly JailSnapshot[]): Promise<string[]> {
+  const clones: string[] = []
+  for (const s of snapshots) clones.push(...(await clonesOf(deps.run, s.full)))
+  return clones
+}
