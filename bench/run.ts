@@ -4,6 +4,7 @@ import {benchCreate} from './create.js'
 import {benchInstall} from './install.js'
 import {benchList} from './list.js'
 import {benchStart} from './start.js'
+import {benchStartup} from './startup.js'
 import {benchUpdate} from './update.js'
 
 const benches: Record<string, () => Promise<void>> = {
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   create: benchCreate,
   list: benchList,
   start: benchStart,
+  startup: benchStartup,
   update: benchUpdate,
 }
 
