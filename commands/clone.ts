@@ -1,7 +1,7 @@
 // tsez clone: a new jail from an existing one (stopped, or any on ZFS), its name, addresses and files its own.
 import {Args, Flags} from '@oclif/core'
 
-import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
+import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import type {CloneResult} from '../src/clone/service.js'
 
 export default class Clone extends TsezCommand {
@@ -24,7 +24,7 @@ export default class Clone extends TsezCommand {
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<CloneResult> {
+  async run(): Promise<WithJailObjects<CloneResult, 'jail'>> {
     const {args, flags} = await this.parse(Clone)
     const {config, deps} = await this.setup(flags)
     const {cloneJail} = await import('../src/clone/service.js')
@@ -46,6 +46,7 @@ export default class Clone extends TsezCommand {
       this.log(`cloned ${result.source} to jail ${jail.name} (${jail.hostname}) at ${jail.root}`)
       this.log(`start it with: tsez start ${jail.name}`)
     }
-    return result
+    const describe = await this.jailDescriber(config, deps)
+    return {...result, jail: describe(result.jail, result.dryRun)}
   }
 }

@@ -1,12 +1,12 @@
 // tsez restore: a jail from a tsez archive, checked whole before anything is written, committed atomically.
 import {Args, Flags} from '@oclif/core'
 
-import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
+import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import type {RestoreResult} from '../src/restore/service.js'
 
 export default class Restore extends TsezCommand {
-  static override summary = 'Restore a jail from a tsez archive.'
-  static override description = `Checks ARCHIVE against ARCHIVE.sha256 (unless --no-verify), then reads all of it before writing anything: tsez-archive.json first and of a known format version, only jail.conf, fstab and root/... after it, no absolute or ".." names, nothing beneath a symlink of the archive, hard links only within root/, no device nodes. The jail's release (major.minor) must be the basejail's unless --force-release; its name and addresses must be free here. The jail is then built as tsez create builds one: extracted into a staging directory, jail.conf and fstab rendered for this host, renamed into place, its record written last. See docs/archive.md.`
+  static override summary = 'Restore a jail from a tsez or ezjail archive.'
+  static override description = `Checks ARCHIVE against ARCHIVE.sha256 (unless --no-verify), then reads all of it before writing anything: tsez-archive.json first and of a known format version, only jail.conf, fstab and root/... after it, no absolute or ".." names, nothing beneath a symlink of the archive, hard links only within root/, no device nodes. The jail's release (major.minor) must be the basejail's unless --force-release; its name and addresses must be free here. The jail is then built as tsez create builds one: extracted into a staging directory (FIFOs made with mkfifo), jail.conf and fstab rendered for this host, renamed into place, file flags re-applied with chflags, its record written last. An ezjail archive (ezjail-admin archive: gzip'd cpio or tar of prop.ezjail-TAG, fstab.ezjail and ezjail/) is checked the same way and restored as a thin tsez jail: name, hostname, addresses and norun from its prop file, which is read, never run; without a .sha256 beside it, it is restored unchecked. See docs/archive.md.`
   static override examples = [
     {
       description: 'Restore as it was',
@@ -18,7 +18,10 @@ export default class Restore extends TsezCommand {
     },
   ]
   static override args = {
-    archive: Args.string({description: 'The archive file (NAME-STAMP.tsez.tar.xz).', required: true}),
+    archive: Args.string({
+      description: 'The archive file (NAME-STAMP.tsez.tar.xz, or an ezjail NAME-STAMP.tar.gz).',
+      required: true,
+    }),
   }
   static override flags = {
     name: Flags.string({description: 'Name (or hostname) of the restored jail (default: the archived one).'}),
@@ -29,7 +32,7 @@ export default class Restore extends TsezCommand {
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<RestoreResult> {
+  async run(): Promise<WithJailObjects<RestoreResult, 'jail'>> {
     const {args, flags} = await this.parse(Restore)
     const {config, deps} = await this.setup(flags)
     const {restoreJail} = await import('../src/restore/service.js')
@@ -55,6 +58,7 @@ export default class Restore extends TsezCommand {
       )
       this.log(`start it with: tsez start ${jail.name}`)
     }
-    return result
+    const describe = await this.jailDescriber(config, deps)
+    return {...result, jail: describe(result.jail, result.dryRun)}
   }
 }

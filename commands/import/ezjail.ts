@@ -1,7 +1,7 @@
 // tsez import ezjail: adopt an ezjail host's jails in place (nothing copied, ezjail's files unchanged), or --undo it.
 import {Args, Flags} from '@oclif/core'
 
-import {TsezCommand, dryRunFlag} from '../../src/cli/base-command.js'
+import {TsezCommand, dryRunFlag, type WithJailObjects} from '../../src/cli/base-command.js'
 import {EXIT, quoteUnlessPlain} from '../../src/errors.js'
 import type {ImportResult, UndoResult} from '../../src/import/service.js'
 
@@ -28,7 +28,7 @@ A jail tsez cannot express (an image jail, a file it cannot read without running
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<ImportResult | UndoResult> {
+  async run(): Promise<WithJailObjects<ImportResult, 'imported'> | UndoResult> {
     const {argv, flags} = await this.parse(ImportEzjail)
     const {config, deps} = await this.setup(flags)
     const service = await import('../../src/import/service.js')
@@ -53,7 +53,8 @@ A jail tsez cannot express (an image jail, a file it cannot read without running
     // exit 2 only when there is nothing of ezjail's tsez could adopt, so nothing changed; otherwise a refusal is a failure.
     const adopted = result.imported.length + result.already.length > 0
     if (result.refused.length > 0) process.exitCode = adopted ? EXIT.failed : EXIT.usage
-    return result
+    const describe = await this.jailDescriber(config, deps)
+    return {...result, imported: result.imported.map((jail) => describe(jail, result.dryRun))}
   }
 
   private render(result: ImportResult): void {

@@ -1,7 +1,7 @@
 // tsez import jail-conf: adopt the jails of a classic jail.conf in place, as thick jails; the file is never changed.
 import {Args} from '@oclif/core'
 
-import {TsezCommand, dryRunFlag} from '../../src/cli/base-command.js'
+import {TsezCommand, dryRunFlag, type WithJailObjects} from '../../src/cli/base-command.js'
 import {EXIT, quoteUnlessPlain} from '../../src/errors.js'
 import type {JailConfImportResult} from '../../src/import/jail-conf-service.js'
 
@@ -21,7 +21,7 @@ A jail tsez cannot manage (a name jail.conf allows but tsez does not, an unknown
   }
   static override flags = {'dry-run': dryRunFlag}
 
-  async run(): Promise<JailConfImportResult> {
+  async run(): Promise<WithJailObjects<JailConfImportResult, 'imported'>> {
     const {args, argv, flags} = await this.parse(ImportJailConf)
     const {config, deps} = await this.setup(flags)
     const {importJailConf} = await import('../../src/import/jail-conf-service.js')
@@ -45,6 +45,7 @@ A jail tsez cannot manage (a name jail.conf allows but tsez does not, an unknown
     // exit 2 only when nothing of FILE could be adopted, so nothing changed; otherwise a refusal is a failure.
     const adopted = result.imported.length + result.already.length > 0
     if (result.refused.length > 0) process.exitCode = adopted ? EXIT.failed : EXIT.usage
-    return result
+    const describe = await this.jailDescriber(config, deps)
+    return {...result, imported: result.imported.map((jail) => describe(jail, result.dryRun))}
   }
 }

@@ -6,8 +6,11 @@ import {TsezError, UsageError} from '../errors.js'
 import {systemClock} from '../system/clock.js'
 import {realCopyFs} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
+import type {JailRecord} from '../jail/store.js'
+import type {ListedJail} from '../list/service.js'
 import {createRunner} from '../system/runner.js'
 import {createProgress} from '../ui/progress.js'
+import {versioned} from './json-output.js'
 import {describeParseError, refuseValuedBooleans} from './parse-errors.js'
 import {reportError} from './report-error.js'
 
@@ -20,6 +23,11 @@ export const dryRunFlag = Flags.boolean({
   char: 'n',
   description: 'Print the plan (directories, files, programs with their argv) and change nothing.',
 })
+
+/** A command's result with its jail records shown as jail objects under --json. */
+export type WithJailObjects<T, K extends keyof T> = Omit<T, K> & {
+  [key in K]: T[K] extends unknown[] ? ListedJail[] : ListedJail
+}
 
 /** What oclif's parser returns for flags and for arguments: values by name. */
 type ParsedValues = Record<string, unknown>
@@ -57,6 +65,20 @@ export abstract class TsezCommand extends Command {
   /** --json output as plain JSON: oclif's colorizer tokenizes the whole text (tens of ms for 1000 jails). */
   override logJson(json: unknown): void {
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
+  /** Every command's --json result carries the output contract's version first (schema/*.json). */
+  protected override toSuccessJson(result: unknown): unknown {
+    return versioned(result)
+  }
+
+  /** Records as the jail object every --json shows (list's fields and the record's); planned: a dry run's. */
+  protected async jailDescriber(
+    config: TsezConfig,
+    deps: Deps,
+  ): Promise<(record: JailRecord, planned: boolean) => ListedJail> {
+    const {jailDescriber} = await import('../list/service.js')
+    return jailDescriber(config, deps)
   }
 
   /** Waiting time for the host lock: 10 s, or TSEZ_LOCK_WAIT seconds. */

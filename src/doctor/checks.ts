@@ -2,6 +2,7 @@
 import {compareReleases, parseRelease} from '../dist/release.js'
 import {parseJailAddress} from '../jail/ip.js'
 import type {BootFacts, DoctorFacts, JailFacts} from './facts.js'
+import {count} from '../ui/count.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
 
@@ -144,7 +145,7 @@ export function checkAddresses(facts: Pick<DoctorFacts, 'jails' | 'interfaces'>)
       'add each address to an interface (ifconfig IF alias ADDR), or name one: tsez config NAME --ip IF|ADDR',
     )
   }
-  return ok('addresses', `the addresses of ${started.length} jail(s) marked run exist on the host`)
+  return ok('addresses', `the addresses of ${count(started.length, 'jail')} marked run exist on the host`)
 }
 
 function addressProblems(jail: JailFacts, interfaces: Map<string, string[]>): string[] {
@@ -201,7 +202,7 @@ export function checkBoot(facts: Pick<DoctorFacts, 'boot' | 'jails' | 'jailconfD
     const instead = byRcJail.length > 0 ? `; rc.d/jail starts ${byRcJail.join(', ')} without dependency order` : ''
     return warn(
       'boot',
-      `tsez_enable is not YES: ${marked.length} jail(s) marked run do not start at boot${instead}`,
+      `tsez_enable is not YES: ${count(marked.length, 'jail')} marked run ${marked.length === 1 ? 'does' : 'do'} not start at boot${instead}`,
       'sysrc tsez_enable=YES (see docs/running.md, rc.d/tsez)',
     )
   }

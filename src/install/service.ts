@@ -73,7 +73,7 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
 
   if (request.dryRun) {
     const {plan} = await observeAndPlan(config, host, request, deps)
-    return resultOf({plan, dryRun: true, lines: describeInstallPlan(plan, (base) => updateArgvs(config, base))})
+    return resultOf({plan, lines: describeInstallPlan(plan, (base) => updateArgvs(config, base)), dryRun: true})
   }
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
   try {
@@ -82,7 +82,8 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
     const now = {...host, installed: await observeInstalled(config)}
     await refuseToReplace(config, now.installed, request.force, deps)
     const {plan, manifest} = await observeAndPlan(config, now, request, deps)
-    return resultOf({plan, dryRun: false, applied: await applyInstall(config, plan, manifest, deps)})
+    const lines = describeInstallPlan(plan, (base) => updateArgvs(config, base))
+    return resultOf({plan, lines, dryRun: false, applied: await applyInstall(config, plan, manifest, deps)})
   } finally {
     await lock.release()
   }
@@ -114,7 +115,8 @@ function updateArgvs(config: TsezConfig, base: string): string[][] {
   return [call('fetch'), [...call('install'), '(repeated until it exits 2)']]
 }
 
-type Outcome = {plan: InstallPlan} & ({dryRun: true; lines: string[]} | {dryRun: false; applied: AppliedInstall})
+/** LINES: the plan's steps, one line each (a dry run's output, and what a real run set out to do). */
+type Outcome = {plan: InstallPlan; lines: string[]} & ({dryRun: true} | {dryRun: false; applied: AppliedInstall})
 
 function resultOf(outcome: Outcome): InstallResult {
   const {plan} = outcome
@@ -140,6 +142,6 @@ function resultOf(outcome: Outcome): InstallResult {
     flavoursInstalled: applied?.flavours ?? [],
     patched: plan.patch && !outcome.dryRun,
     dryRun: outcome.dryRun,
-    plan: outcome.dryRun ? outcome.lines : [],
+    plan: outcome.lines,
   }
 }

@@ -13,7 +13,7 @@ export function renderRunResult(result: RunResult): RenderedRun {
   const stderr: string[] = []
   if (result.jails.length === 0) stdout.push(`no jails to ${result.action}`)
   for (const jail of result.jails) {
-    const time = jail.ok && !jail.noop ? ` (${(jail.duration / 1000).toFixed(1)} s)` : ''
+    const time = jail.ok && !jail.noop ? ` (${(jail.durationMs / 1000).toFixed(1)} s)` : ''
     const scripts = jail.firstboot.length > 0 ? `, first-start scripts ${jail.firstboot.join(', ')}` : ''
     stdout.push(`${jail.name}: ${jail.ok ? '' : 'FAILED: '}${jail.message}${scripts}${time}`)
     if (jail.output !== null) {

@@ -50,12 +50,14 @@ export interface UpdateResult {
   jails: JailOutcome[]
   newjail: JailOutcome | null
   /** Wall time of the base step and of the per-jail phase (etcupdate merges or restarts). */
-  seconds: {base: number; jails: number}
+  /** Wall time of the basejail's step and of the jails' /etc merges, in milliseconds. */
+  durationMs: {base: number; jails: number}
   /** Nothing was installed: -U to the release the basejail runs, or freebsd-update fetch found no updates. */
   upToDate: boolean
   /** Some jail needs attention (a conflict or a failure): the command exits 1. */
   attention: boolean
   dryRun: boolean
+  /** The steps of this run, one line each: what a dry run would do, what a real run set out to do. */
   plan: string[]
 }
 
@@ -73,7 +75,7 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
   }
   if (request.dryRun) {
     const {plan} = await observeAndPlan(config, request, target, sourcetree, deps)
-    return resultOf(plan, {dryRun: true, plan: describeUpdatePlan(plan)})
+    return resultOf(plan, {dryRun: true})
   }
   await readBaseVersion(config) // no basejail: exit 2 before even the lock file is made
   // The lock comes before observing, so nothing observed can change before the plan is carried out.
@@ -169,7 +171,7 @@ async function applyPlan(
       const updatedAt = deps.clock.now().toISOString()
       await recordBaseVersion(config, install, {release, userland: plan.versionBefore, updatedAt})
     }
-    return upToDate(plan, install, (deps.clock.monotonicMs() - started) / 1000)
+    return upToDate(plan, install, deps.clock.monotonicMs() - started)
   }
   // An upgrade's note stays until every /etc is merged: a kill before then is finished by the same -U -r.
   if (plan.action !== 'upgrade') await clearPendingStep(config)
@@ -191,18 +193,18 @@ async function applyPlan(
       ? await mergeTargets(plan.merges, plan.restart, options, deps)
       : await restartTargets(plan.targets, plan.restart, options, deps)
   await clearPendingStep(config)
-  const seconds = {base: (baseDone - started) / 1000, jails: (deps.clock.monotonicMs() - baseDone) / 1000}
-  return resultOf(plan, {versionAfter, release, installRounds: base.installRounds, outcomes, seconds})
+  const durationMs = {base: Math.round(baseDone - started), jails: Math.round(deps.clock.monotonicMs() - baseDone)}
+  return resultOf(plan, {versionAfter, release, installRounds: base.installRounds, outcomes, durationMs})
 }
 
 /** Nothing to install (-U to the release there, or fetch found no updates): the base and every jail as they were. */
-function upToDate(plan: UpdatePlan, install: InstallRecord | undefined, baseSeconds = 0): UpdateResult {
+function upToDate(plan: UpdatePlan, install: InstallRecord | undefined, baseMs = 0): UpdateResult {
   return resultOf(plan, {
     upToDate: true,
     versionAfter: plan.versionBefore,
     release: install?.release,
     outcomes: unchangedOutcomes(plan.targets),
-    seconds: {base: baseSeconds, jails: 0},
+    durationMs: {base: Math.round(baseMs), jails: 0},
   })
 }
 
@@ -276,13 +278,12 @@ function resultOf(
   plan: UpdatePlan,
   done: {
     dryRun?: boolean
-    plan?: string[]
     upToDate?: boolean
     versionAfter?: string
     release?: string
     installRounds?: number
     outcomes?: JailOutcome[]
-    seconds?: UpdateResult['seconds']
+    durationMs?: UpdateResult['durationMs']
   },
 ): UpdateResult {
   const outcomes = done.outcomes ?? []
@@ -299,10 +300,10 @@ function resultOf(
     snapshot: plan.snapshot ? `${plan.snapshot.dataset}@${plan.snapshot.name}` : null,
     jails,
     newjail,
-    seconds: done.seconds ?? {base: 0, jails: 0},
+    durationMs: done.durationMs ?? {base: 0, jails: 0},
     upToDate: done.upToDate ?? false,
     attention: outcomes.some((o) => !o.ok),
     dryRun: done.dryRun ?? false,
-    plan: done.plan ?? [],
+    plan: describeUpdatePlan(plan),
   }
 }

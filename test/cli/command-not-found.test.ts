@@ -54,7 +54,8 @@ describe('command_not_found', () => {
     const json = await notFound('list:extra', ['--json'])
     assert.equal(json.stderr, '')
     assert.deepEqual(JSON.parse(json.stdout), {
-      error: {name: 'UsageError', message: 'Unexpected argument: extra', exitCode: 2},
+      version: 1,
+      error: {code: 'usage', message: 'Unexpected argument: extra', exitCode: 2},
     })
     assert.equal((await notFound('list:extra', ['--', '--json'])).stdout, '')
   })

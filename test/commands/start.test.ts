@@ -15,7 +15,7 @@ interface JsonJail {
   noop: boolean
   skipped: boolean
   error: string | null
-  duration: number
+  durationMs: number
 }
 
 describe('tsez start / stop / restart', () => {

@@ -89,7 +89,7 @@ describe('run/service', () => {
       skipped: false,
       error: null,
       output: null,
-      duration: 0,
+      durationMs: 0,
       firstboot: [],
     })
     const stopped = await run(await fakeJails(), 'stop', request(['db1']))

@@ -12,7 +12,7 @@ const jail = (over: Partial<JailRunResult>): JailRunResult => ({
   skipped: false,
   error: null,
   output: null,
-  duration: 1234,
+  durationMs: 1234,
   firstboot: [],
   ...over,
 })
@@ -26,7 +26,7 @@ describe('run/view', () => {
       plan: [],
       jails: [
         jail({firstboot: ['10-pkg']}),
-        jail({name: 'db1', noop: true, message: 'already running', duration: 0}),
+        jail({name: 'db1', noop: true, message: 'already running', durationMs: 0}),
         jail({name: 'bad', ok: false, message: 'jail -f x -c bad failed (exit 1)', output: 'line 1\nline 2'}),
       ],
     })
