@@ -171,6 +171,15 @@ export function vnetCommands(vnet: VnetSettings): {prestart: string[]; poststop:
   }
 }
 
+/**
+ * After a failed `jail -c`: destroys the jail's epair if it is still there and its jail side has the jail's MAC,
+ * so an epair of that unit that another tool made (the reason the creation failed, say) is left alone.
+ */
+export function epairCleanupArgv(vnet: VnetSettings): string[] {
+  const script = `ifconfig ${jailSide(vnet)} 2>/dev/null | grep -q 'ether ${vnet.mac}$' && ifconfig ${hostSide(vnet)} destroy`
+  return ['/bin/sh', '-c', `${script} || true`]
+}
+
 /** The jail(8) parameters of a vnet jail, merged with its own --param exec.prestart / exec.poststop. */
 export function vnetParams(
   vnet: VnetSettings,

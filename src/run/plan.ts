@@ -4,6 +4,7 @@ import {UsageError} from '../errors.js'
 import {firstbootRemoveArgv, firstbootRunArgv} from './firstboot.js'
 import {unorderableJails} from '../jail/depend.js'
 import {rctlRemoveArgv} from '../jail/limits.js'
+import {epairCleanupArgv, type VnetSettings} from '../jail/vnet.js'
 import {describeDependencyProblems, dependencyProblems, startOrder, stopOrder, type OrderedJail} from './order.js'
 import {startProblem, type StartFacts} from './preflight.js'
 
@@ -105,7 +106,7 @@ export function planStart(input: StartInput): RunPlan {
               program: 'jail',
               argv: ['-f', input.confOf(name), '-c', name],
               firstboot: facts.firstboot,
-              ...(facts.start.limits > 0 ? {onFailure: [['rctl', ...rctlRemoveArgv(name)]]} : {}),
+              ...onFailure(name, facts.start.limits, input.records.find((r) => r.name === name)?.vnet),
             }
           : {kind: 'refuse', reason: problem},
       )
@@ -113,6 +114,18 @@ export function planStart(input: StartInput): RunPlan {
   }
   const ordered = refuseUnorderable(input.records, order, steps)
   return {action: 'start', order: ordered, steps, warnings: missingDependencyWarnings(input.records, ordered, steps)}
+}
+
+/**
+ * What undoes the exec.prestart / exec.created work a failed `jail -c` leaves (jail(8) runs no exec.poststop then):
+ * the jail's rctl rules, and its epair when it is still there with the jail's MAC (so never another tool's).
+ */
+function onFailure(name: string, limits: number, vnet: VnetSettings | undefined): {onFailure?: string[][]} {
+  const commands = [
+    ...(limits > 0 ? [['rctl', ...rctlRemoveArgv(name)]] : []),
+    ...(vnet ? [epairCleanupArgv(vnet)] : []),
+  ]
+  return commands.length > 0 ? {onFailure: commands} : {}
 }
 
 /** A dependency on a jail that does not exist (deleted by an older tsez, edited by hand) is skipped, with a warning. */

@@ -177,4 +177,20 @@ describe('tsez create --vnet', function () {
     )
     assert.deepEqual(host.fake.jails(), [])
   })
+
+  it("jail(8) failing after exec.prestart: tsez start destroys the epair, never another tool's of that unit", async () => {
+    await run('create', '--vnet', 'web', '192.0.2.20/24')
+    host.fake.set('jail.refuse.web', 'jail: web: jail_set: Cannot allocate memory\n')
+    assert.equal((await tsez(['start', 'web'], host.env)).exitCode, 1)
+    const epairs = () => (host.fake.read('ifconfig.table') ?? '').split('\n').filter((l) => l.startsWith('epair'))
+    assert.deepEqual(epairs(), [])
+    host.fake.unset('jail.refuse.web')
+    // Another tool took unit 0 since: the creation fails on it, and its epair stays.
+    host.fake.set('ifconfig.table', 'lo0\nem0\nepair0a\nepair0b\n')
+    host.fake.set('ifconfig.attrs', 'epair0b\tether\t02:00:00:00:00:99\n')
+    const started = await tsez(['start', 'web'], host.env)
+    assert.equal(started.exitCode, 1)
+    assert.match(started.stderr, /File exists/)
+    assert.deepEqual(epairs(), ['epair0a', 'epair0b'])
+  })
 })
