@@ -54,8 +54,13 @@ describe('tsez list', () => {
       root: path.join(host.dirs.jaildir, 'web1'),
       release: '14.3-RELEASE',
       thick: false,
+      dataset: null,
       flavours: ['webserver'],
       depend: [],
+      run: true,
+      params: {},
+      created: byName.get('web1')?.created,
+      createdRelease: '14.3-RELEASE',
     })
     assert.deepEqual([byName.get('db1')?.state, byName.get('db1')?.jid], ['stopped', null])
     assert.deepEqual(
