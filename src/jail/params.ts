@@ -2,7 +2,7 @@
 
 /*
  * The table follows jail(8) (.Dd September 1, 2023, plus FreeBSD 14's meta/env/allow.adjtime/allow.settime and
- * FreeBSD 15's allow.routing and zfs.dataset): the kernel parameters, the ones kernel modules add,
+ * FreeBSD 15's allow.routing, allow.setaudit, allow.unprivileged_parent_tampering and zfs.dataset): the kernel parameters, the ones kernel modules add,
  * and the pseudo-parameters only jail(8) uses. Values are checked the way jail(8) reads them:
  *  - booleans take true/false (also 1/0, yes/no, on/off, any case); a `no` prefix on the last name
  *    component negates, as in jail.conf (`allow.noraw_sockets=true` is `allow.raw_sockets=false`), and
@@ -66,6 +66,10 @@ const ALLOW_FLAGS = [
   'adjtime',
   'settime',
   'routing',
+  // FreeBSD 15: audit session state (setaudit(2)) in the jail, and unprivileged host processes of the same uid
+  // signalling, debugging or cpuset(1)-ing the jail's (off by default since it became a knob).
+  'setaudit',
+  'unprivileged_parent_tampering',
 ]
 const EXEC_COMMANDS = ['prepare', 'prestart', 'created', 'start', 'poststart', 'prestop', 'stop', 'poststop', 'release']
 

@@ -33,6 +33,17 @@ describe('jail/params', () => {
     assert.deepEqual(validateParam('zfs.dataset', 'tank/web1/data'), {name: 'zfs.dataset', value: 'tank/web1/data'})
   })
 
+  it('knows every parameter issue 12 names, allow.mount.* included, and points cpuset.id at --cpuset', () => {
+    const allow = ['nfsd', 'extattr', 'read_msgbuf', 'unprivileged_proc_debug', 'suser', 'setaudit']
+    const mounts = ['devfs', 'fdescfs', 'fusefs', 'linprocfs', 'linsysfs', 'nullfs', 'procfs', 'tmpfs', 'zfs']
+    for (const name of [...allow, 'unprivileged_parent_tampering', ...mounts.map((fs) => `mount.${fs}`)]) {
+      assert.deepEqual(validateParam(`allow.${name}`, 'true'), {name: `allow.${name}`, value: true}, name)
+    }
+    assert.deepEqual(validateParam('allow.nosetaudit', 'true'), {name: 'allow.setaudit', value: false})
+    const cpuset = validateParam('cpuset.id', '2')
+    assert.match('problem' in cpuset ? cpuset.problem : '', /read-only .*tsez config NAME --cpuset LIST/)
+  })
+
   describe('booleans', () => {
     it('accepts true/false, 1/0, yes/no, on/off in any case', () => {
       for (const value of ['true', 'TRUE', '1', 'yes', 'On']) {
