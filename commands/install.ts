@@ -16,6 +16,10 @@ Everything happens in a staging directory under the jail directory and is swappe
       command: '<%= config.bin %> <%= command.id %> -r 14.3-RELEASE -a amd64/amd64 -h https://download.freebsd.org',
     },
     {
+      description: 'Install 15.1-RELEASE from pkgbase (FreeBSD-set-minimal-jail)',
+      command: '<%= config.bin %> <%= command.id %> --pkgbase -r 15.1-RELEASE',
+    },
+    {
       description: 'Install from a local directory holding MANIFEST and the sets',
       command: '<%= config.bin %> <%= command.id %> -r 14.3-RELEASE -h file:///usr/freebsd-dist',
     },
@@ -49,6 +53,14 @@ Everything happens in a staging directory under the jail directory and is swappe
       description:
         "A trusted MANIFEST to check the sets against (before tsez_manifests, then the mirror's own); a mirror MANIFEST that differs is refused.",
     }),
+    pkgbase: Flags.boolean({
+      description:
+        'Install from pkgbase (the FreeBSD-base pkg repository) instead of distribution sets; -h is then the pkg server (default tsez_pkgbase_mirror). Releases from 16.0 on always use pkgbase.',
+    }),
+    set: Flags.string({
+      helpValue: 'minimal-jail|base-jail',
+      description: 'With --pkgbase: the FreeBSD-set-* package to install (default minimal-jail).',
+    }),
     force: Flags.boolean({description: 'Replace an existing basejail and newjail.'}),
     'dry-run': dryRunFlag,
   }
@@ -67,6 +79,8 @@ Everything happens in a staging directory under the jail directory and is swappe
         verify: flags.verify,
         manifest: flags.manifest,
         force: flags.force,
+        pkgbase: flags.pkgbase,
+        pkgbaseSet: flags.set,
         dryRun: flags['dry-run'],
         lockWaitMs: this.lockWaitMs(),
       },

@@ -7,6 +7,7 @@ import type {Deps} from '../system/deps.js'
 import {ensureEtcTarball, type EtcSource} from './tarball.js'
 import {extractEtcState} from './etcupdate.js'
 import {readInstallRecord, recordPlatform, type InstallRecord} from '../base/install-record.js'
+import {providerKind, recordedPkgbase, recordedRepo} from '../base/provider.js'
 
 /**
  * `etcupdate extract -D ROOT -t etc-RELEASE.tbz` for a jail (create calls this once the root is in place). The
@@ -33,6 +34,10 @@ export async function bootstrapJailEtc(
  */
 export function etcSourceFor(config: TsezConfig, install: InstallRecord, release: Release, mirror?: string): EtcSource {
   const platform = recordPlatform(install)
+  if (providerKind(install) === 'pkgbase') {
+    const pkgbase = {repo: recordedRepo(config, install, release, mirror), set: recordedPkgbase(install).set}
+    return {release, platform, pkgbase}
+  }
   const sameAsInstalled = install.release === release.name
   const chosen: Mirror | undefined = mirror === undefined && sameAsInstalled ? install.mirror : undefined
   return {release, platform, mirror: chosen ?? resolveMirror(mirror ?? config.mirror, release, platform)}

@@ -13,15 +13,16 @@ import {describeMirror, type Mirror, type Platform, type Release} from '../dist/
 import type {Deps} from '../system/deps.js'
 import {extractTar} from '../dist/extract.js'
 import {unpackSet} from '../dist/unpack.js'
-import {pathExists, writeFileAtomic} from '../system/files.js'
+import {pathExists, removeOwnTree, writeFileAtomic} from '../system/files.js'
 import {etcTarballPath} from './etcupdate.js'
+import {installPkgbaseEtc} from './pkgbase-etc.js'
+import type {PkgbaseRepo, PkgbaseSet} from '../base/pkgbase.js'
 import {tarEntryFilter} from './tar-filter.js'
 
-export interface EtcSource {
-  release: Release
-  platform: Platform
-  mirror: Mirror
-}
+/** Distribution sets: base.txz of the release at MIRROR. pkgbase: the release's packages from its repository. */
+export type EtcSource = {release: Release; platform: Platform} & (
+  {mirror: Mirror; pkgbase?: undefined} | {mirror?: undefined; pkgbase: {repo: PkgbaseRepo; set: PkgbaseSet}}
+)
 
 /** Files etcupdate's build step deletes because they are generated (etcupdate.sh build_tree: autogenfiles). */
 const GENERATED = ['etc/passwd', 'var/db/services.db']
@@ -39,7 +40,8 @@ export async function ensureEtcTarball(
   const step = deps.progress.step(`stock /etc of ${source.release.name}: building ${out}`)
   try {
     await mkdir(tree, {recursive: true, mode: 0o700})
-    await extractStockTree(config, source, tree, deps)
+    if (source.pkgbase) await installPkgbaseEtc(source.pkgbase, tree, deps)
+    else await extractStockTree(config, source, tree, deps)
     await pruneGenerated(tree)
     const temp = path.join(work, path.basename(out))
     await deps.run.run('tar', ['-cjf', temp, '-C', tree, '.'])
@@ -50,13 +52,19 @@ export async function ensureEtcTarball(
     step.fail(`stock /etc of ${source.release.name}: failed`)
     throw error
   } finally {
-    // tsez never applied file flags to this tree (extractTar only reports them), so a plain removal suffices.
-    await rm(work, {recursive: true, force: true})
+    // tsez never applied file flags to an extracted tree (extractTar only reports them), but pkg sets them.
+    if (source.pkgbase) await removeOwnTree(deps.run, work)
+    else await rm(work, {recursive: true, force: true})
     await rmdir(path.dirname(out)).catch(() => undefined) // only when empty: a failed first build leaves nothing
   }
 }
 
-async function extractStockTree(config: TsezConfig, source: EtcSource, tree: string, deps: Deps): Promise<void> {
+async function extractStockTree(
+  config: TsezConfig,
+  source: EtcSource & {mirror: Mirror},
+  tree: string,
+  deps: Deps,
+): Promise<void> {
   const limits = fetchLimits(deps.env)
   const base = await baseSetEntry(config, source, deps, limits)
   await unpackSet(

@@ -8,7 +8,7 @@ import {
   readUserlandVersion,
   renderFreebsdUpdateConf,
 } from '../base/freebsd-update.js'
-import {installRecordPath, newInstallRecord, renderInstallRecord} from '../base/install-record.js'
+import {installRecordPath, newInstallRecord, renderInstallRecord, type InstallRecord} from '../base/install-record.js'
 import {splitWorld} from '../base/split.js'
 import {recoverStaging, stagingPaths, swapIn} from '../base/staging.js'
 import {clearPendingStep} from '../base/update-journal.js'
@@ -37,6 +37,14 @@ export async function recoverInterruptedInstall(config: TsezConfig, deps: Deps):
   for (const action of await recoverStaging(deps.run, stagingPaths(config.jaildir), targets)) deps.log.info(action)
 }
 
+/** How the staging tree is filled (distribution sets or pkgbase); the split, swap and commit are shared. */
+export interface StagingFill {
+  /** Fills FULL with the whole base and returns the record to commit with it. */
+  fill(full: string): Promise<InstallRecord>
+  /** Runs after the split, before the swap (pkgbase: its package database moves into the basejail). */
+  afterSplit?(full: string, basejail: string): Promise<void>
+}
+
 /** The whole install after planning: the new trees in place and committed, then what belongs with them. */
 export async function applyInstall(
   config: TsezConfig,
@@ -44,49 +52,73 @@ export async function applyInstall(
   manifest: Map<string, ManifestEntry> | undefined,
   deps: Deps,
 ): Promise<AppliedInstall> {
-  const {sets, userland} = await buildAndSwap(config, plan, deps)
-  // freebsd-update's state and tsez's note for the basejail path describe the tree just replaced: a half-done
-  // install resumed, or a rollback undone, on the new tree would mix the two.
-  await forgetBasedir(freebsdUpdatePaths(config.dbdir).workdir, plan.basejail)
-  await clearPendingStep(config)
+  let sets: InstalledSet[] = []
+  const fill = async (full: string) => {
+    const filled = await fillFromSets(config, plan, full, deps)
+    sets = filled.sets
+    return filled.record
+  }
+  const record = await buildAndSwap(config, plan, {fill}, deps)
+  await afterSwap(config, plan.basejail)
   if (manifest && plan.manifestCache) await writeFileAtomic(plan.manifestCache, renderManifest(manifest))
   const flavours = await installShippedFlavours(plan, deps)
-  return {sets, userland, flavours}
+  return {sets, userland: record.userland, flavours}
 }
 
-async function buildAndSwap(config: TsezConfig, plan: InstallPlan, deps: Deps) {
+/**
+ * freebsd-update's state and tsez's note for the basejail path describe the tree just replaced: a half-done
+ * install resumed, or a rollback undone, on the new tree would mix the two.
+ */
+export async function afterSwap(config: TsezConfig, basejail: string): Promise<void> {
+  await forgetBasedir(freebsdUpdatePaths(config.dbdir).workdir, basejail)
+  await clearPendingStep(config)
+}
+
+async function fillFromSets(config: TsezConfig, plan: InstallPlan, full: string, deps: Deps) {
+  const sets: InstalledSet[] = []
+  for (const set of plan.sets) sets.push(await installSet(set, plan, deps, sets.at(-1)?.tree))
+  await applyFileFlags(
+    deps.run,
+    full,
+    sets.flatMap((s) => s.flags),
+  )
+  let userland = await readUserlandVersion(full)
+  if (plan.patch) {
+    await patchTree(config, plan, full, userland, deps)
+    userland = await readUserlandVersion(full)
+  }
+  const record = newInstallRecord({
+    release: plan.release,
+    userland,
+    platform: plan.platform,
+    mirror: plan.mirror,
+    sets: sets.map(({name, file, sha256, entries}) => ({name, file, sha256, entries})),
+    patched: plan.patch,
+    installedAt: deps.clock.now(),
+  })
+  return {sets, record}
+}
+
+/** Fills staging, splits it, swaps it in and commits the record; on any failure the previous install stays. */
+export async function buildAndSwap(
+  config: TsezConfig,
+  plan: Pick<InstallPlan, 'basejail' | 'newjail' | 'record'>,
+  filling: StagingFill,
+  deps: Deps,
+): Promise<InstallRecord> {
   const staging = stagingPaths(config.jaildir)
   const targets = {basejail: plan.basejail, newjail: plan.newjail, record: plan.record}
   try {
     await mkdir(config.jaildir, {recursive: true, mode: 0o700})
     await mkdir(staging.root, {mode: 0o700})
     await mkdir(staging.full, {mode: 0o755})
-    const sets: InstalledSet[] = []
-    for (const set of plan.sets) sets.push(await installSet(set, plan, deps, sets.at(-1)?.tree))
-    await applyFileFlags(
-      deps.run,
-      staging.full,
-      sets.flatMap((s) => s.flags),
-    )
-    let userland = await readUserlandVersion(staging.full)
-    if (plan.patch) {
-      await patchTree(config, plan, staging.full, userland, deps)
-      userland = await readUserlandVersion(staging.full)
-    }
+    const record = await filling.fill(staging.full)
     await splitWorld(staging.full, staging.basejail)
-    const record = newInstallRecord({
-      release: plan.release,
-      userland,
-      platform: plan.platform,
-      mirror: plan.mirror,
-      sets: sets.map(({name, file, sha256, entries}) => ({name, file, sha256, entries})),
-      patched: plan.patch,
-      installedAt: deps.clock.now(),
-    })
+    await filling.afterSplit?.(staging.full, staging.basejail)
     await mkdir(path.dirname(plan.record), {recursive: true, mode: 0o700})
     await swapIn(staging, targets, renderInstallRecord(record))
     await removeOwnTree(deps.run, staging.root)
-    return {sets, userland}
+    return record
   } catch (error) {
     // Nothing half-made may remain: roll back a begun swap, then drop the staging tree.
     await recoverStaging(deps.run, staging, targets).catch((cleanup: Error) =>
@@ -119,7 +151,10 @@ async function patchTree(config: TsezConfig, plan: InstallPlan, root: string, us
 }
 
 /** Copies shipped flavours that are missing (never over a user's flavour), each through a temp dir and a rename. */
-async function installShippedFlavours(plan: InstallPlan, deps: Deps): Promise<string[]> {
+export async function installShippedFlavours(
+  plan: Pick<InstallPlan, 'flavoursDir' | 'flavoursToInstall'>,
+  deps: Deps,
+): Promise<string[]> {
   await mkdir(plan.flavoursDir, {recursive: true, mode: 0o755})
   for (const name of plan.flavoursToInstall) {
     const temp = path.join(plan.flavoursDir, `.tsez-tmp-${name}`)

@@ -17,6 +17,7 @@ import {
   type HostFacts,
 } from './observe.js'
 import {describeInstallPlan, planInstall, type InstallPlan} from './plan.js'
+import {installFromPkgbase, usesPkgbase} from './pkgbase.js'
 
 export interface InstallRequest {
   release?: string
@@ -30,6 +31,10 @@ export interface InstallRequest {
   force: boolean
   dryRun: boolean
   lockWaitMs: number
+  /** --pkgbase: the base from FreeBSD-set-* packages (src/install/pkgbase.ts); -h is then the pkg server. */
+  pkgbase?: boolean
+  /** --set: which FreeBSD-set-* package (pkgbase only). */
+  pkgbaseSet?: string
 }
 
 export interface InstallResult {
@@ -61,7 +66,17 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
     platform: request.platform === undefined ? undefined : parsePlatform(request.platform),
     mirror: request.mirror,
   }
-  const host = await observeHost(config, requested, deps)
+  const pkgbase = usesPkgbase(request.pkgbase ?? false, requested.release)
+  const host = await observeHost(config, pkgbase ? {...requested, mirror: undefined} : requested, deps)
+  if (usesPkgbase(pkgbase, host.release)) {
+    if (request.src || request.manifest !== undefined)
+      throw new UsageError(
+        `${request.src ? '-s' : '--manifest'} is for distribution sets: pkgbase installs have neither`,
+      )
+    if (!request.pkgbase) deps.log.warn(`${host.release.name} has no distribution sets: installing it from pkgbase`)
+    return installFromPkgbase(config, host, {...request, set: request.pkgbaseSet}, deps)
+  }
+  if (request.pkgbaseSet !== undefined) throw new UsageError('--set chooses a pkgbase set: give --pkgbase too')
   await refuseToReplace(config, host.installed, request.force, deps)
   if (request.patch) {
     await refuseRaisedSecurelevel(

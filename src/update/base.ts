@@ -35,7 +35,7 @@ export async function runBaseCommands(
   let installRounds = 0
   let touching = false
   for (const command of commands) {
-    if (touchesBase(command.phase) && !touching) {
+    if (touchesBase(command) && !touching) {
       touching = true
       await beforeTouch()
     }
@@ -66,7 +66,8 @@ async function invoke(command: BaseCommand, deps: Deps) {
 /** Runs a single freebsd-update command; false when it was a fetch that found nothing to install. */
 async function runOnce(command: BaseCommand, deps: Deps): Promise<boolean> {
   const result = await invoke(command, deps)
-  if (result.exitCode !== 0) throw failure(command, result, 0, touchesBase(command.phase))
+  if (result.exitCode !== 0) throw failure(command, result, 0, touchesBase(command))
+  if (command.upToDate?.test(result.stdout)) return false
   return !(command.phase === 'fetch' && noUpdatesNeeded(result.stdout))
 }
 
@@ -98,7 +99,7 @@ async function runMake(command: BaseCommand, deps: Deps): Promise<void> {
   } catch (error) {
     const stderr = (error as {result?: {stderr?: string; exitCode?: number}}).result
     const result = {exitCode: stderr?.exitCode ?? 1, stdout: tail, stderr: stderr?.stderr ?? ''}
-    throw failure(command, result, 0, touchesBase(command.phase))
+    throw failure(command, result, 0, touchesBase(command))
   }
 }
 

@@ -1,7 +1,7 @@
 // Pure update planning: (request, observed host facts) → the base commands, etc tarballs and per-jail steps to run.
 
-import {freebsdUpdateCall, freebsdUpdatePaths, renderFreebsdUpdateConf} from '../base/freebsd-update.js'
 import {installRecordPath} from '../base/install-record.js'
+import {touchesBase, type BaseCommand, type BaseProvider, type ProviderConf} from '../base/provider.js'
 import type {PendingBaseStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {UsageError} from '../errors.js'
@@ -25,20 +25,7 @@ export interface EtcTarget {
   template: boolean
 }
 
-export interface BaseCommand {
-  program: 'freebsd-update' | 'make'
-  argv: string[]
-  env: Record<string, string>
-  /** Which step this is, for progress and failure reports. */
-  phase: 'fetch' | 'upgrade' | 'install' | 'rollback' | 'buildworld' | 'installworld'
-  /** `install`: repeated until freebsd-update exits 2. */
-  repeat: boolean
-}
-
-/** Whether a phase writes into the basejail; fetch, upgrade and buildworld only download and prepare. */
-export function touchesBase(phase: BaseCommand['phase']): boolean {
-  return phase === 'install' || phase === 'rollback' || phase === 'installworld'
-}
+export {touchesBase, type BaseCommand}
 
 export interface UpdatePlan {
   action: UpdateAction
@@ -50,8 +37,8 @@ export interface UpdatePlan {
   tarballs: Array<{source: EtcSource; path: string; exists: boolean}>
   /** Targets without etcupdate state, bootstrapped for their current release before the base is touched. */
   bootstraps: Array<{target: EtcTarget; tarball: string}>
-  /** tsez's own freebsd-update.conf and workdir, (re)written before freebsd-update runs. */
-  updateConf: {file: string; content: string; workdir: string} | undefined
+  /** tsez's own freebsd-update.conf or FreeBSD-base repository config and its dir, (re)written before they run. */
+  updateConf: ProviderConf | undefined
   /** An earlier run left freebsd-update's install half done: the base step only finishes it (no fetch/upgrade). */
   resume: boolean
   /** An earlier -U installed the new base but stopped before its /etc merges: no base step, only the merges. */
@@ -72,6 +59,8 @@ export interface UpdatePlan {
 
 export interface PlanFacts {
   versionBefore: string
+  /** Who patches and upgrades this basejail (freebsd-update or pkg), from its install record. */
+  provider: BaseProvider
   dataset: string | undefined
   targets: EtcTarget[]
   /** For upgrade: where the new release's and each older release's stock /etc come from. */
@@ -131,7 +120,7 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
       facts.dataset && !finishMerges ? {dataset: facts.dataset, name: `tsez-update-${stamp(facts.now)}`} : undefined,
     tarballs,
     bootstraps,
-    updateConf: finishMerges ? undefined : updateConfFor(config, request.action, facts.baseHasSrc),
+    updateConf: finishMerges ? undefined : updateConfFor(request, facts),
     resume,
     finishMerges,
     upToDate: false,
@@ -190,18 +179,12 @@ function noOpPlan(config: TsezConfig, request: PlanRequest, facts: PlanFacts): U
   }
 }
 
-function updateConfFor(config: TsezConfig, action: UpdateAction, src: boolean): UpdatePlan['updateConf'] {
-  if (action === 'build' || action === 'installworld') return undefined
-  const paths = freebsdUpdatePaths(config.dbdir)
-  return {file: paths.conf, content: renderFreebsdUpdateConf({src, workdir: paths.workdir}), workdir: paths.workdir}
+function updateConfFor(request: PlanRequest, facts: PlanFacts): UpdatePlan['updateConf'] {
+  if (request.action === 'build' || request.action === 'installworld') return undefined
+  return facts.provider.conf(request.release, facts.baseHasSrc)
 }
 
 function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts, resume: boolean): BaseCommand[] {
-  const paths = freebsdUpdatePaths(config.dbdir)
-  const update = (phase: BaseCommand['phase'], command: string[], repeat = false): BaseCommand => {
-    const call = freebsdUpdateCall(config.basejail, paths, facts.versionBefore, command)
-    return {program: 'freebsd-update', argv: call.argv, env: call.env, phase, repeat}
-  }
   const make = (phase: BaseCommand['phase'], argv: string[]): BaseCommand => ({
     program: 'make',
     argv,
@@ -209,14 +192,18 @@ function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts
     phase,
     repeat: false,
   })
-  if (resume) return [update('install', ['install'], true)]
+  if ((request.action === 'build' || request.action === 'installworld') && !facts.provider.allowsInstallworld) {
+    throw new UsageError(
+      'the basejail was installed with pkgbase: make installworld would bypass its package database; update it with tsez update -u or -U',
+    )
+  }
   switch (request.action) {
     case 'patch':
-      return [update('fetch', ['fetch']), update('install', ['install'], true)]
+      return facts.provider.patch(resume)
     case 'upgrade':
-      return [update('upgrade', ['-r', request.release?.name ?? '', 'upgrade']), update('install', ['install'], true)]
+      return facts.provider.upgrade(request.release ?? parseRelease(facts.versionBefore), resume)
     case 'rollback':
-      return [update('rollback', ['rollback'])]
+      return facts.provider.rollback()
     case 'build':
       return [
         make('buildworld', ['-C', facts.sourcetree, 'buildworld']),
@@ -256,7 +243,7 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
   }
   if (plan.resume) lines.push('note an earlier install stopped half way: finish it (no fetch or upgrade first)')
   if (plan.finishMerges) lines.push(`note the basejail already runs ${plan.targetRelease}: finish its /etc merges`)
-  const firstTouch = plan.base.find((command) => touchesBase(command.phase))
+  const firstTouch = plan.base.find((command) => touchesBase(command))
   for (const command of plan.base) {
     if (command === firstTouch && plan.snapshot) {
       lines.push(`run zfs snapshot ${plan.snapshot.dataset}@${plan.snapshot.name} (just before the basejail changes)`)

@@ -7,6 +7,8 @@ import {freebsdUpdatePaths, readUserlandVersion} from '../base/freebsd-update.js
 import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from '../base/update-journal.js'
 import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
+import {baseProvider} from '../base/provider.js'
+import {requirePkgbaseKeys} from '../base/pkgbase.js'
 import {OperationError, UsageError} from '../errors.js'
 import {parseRelease, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
@@ -106,6 +108,9 @@ async function observeAndPlan(
   )
   const upgrade = request.action === 'upgrade'
   const install = upgrade ? await requireInstallRecord(config) : await readInstallRecord(config)
+  const provider = baseProvider(config, install, versionBefore, upgrade ? request.mirror : undefined)
+  if (provider.kind === 'pkgbase' && (upgrade || request.action === 'patch'))
+    await requirePkgbaseKeys(config, target ?? parseRelease(versionBefore))
   const targets = await observeTargets(config, install, deps, upgrade)
   const byRelease = new Map<string, EtcSource>()
   if (upgrade && install) {
@@ -121,6 +126,7 @@ async function observeAndPlan(
     {action: request.action, release: target, parallel: request.parallel, restart: request.restart},
     {
       versionBefore,
+      provider,
       dataset: await basejailDataset(config, deps),
       targets,
       etcSources: {target: targetSource, byRelease},

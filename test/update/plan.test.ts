@@ -5,6 +5,7 @@ import {resolveConfig} from '../../src/config.js'
 import {UsageError} from '../../src/errors.js'
 import {parseRelease} from '../../src/dist/release.js'
 import type {EtcSource} from '../../src/etc/tarball.js'
+import {baseProvider} from '../../src/base/provider.js'
 import {describeUpdatePlan, planUpdate, type EtcTarget, type PlanFacts} from '../../src/update/plan.js'
 
 const config = resolveConfig(
@@ -30,6 +31,7 @@ const target = (name: string, hasEtcState: boolean, running = false): EtcTarget 
 })
 const facts = (overrides: Partial<PlanFacts> = {}): PlanFacts => ({
   versionBefore: '14.3-RELEASE-p2',
+  provider: baseProvider(config, undefined, '14.3-RELEASE-p2'),
   dataset: undefined,
   targets: [target('a', true), target('b', false, true), target('c', false)],
   etcSources: {target: source('15.1-RELEASE'), byRelease: new Map([['14.3-RELEASE-p2', source('14.3-RELEASE')]])},

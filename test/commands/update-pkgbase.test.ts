@@ -1,0 +1,125 @@
+// tsez update on a pkgbase basejail: pkg upgrade once for every jail, never freebsd-update; -U merges each /etc.
+import assert from 'node:assert/strict'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {tsez} from '../support/cli.js'
+import {
+  addGeneratedRelease,
+  configurePkgbase,
+  createPkgbaseRepo,
+  releaseRepoDir,
+  type PkgbaseRepoFixture,
+} from '../support/pkgbase-repo.js'
+import {sharedRelease} from '../support/test-host.js'
+import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
+
+/** A sandbox whose basejail a pkgbase install of 14.3-RELEASE made: its record and its package database. */
+async function pkgbaseSandbox(): Promise<{box: UpdateSandbox; repo: PkgbaseRepoFixture}> {
+  const box = await createUpdateSandbox({version: '14.3-RELEASE-p2'})
+  const {release} = await sharedRelease()
+  const repo = await createPkgbaseRepo(path.join(box.dir, 'pkgrepo'), '14.3-RELEASE', release.sets.base!.path)
+  await configurePkgbase(path.join(box.dir, 'tsez.conf'), repo)
+  const url = `file://${releaseRepoDir(repo.root, '14.3-RELEASE')}`
+  const record = {
+    release: '14.3-RELEASE',
+    userland: '14.3-RELEASE-p2',
+    machine: 'amd64',
+    arch: 'amd64',
+    provider: 'pkgbase',
+    pkgbase: {set: 'minimal-jail', mirror: repo.mirror, abi: 'FreeBSD:14:amd64', url},
+    patched: true,
+    installedAt: '2026-01-01T00:00:00.000Z',
+  }
+  await writeFile(path.join(box.config.dbdir, 'release.json'), JSON.stringify(record, null, 2) + '\n')
+  await mkdir(path.join(box.config.basejail, 'var/db/pkg'), {recursive: true})
+  await writeFile(path.join(box.config.basejail, 'var/db/pkg/local.sqlite'), `FreeBSD-set-minimal-jail\t${url}\n`)
+  return {box, repo}
+}
+
+const upgrades = (box: UpdateSandbox) =>
+  box.host
+    .calls('pkg')
+    .map((row) => row.slice(1))
+    .filter((argv) => argv.includes('upgrade'))
+
+describe('tsez update on a pkgbase basejail', function () {
+  this.timeout(300_000)
+  let box: UpdateSandbox
+  afterEach(() => box.cleanup())
+
+  it('-u: pkg --rootdir BASEJAIL upgrade once for 10 jails, never freebsd-update; the record follows', async () => {
+    ;({box} = await pkgbaseSandbox())
+    await box.seedJails(10)
+    const before = await box.jailFilesDigest()
+    box.host.set('pkg.upgrade-version', '14.3-RELEASE-p4')
+    const result = await tsez(['update', '-u'], box.env)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const calls = upgrades(box)
+    assert.equal(calls.length, 1)
+    assert.deepEqual(calls[0]?.slice(0, 4), [
+      '--rootdir',
+      box.config.basejail,
+      '--repo-conf-dir',
+      path.join(box.config.dbdir, 'pkgbase/repos'),
+    ])
+    assert.ok(calls[0]?.includes('ABI=FreeBSD:14:amd64') && calls[0]?.includes('VERSION_MINOR=3'))
+    assert.deepEqual(box.host.calls('freebsd-update'), [])
+    assert.equal(await box.baseVersion(), '14.3-RELEASE-p4')
+    const record = JSON.parse(await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8')) as {
+      userland: string
+      provider: string
+    }
+    assert.deepEqual([record.userland, record.provider], ['14.3-RELEASE-p4', 'pkgbase'])
+    assert.equal(await box.jailFilesDigest(), before, 'no jail is touched by a patch')
+  })
+
+  it('-u with nothing to upgrade: up to date, the record unchanged', async () => {
+    ;({box} = await pkgbaseSandbox())
+    const record = await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8')
+    const result = await tsez(['update', '-u', '--json'], box.env)
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.equal((JSON.parse(result.stdout) as {upToDate: boolean}).upToDate, true)
+    assert.equal(await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8'), record)
+    assert.deepEqual(box.host.calls('freebsd-update'), [])
+  })
+
+  it('-U -r 14.4-RELEASE: the repo switched, pkg upgrade once, then etcupdate for every jail and the newjail', async () => {
+    let repo: PkgbaseRepoFixture
+    ;({box, repo} = await pkgbaseSandbox())
+    await addGeneratedRelease(repo.root, '14.4-RELEASE')
+    await box.seedJails(10)
+    const result = await tsez(['update', '-U', '-r', '14.4-RELEASE'], box.env)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const calls = upgrades(box)
+    assert.equal(calls.length, 1)
+    assert.equal(calls[0]?.[1], box.config.basejail)
+    for (const option of ['ABI=FreeBSD:14:amd64', 'VERSION_MINOR=4', 'OSVERSION=1404000', 'IGNORE_OSVERSION=yes'])
+      assert.ok(calls[0]?.includes(option), option)
+    const conf = await readFile(path.join(box.config.dbdir, 'pkgbase/repos/FreeBSD-base.conf'), 'utf8')
+    assert.match(conf, /FreeBSD:14:amd64\/base_release_4"/)
+    assert.match(await box.baseVersion(), /^14\.4-RELEASE/)
+    assert.deepEqual(box.host.calls('freebsd-update'), [])
+    const merges = box.host
+      .calls('etcupdate')
+      .map((row) => row.slice(1))
+      .filter((argv) => argv[0] === '-D')
+    assert.equal(merges.length, 11, 'ten jails and the newjail')
+    assert.ok(merges.every((argv) => argv.at(-1)?.endsWith('etc-14.4-RELEASE.tbz')))
+    const tarball = path.join(box.config.dbdir, 'etcupdate/etc-14.4-RELEASE.tbz')
+    assert.ok((await readFile(tarball)).length > 0, 'the stock /etc of 14.4 built from its packages')
+  })
+
+  it('--rollback and -i are refused on a pkgbase basejail (exit 2), nothing run', async () => {
+    ;({box} = await pkgbaseSandbox())
+    for (const args of [['--rollback'], ['-i', '-s', box.dir]]) {
+      await mkdir(box.dir, {recursive: true})
+      await writeFile(path.join(box.dir, 'Makefile'), '')
+      const result = await tsez(['update', ...args], box.env)
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.match(result.stderr, /installed with pkgbase/)
+    }
+    assert.deepEqual(box.host.calls('freebsd-update'), [])
+    assert.deepEqual(box.host.calls('make'), [])
+  })
+})
