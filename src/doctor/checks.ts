@@ -2,6 +2,7 @@
 import {compareReleases, parseRelease} from '../dist/release.js'
 import {parseJailAddress} from '../jail/ip.js'
 import type {BootFacts, DoctorFacts, JailFacts} from './facts.js'
+import {checkRacct, checkVnet, checkZfs} from './feature-checks.js'
 import {count} from '../ui/count.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
@@ -28,8 +29,9 @@ export function runChecks(facts: DoctorFacts): CheckResult[] {
     checkBasejail(facts),
     checkSecurelevel(facts),
     checkNullfs(facts),
-    checkZfs(),
+    checkZfs(facts),
     checkRacct(facts),
+    checkVnet(facts),
     checkAddresses(facts),
     checkBoot(facts),
     checkSpace(facts),
@@ -117,18 +119,6 @@ export function checkNullfs(facts: Pick<DoctorFacts, 'nullfs'>): CheckResult {
     'nullfs is missing: no jail can mount the basejail',
     'kldload nullfs, or build the kernel with options NULLFS',
   )
-}
-
-/** tsez_use_zfs is not a key this tsez reads: jails are directories, and there is no parent dataset to check. */
-export function checkZfs(): CheckResult {
-  return {id: 'zfs', status: 'skip', what: 'ZFS: tsez_use_zfs is not supported yet; jails are plain directories'}
-}
-
-export function checkRacct(facts: Pick<DoctorFacts, 'racct'>): CheckResult {
-  const fix = 'add kern.racct.enable=1 to /boot/loader.conf and reboot'
-  if (facts.racct === undefined) return warn('racct', 'the kernel has no RACCT: jail limits are unavailable', fix)
-  if (facts.racct === 0) return warn('racct', 'kern.racct.enable is 0: tsez limits would need it', fix)
-  return ok('racct', 'kern.racct.enable is 1')
 }
 
 export function checkAddresses(facts: Pick<DoctorFacts, 'jails' | 'interfaces'>): CheckResult {

@@ -13,6 +13,10 @@ export interface JailFacts {
   vnet: boolean
   /** jail(8) address forms: [iface|]addr[/prefix]. */
   addresses: string[]
+  /** How many rctl rules it has (`tsez limits`). */
+  limits: number
+  /** The bridge a VNET jail's host side joins. */
+  bridge?: string
 }
 
 /** What the host's rc.conf files and /etc/jail.conf say about starting jails at boot. */
@@ -54,6 +58,10 @@ export interface DoctorFacts {
   nullfs: 'listed' | 'module' | 'missing'
   /** `sysctl -n kern.racct.enable`, undefined when the kernel has no RACCT. */
   racct: number | undefined
+  /** tsez_use_zfs=YES: the parent dataset and whether `zfs list` finds it; undefined with tsez_use_zfs=NO. */
+  zfs?: {parent: string; parentExists: boolean}
+  /** `kldstat -q -m` of if_epair and if_bridge, read only when a jail is VNET. */
+  vnetModules?: {if_epair: boolean; if_bridge: boolean}
   jails: JailFacts[]
   /** Interface name → its addresses (`ifconfig -a`), undefined when ifconfig could not be run. */
   interfaces: Map<string, string[]> | undefined

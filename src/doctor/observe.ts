@@ -7,7 +7,7 @@ import {readUserlandVersion} from '../base/freebsd-update.js'
 import {installRecordPath} from '../base/install-record.js'
 import {pendingRecord, stagingPaths} from '../base/staging.js'
 import {journalNames, leftoversOf} from '../jail/journal.js'
-import {listJailRecords} from '../jail/store.js'
+import {listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {atomicTemps, pathExists} from '../system/files.js'
 import {inspectHostLock} from '../system/lock.js'
@@ -40,6 +40,10 @@ export async function observeHost(config: TsezConfig, deps: Deps): Promise<Docto
     observeLeftovers(config),
     observeLock(config.dbdir),
   ])
+  const [zfs, vnetModules] = await Promise.all([
+    config.useZfs ? observeZfsParent(deps, config.zfsParent) : undefined,
+    jails.some((jail) => jail.vnet) ? observeVnetModules(deps) : undefined,
+  ])
   return {
     uid: process.getuid?.() ?? 0,
     jaildir,
@@ -49,6 +53,8 @@ export async function observeHost(config: TsezConfig, deps: Deps): Promise<Docto
     securelevel,
     nullfs,
     racct,
+    ...(zfs === undefined ? {} : {zfs}),
+    ...(vnetModules === undefined ? {} : {vnetModules}),
     jails,
     interfaces,
     boot,
@@ -81,14 +87,25 @@ async function observeNullfs(deps: Deps, root: string): Promise<DoctorFacts['nul
   return (await pathExists(path.join(root, 'boot/kernel/nullfs.ko'))) ? 'module' : 'missing'
 }
 
-function jailFacts(record: {
-  name: string
-  run: boolean
-  addresses: string[]
-  params: Record<string, unknown>
-}): JailFacts {
-  const vnet = record.params.vnet === 'new' || record.params.vnet === true
-  return {name: record.name, run: record.run, vnet, addresses: record.addresses}
+function jailFacts(record: JailRecord): JailFacts {
+  const vnet = record.vnet !== undefined || record.params.vnet === 'new'
+  const bridge = record.vnet?.bridge
+  const limits = (record.limits ?? []).length
+  return {name: record.name, run: record.run, vnet, addresses: record.addresses, limits, ...(bridge ? {bridge} : {})}
+}
+
+/** `zfs list -H -o name PARENT` finds it (an empty tsez_zfs_parent never exists). */
+async function observeZfsParent(deps: Deps, parent: string): Promise<{parent: string; parentExists: boolean}> {
+  if (parent === '') return {parent, parentExists: false}
+  const listed = await output(deps, 'zfs', ['list', '-H', '-o', 'name', parent])
+  return {parent, parentExists: listed === parent}
+}
+
+/** `kldstat -q -m` finds a module loaded or compiled into the kernel. */
+async function observeVnetModules(deps: Deps): Promise<{if_epair: boolean; if_bridge: boolean}> {
+  const loaded = async (module: string) => (await deps.run.tryRun('kldstat', ['-q', '-m', module])).exitCode === 0
+  const [ifEpair, ifBridge] = await Promise.all([loaded('if_epair'), loaded('if_bridge')])
+  return {if_epair: ifEpair, if_bridge: ifBridge}
 }
 
 /** rc.conf then rc.conf.local (which wins, as rc.subr reads them), and /etc/jail.conf's jails. */

@@ -1,7 +1,7 @@
 // tsez doctor on an installed test host: each check ok and failing end to end, --json, exit codes, what --fix changes.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmod, mkdir, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {DoctorResult} from '../../src/doctor/service.js'
@@ -57,7 +57,7 @@ describe('tsez doctor', () => {
     const text = await doctor()
     assert.equal(text.exitCode, 0, text.stdout + text.stderr)
     const lines = text.stdout.trimEnd().split('\n')
-    assert.equal(lines.length, 11)
+    assert.equal(lines.length, 12)
     assert.match(lines[0]!, /^ok {4}\S+\/usr\/jails is mode 0700, owned by uid 0$/)
     assert.match(text.stdout, /^ok {4}basejail 14\.3-RELEASE under kernel 14\.3-RELEASE-p2$/m)
     assert.match(text.stdout, /^skip {2}ZFS: /m)
@@ -72,6 +72,7 @@ describe('tsez doctor', () => {
       nullfs: 'ok',
       zfs: 'skip',
       racct: 'ok',
+      vnet: 'skip',
       addresses: 'ok',
       boot: 'ok',
       space: 'ok',
@@ -111,6 +112,76 @@ describe('tsez doctor', () => {
     } finally {
       await chmod(host.dirs.jaildir, 0o700)
     }
+  })
+
+  it('limits, VNET and ZFS: each ok, and failing (or warning) with its fix, under --json', async () => {
+    const statusFix = async (id: string, envOver: NodeJS.ProcessEnv = {}) => {
+      const result = await tsez(['doctor', '--json'], {...env, ...envOver})
+      const check = (JSON.parse(result.stdout) as DoctorResult).checks.find((c) => c.id === id)!
+      return {exit: result.exitCode, status: check.status, what: check.what, fix: check.fix ?? ''}
+    }
+    const limited = await tsez(['limits', 'web1', 'memoryuse=2G'], host.env)
+    assert.equal(limited.exitCode, 0, limited.stderr)
+    try {
+      assert.equal((await statusFix('racct')).status, 'ok')
+      await withKnob('sysctl.kern.racct.enable', '0', async () => {
+        const racct = await statusFix('racct')
+        assert.deepEqual([racct.exit, racct.status], [1, 'fail'])
+        assert.equal(racct.what, 'kern.racct.enable is 0: web1 has limits and will not start')
+        assert.equal(racct.fix, 'add kern.racct.enable=1 to /boot/loader.conf and reboot')
+      })
+    } finally {
+      assert.equal((await tsez(['limits', 'web1', '--unset', 'memoryuse'], host.env)).exitCode, 0)
+    }
+
+    const vnet = await tsez(['create', '--vnet', '--bridge', 'bridge7', 'v1', '10.0.9.2/24'], host.env)
+    assert.equal(vnet.exitCode, 0, vnet.stderr)
+    try {
+      const missing = await statusFix('vnet')
+      assert.deepEqual([missing.exit, missing.status], [1, 'fail'])
+      assert.equal(missing.what, 'if_epair and if_bridge are not loaded: VNET jails cannot get an epair')
+      assert.match(missing.fix, /^kldload if_epair if_bridge; sysrc kld_list\+="if_epair if_bridge"/)
+      assert.deepEqual(host.fake.calls('kldstat').slice(-2), [
+        ['kldstat', '-q', '-m', 'if_epair'],
+        ['kldstat', '-q', '-m', 'if_bridge'],
+      ])
+      await withKnob('kldstat.modules', 'if_epair\nif_bridge\n', async () => {
+        const noBridge = await statusFix('vnet')
+        assert.deepEqual(
+          [noBridge.status, noBridge.what],
+          ['warn', "bridge bridge7 does not exist: a VNET jail's start creates it, without an uplink"],
+        )
+        const table = host.fake.read('ifconfig.table') ?? ''
+        await withKnob('ifconfig.table', `${table}bridge7\n`, async () => {
+          assert.deepEqual(await statusFix('vnet'), {
+            exit: 0,
+            status: 'ok',
+            what: 'if_epair and if_bridge are loaded; bridge bridge7 exists',
+            fix: '',
+          })
+        })
+      })
+    } finally {
+      assert.equal((await tsez(['delete', 'v1'], host.env)).exitCode, 0)
+    }
+
+    const zfsConf = path.join(host.root, 'tsez-zfs.conf')
+    await writeFile(
+      zfsConf,
+      `${await readFile(host.configFile, 'utf8')}tsez_use_zfs="YES"\ntsez_zfs_parent="zroot/tsez"\n`,
+    )
+    const absent = await statusFix('zfs', {TSEZ_CONFIG: zfsConf})
+    assert.deepEqual(absent, {
+      exit: 1,
+      status: 'fail',
+      what: 'tsez_use_zfs is YES but the parent dataset zroot/tsez does not exist',
+      fix: 'zfs create -p zroot/tsez',
+    })
+    await withKnob('zfs.datasets', 'zroot\t/zroot\nzroot/tsez\t/zroot/tsez\n', async () => {
+      const present = await statusFix('zfs', {TSEZ_CONFIG: zfsConf})
+      assert.deepEqual([present.status, present.what], ['ok', 'the ZFS parent dataset zroot/tsez exists'])
+      assert.deepEqual(host.fake.calls('zfs').at(-1), ['zfs', 'list', '-H', '-o', 'name', 'zroot/tsez'])
+    })
   })
 
   it('warnings (securelevel, racct, no ifconfig, tsez_enable off) and a nullfs module: exit 0', async () => {

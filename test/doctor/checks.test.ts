@@ -11,13 +11,13 @@ import {
   checkLeftovers,
   checkLock,
   checkNullfs,
-  checkRacct,
   checkSecurelevel,
   checkSpace,
   jailsStartedByRcJail,
   runChecks,
 } from '../../src/doctor/checks.js'
 import type {BootFacts, DoctorFacts} from '../../src/doctor/facts.js'
+import {checkRacct, checkVnet, checkZfs} from '../../src/doctor/feature-checks.js'
 
 const DIRECTORY = 0o040000
 const boot = (over: Partial<BootFacts> = {}): BootFacts => ({
@@ -40,12 +40,14 @@ const healthy = (): DoctorFacts => ({
   nullfs: 'listed',
   racct: 1,
   jails: [
-    {name: 'web1', run: true, vnet: false, addresses: ['10.0.0.5', 'em0|10.0.0.6/24', 'fd00::5']},
-    {name: 'off', run: false, vnet: false, addresses: ['10.9.9.9']},
-    {name: 'v1', run: true, vnet: true, addresses: ['10.8.8.8']},
+    {name: 'web1', run: true, vnet: false, addresses: ['10.0.0.5', 'em0|10.0.0.6/24', 'fd00::5'], limits: 2},
+    {name: 'off', run: false, vnet: false, addresses: ['10.9.9.9'], limits: 0},
+    {name: 'v1', run: true, vnet: true, addresses: ['10.8.8.8'], limits: 0, bridge: 'bridge0'},
   ],
+  vnetModules: {if_epair: true, if_bridge: true},
   interfaces: new Map([
     ['em0', ['192.0.2.10', '10.0.0.5', 'fd00::5']],
+    ['bridge0', []],
     ['lo0', ['127.0.0.1']],
   ]),
   boot: boot(),
@@ -58,7 +60,7 @@ const healthy = (): DoctorFacts => ({
 const statusOf = (result: {status: string}) => result.status
 
 describe('doctor checks', () => {
-  it('a healthy host: every check ok but ZFS, which this tsez does not read yet (skip)', () => {
+  it('a healthy host: every check ok but ZFS, skipped with tsez_use_zfs=NO', () => {
     const results = runChecks(healthy())
     assert.deepEqual(
       results.map((r) => `${r.id}:${r.status}`),
@@ -69,6 +71,7 @@ describe('doctor checks', () => {
         'nullfs:ok',
         'zfs:skip',
         'racct:ok',
+        'vnet:ok',
         'addresses:ok',
         'boot:ok',
         'space:ok',
@@ -145,15 +148,52 @@ describe('doctor checks', () => {
     assert.equal(statusOf(checkNullfs({nullfs: 'missing'})), 'fail')
   })
 
-  it('racct: 1 ok; 0 or no RACCT in the kernel warns with the loader.conf line', () => {
-    assert.equal(statusOf(checkRacct({racct: 1})), 'ok')
-    assert.deepEqual(checkRacct({racct: 0}), {
+  it('racct: 1 ok; 0 or no RACCT warns without limits, and fails naming the jails with limits', () => {
+    const jails = healthy().jails.filter((jail) => jail.limits === 0)
+    assert.equal(statusOf(checkRacct({racct: 1, jails})), 'ok')
+    assert.deepEqual(checkRacct({racct: 0, jails}), {
       id: 'racct',
       status: 'warn',
       what: 'kern.racct.enable is 0: tsez limits would need it',
       fix: 'add kern.racct.enable=1 to /boot/loader.conf and reboot',
     })
-    assert.equal(statusOf(checkRacct({racct: undefined})), 'warn')
+    assert.equal(statusOf(checkRacct({racct: undefined, jails})), 'warn')
+    assert.equal(statusOf(checkRacct({racct: 1, jails: healthy().jails})), 'ok')
+    assert.deepEqual(checkRacct({racct: 0, jails: healthy().jails}), {
+      id: 'racct',
+      status: 'fail',
+      what: 'kern.racct.enable is 0: web1 has limits and will not start',
+      fix: 'add kern.racct.enable=1 to /boot/loader.conf and reboot',
+    })
+    assert.match(checkRacct({racct: undefined, jails: healthy().jails}).what, /^the kernel has no RACCT: web1 has/)
+  })
+
+  it('zfs: skipped with tsez_use_zfs=NO; the parent dataset found ok, missing or unset fails with the command', () => {
+    assert.equal(statusOf(checkZfs({})), 'skip')
+    assert.equal(statusOf(checkZfs({zfs: {parent: 'zroot/tsez', parentExists: true}})), 'ok')
+    assert.deepEqual(checkZfs({zfs: {parent: 'zroot/tsez', parentExists: false}}), {
+      id: 'zfs',
+      status: 'fail',
+      what: 'tsez_use_zfs is YES but the parent dataset zroot/tsez does not exist',
+      fix: 'zfs create -p zroot/tsez',
+    })
+    assert.match(checkZfs({zfs: {parent: '', parentExists: false}}).fix ?? '', /set tsez_zfs_parent/)
+  })
+
+  it('vnet: skipped without VNET jails; a missing module fails, a missing bridge warns', () => {
+    const facts = healthy()
+    assert.equal(statusOf(checkVnet({...facts, jails: facts.jails.filter((j) => !j.vnet)})), 'skip')
+    assert.deepEqual(checkVnet({...facts, vnetModules: {if_epair: false, if_bridge: true}}), {
+      id: 'vnet',
+      status: 'fail',
+      what: 'if_epair is not loaded: VNET jails cannot get an epair',
+      fix: 'kldload if_epair; sysrc kld_list+="if_epair" to load at boot',
+    })
+    const both = checkVnet({...facts, vnetModules: {if_epair: false, if_bridge: false}})
+    assert.equal(both.what, 'if_epair and if_bridge are not loaded: VNET jails cannot get an epair')
+    const noBridge = checkVnet({...facts, interfaces: new Map([['em0', []]])})
+    assert.equal(noBridge.status, 'warn')
+    assert.match(noBridge.what, /^bridge bridge0 does not exist: a VNET jail's start creates it, without an uplink/)
   })
 
   describe('addresses', () => {
@@ -163,7 +203,9 @@ describe('doctor checks', () => {
     })
     it('an address on no interface, or a missing interface, fails naming the jail; no ifconfig warns', () => {
       const facts = healthy()
-      facts.jails = [{name: 'web1', run: true, vnet: false, addresses: ['10.0.0.7', 'em9|10.0.0.8', 'fd00::7']}]
+      facts.jails = [
+        {name: 'web1', run: true, vnet: false, addresses: ['10.0.0.7', 'em9|10.0.0.8', 'fd00::7'], limits: 0},
+      ]
       const result = checkAddresses(facts)
       assert.equal(result.status, 'fail')
       assert.equal(
