@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   const binDir = path.join(root, 'bin')
   await mkdir(binDir, {recursive: true})
   const tsezScript = path.join(binDir, 'tsez')
-  await writeFile(tsezScript, `#!/bin/sh\nexec node --import ${sh(import.meta.resolve('tsx'))} ${sh(path.join(packageRoot, 'bin/dev.js'))} "$@"\n`)
+  await writeFile(
+    tsezScript,
+    `#!/bin/sh\nexec node --import ${sh(import.meta.resolve('tsx'))} ${sh(path.join(packageRoot, 'bin/dev.js'))} "$@"\n`,
+  )
   await chmod(tsezScript, 0o755)
   const envFile = path.join(root, 'env')
   const exports = {
