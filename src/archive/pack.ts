@@ -1,28 +1,24 @@
 // Streams one jail into an archive file: metadata and files first, then root/ (node-tar), through the compressor.
 import {createHash} from 'node:crypto'
-import {createWriteStream, type Stats} from 'node:fs'
+import {createWriteStream} from 'node:fs'
 import {lstat, open, readdir, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable, Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
-import {Header, Pack} from 'tar'
+import {Header} from 'tar'
 
 import {OperationError, describeError} from '../errors.js'
 import {ARCHIVE_MEMBERS, type Compression} from '../jail/archive-format.js'
 import type {Deps} from '../system/deps.js'
+import {takes, treeBlocks, type TreeScope} from './tree-tar.js'
 
-/** What goes under root/: the jail's own tree, never what is mounted in it, never another file system. */
-export interface TreeScope {
-  root: string
-  /** Mount points strictly below the root (mount -p): kept as empty directories, their content left out. */
-  mountPoints: string[]
-}
+export type {TreeScope} from './tree-tar.js'
 
 export interface TreeCount {
   entries: number
   bytes: number
-  /** FIFOs, sockets and device nodes: runtime objects, left out. */
+  /** Sockets and device nodes: runtime objects, left out. */
   skipped: string[]
 }
 
@@ -34,7 +30,11 @@ export async function countTree(scope: TreeScope): Promise<TreeCount> {
   const rootDev = (await lstat(scope.root)).dev
   const visit = async (abs: string): Promise<void> => {
     const st = await lstat(abs)
-    if (!takes(scope, rootDev, abs, st, count.skipped)) return
+    if (!takes(scope, rootDev, abs, st)) {
+      const special = !st.isFile() && !st.isDirectory() && !st.isSymbolicLink() && !st.isFIFO()
+      if (special && !scope.mountPoints.some((point) => abs.startsWith(`${point}/`))) count.skipped.push(abs)
+      return
+    }
     count.entries++
     if (st.isFile()) count.bytes += st.size
     if (!st.isDirectory() || scope.mountPoints.includes(abs)) return
@@ -44,51 +44,28 @@ export async function countTree(scope: TreeScope): Promise<TreeCount> {
   return count
 }
 
-/** Whether ABS goes into the archive; what is left out for its type is noted in SKIPPED. */
-function takes(scope: TreeScope, rootDev: number, abs: string, st: Stats, skipped?: string[]): boolean {
-  if (scope.mountPoints.some((point) => abs.startsWith(`${point}/`))) return false
-  if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) {
-    skipped?.push(abs)
-    return false
-  }
-  return st.dev === rootDev || scope.mountPoints.includes(abs)
-}
-
 export interface PackedArchive {
   sha256: string
   size: number
 }
 
 /**
- * Writes TEMP (created exclusively, mode 0600): the small MEMBERS, then SCOPE's tree as root/, compressed, and
- * synced. Any failure of node-tar (a file that cannot be read), of the compressor or of the write removes TEMP
- * and throws an OperationError: a failed archive never looks like a finished one.
+ * Writes TEMP (created exclusively, mode 0600): the small MEMBERS, then SCOPE's tree as root/ with FLAGS (absolute
+ * path → file flags), compressed, and synced. Any failure (a file that cannot be read, the compressor, the write)
+ * removes TEMP and throws an OperationError: a failed archive never looks like a finished one.
  */
 export async function packArchive(
   temp: string,
   members: Array<{name: string; content: string}>,
   scope: TreeScope,
+  flags: ReadonlyMap<string, string>,
   compression: Compression,
   deps: Deps,
 ): Promise<PackedArchive> {
-  let failure: Error | undefined
-  const rootDev = (await lstat(scope.root)).dev
-  const pack = new Pack({
-    cwd: scope.root,
-    prefix: ARCHIVE_MEMBERS.root,
-    portable: false,
-    filter: (rel, st) => takes(scope, rootDev, path.join(scope.root, rel), st as Stats),
-    onwarn: (_code, message) => (failure ??= new OperationError(`packing ${scope.root} failed: ${message}`)),
-  })
-  pack.add('.')
-  pack.end()
   async function* tar(): AsyncGenerator<Buffer> {
     for (const member of members) yield* memberBlocks(member.name, member.content)
-    for await (const chunk of pack as AsyncIterable<Buffer>) {
-      if (failure) throw failure
-      yield chunk
-    }
-    if (failure) throw failure
+    yield* treeBlocks(scope, ARCHIVE_MEMBERS.root, flags)
+    yield Buffer.alloc(2 * BLOCK)
   }
   const source = Readable.from(tar(), {objectMode: false})
   const program = compressorOf(compression)
@@ -118,8 +95,7 @@ export async function packArchive(
     source.destroy()
     await Promise.allSettled(steps)
     await rm(temp, {force: true})
-    const cause = failure ?? error
-    throw cause instanceof OperationError ? cause : new OperationError(describeError(cause), {cause})
+    throw error instanceof OperationError ? error : new OperationError(describeError(error), {cause: error})
   }
 }
 

@@ -22,6 +22,7 @@ import {jailFiles, listJailRecords} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
+import {readFileFlags} from './fflags.js'
 import {countTree, packArchive} from './pack.js'
 import {describeArchivePlan, planArchive, type ArchiveJob, type ArchiveRequest} from './plan.js'
 
@@ -120,7 +121,7 @@ async function archiveOne(
   try {
     const count = await countTree(scope)
     if (count.skipped.length > 0) {
-      deps.log.warn(`${record.name}: left out ${count.skipped.length} FIFOs, sockets or device nodes`)
+      deps.log.warn(`${record.name}: left out ${count.skipped.length} sockets or device nodes`)
     }
     const meta: ArchiveMeta = {
       format: 'tsez-archive',
@@ -140,7 +141,8 @@ async function archiveOne(
       {name: ARCHIVE_MEMBERS.conf, content: await readFile(files.conf, 'utf8').catch(() => '')},
       {name: ARCHIVE_MEMBERS.fstab, content: await readFile(files.fstab, 'utf8').catch(() => '')},
     ]
-    const packed = await packArchive(job.temp, members, scope, options.compression, deps)
+    const flags = await readFileFlags(deps.run, record.root)
+    const packed = await packArchive(job.temp, members, scope, flags, options.compression, deps)
     try {
       await writeFileAtomic(job.sha256, sha256Line(packed.sha256, path.basename(job.file)), 0o600)
       await rename(job.temp, job.file)

@@ -22,6 +22,8 @@ export interface ExtractResult {
   flags: Array<{path: string; flags: string}>
   /** Device nodes and FIFOs: counted in `entries` but not created (FreeBSD base has none, devfs provides them). */
   skipped: string[]
+  /** With `fifos`: the FIFOs, their paths reserved and parents made; the caller makes them (mkfifo) and sets this. */
+  fifos: Array<{path: string} & EntryMeta>
   /** Every path the destination now holds from this and earlier extractions (for the next set: `over`). */
   tree: ExtractedTree
 }
@@ -39,15 +41,24 @@ export interface ExtractOptions {
    * Without it the destination must be empty.
    */
   over?: ExtractedTree
+  /** Reserve FIFO entries (not devices) and report them in `fifos` rather than skipping them unchecked. */
+  fifos?: boolean
 }
 
 const PROGRESS_MS = 100
 const {O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW} = fs.constants
 const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
 
-type Kind = 'dir' | 'file' | 'symlink'
+type Kind = 'dir' | 'file' | 'symlink' | 'fifo'
 
-type Meta = {mode: number; uid: number; gid: number; atime: Date; mtime: Date}
+export interface EntryMeta {
+  mode: number
+  uid: number
+  gid: number
+  atime: Date
+  mtime: Date
+}
+type Meta = EntryMeta
 
 /**
  * Extracts an uncompressed tar stream into `destination`, which must exist and be empty (or hold just `over`).
@@ -67,7 +78,7 @@ export async function extractTar(
   if (!options.over && fs.readdirSync(destination).length > 0) {
     throw new OperationError(`cannot extract into ${destination}: the directory is not empty`)
   }
-  const extraction = new Extraction(destination, input, options.onProgress, options.over)
+  const extraction = new Extraction(destination, input, options)
   const onAbort = () => extraction.stopWith(signal?.reason)
   signal?.addEventListener('abort', onAbort, {once: true})
   try {
@@ -82,7 +93,7 @@ class Extraction {
   private readonly stop = new AbortController()
   private readonly kinds: Map<string, Kind>
   private readonly dirs = new Map<string, Meta>()
-  private readonly result: Omit<ExtractResult, 'tree'> = {entries: 0, flags: [], skipped: []}
+  private readonly result: Omit<ExtractResult, 'tree'> = {entries: 0, flags: [], skipped: [], fifos: []}
   private failure: {error: unknown} | undefined
   /** The file being written, closed by a failure that interrupts it. */
   private fd: number | undefined
@@ -91,13 +102,17 @@ class Extraction {
   private pendingFlags: string | undefined
   private atEndMarker = false
 
+  private readonly onProgress?: (progress: ExtractProgress) => void
+  private readonly keepFifos: boolean
+
   constructor(
     private readonly root: string,
     private readonly input: NodeJS.ReadableStream | Readable,
-    private readonly onProgress?: (progress: ExtractProgress) => void,
-    over?: ExtractedTree,
+    options: ExtractOptions,
   ) {
-    this.kinds = new Map([['', 'dir'], ...(over ?? [])])
+    this.onProgress = options.onProgress
+    this.keepFifos = options.fifos === true
+    this.kinds = new Map([['', 'dir'], ...(options.over ?? [])])
     const parser = this.parser
     parser.on('error', (error: unknown) => this.fail(error))
     parser.on('ignoredEntry', (entry: ReadEntry) => this.fail(`unsupported entry type ${entry.type}`, entry.path))
@@ -197,9 +212,16 @@ class Extraction {
       case 'Link':
         if (entry.size > 0) throw new Error('hard link entries carrying data are not supported')
         return this.hardlink(rel, safePath(entry.linkpath ?? ''))
+      case 'FIFO':
+        if (this.keepFifos) {
+          this.claim(rel, 'fifo')
+          this.result.fifos.push({path: rel, ...meta(entry)})
+        } else {
+          this.result.skipped.push(rel)
+        }
+        return
       case 'CharacterDevice':
       case 'BlockDevice':
-      case 'FIFO':
         this.result.skipped.push(rel)
         return
       default:
@@ -281,7 +303,7 @@ class Extraction {
     const kind = this.kinds.get(parent)
     if (kind === 'dir') return
     if (kind === 'symlink') throw new Error(`refusing to extract ${rel} beneath the symlink ${parent}`)
-    if (kind === 'file') throw new Error(`cannot extract ${rel}: ${parent} is not a directory`)
+    if (kind === 'file' || kind === 'fifo') throw new Error(`cannot extract ${rel}: ${parent} is not a directory`)
     this.parent(parent)
     fs.mkdirSync(this.abs(parent), 0o777)
     this.kinds.set(parent, 'dir')

@@ -7,8 +7,8 @@ import {validateJailName} from '../jail/names.js'
 import type {Ownership} from '../jail/ownership.js'
 import {rootPlacementProblems, type RootSurroundings, type SeenPath} from '../jail/roots.js'
 import {jailFiles, type JailRecord} from '../jail/store.js'
-import type {EzjailHost} from './ezjail-host.js'
-import {readEzjailJail, type AdoptedJail, type EzjailJailSource} from './ezjail-jail.js'
+import type {EzjailHost} from '../jail/ezjail-host.js'
+import {readEzjailJail, type AdoptedJail, type EzjailJailSource} from '../jail/ezjail-jail.js'
 
 /** The host as the import found it. */
 export interface EzjailSeen {

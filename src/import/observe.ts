@@ -10,10 +10,10 @@ import {ownershipOf, type Ownership} from '../jail/ownership.js'
 import {observeRootSurroundings, resolveExisting, seePath, type SeenPath} from '../jail/roots.js'
 import {jailFiles, listJailRecords} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
-import type {EzjailHost} from './ezjail-host.js'
-import type {EzjailJailSource} from './ezjail-jail.js'
+import type {EzjailHost} from '../jail/ezjail-host.js'
+import type {EzjailJailSource} from '../jail/ezjail-jail.js'
 import type {EzjailSeen} from './ezjail-plan.js'
-import {readShAssignments} from './sh-assignments.js'
+import {readShAssignments} from '../jail/sh-assignments.js'
 
 export interface EzjailPaths {
   ezjailConf: string

@@ -1,6 +1,6 @@
 // What the admin does after `tsez import ezjail` (or its --undo): the rc.conf switch and the running jails.
 import type {TsezConfig} from '../config.js'
-import type {EzjailHost} from './ezjail-host.js'
+import type {EzjailHost} from '../jail/ezjail-host.js'
 import type {ImportPlan} from './ezjail-plan.js'
 
 /** The remaining steps, one line each, for the jails PLAN imports; RUNNING are the jail names jls shows. */

@@ -3,7 +3,8 @@ import {createHash} from 'node:crypto'
 import {once} from 'node:events'
 import {open, readFile, stat, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
-import type {Readable} from 'node:stream'
+import {Readable} from 'node:stream'
+import {createGunzip} from 'node:zlib'
 
 import {Parser, type ReadEntry} from 'tar'
 
@@ -19,15 +20,17 @@ import {
   type Compression,
 } from '../jail/archive-format.js'
 import type {CommandRunner} from '../system/runner.js'
+import {ezjailTar, isGzip} from './ezjail-archive.js'
 
 export interface OpenedArchive {
   file: string
   /** Held open from the checksum to the extraction: a file swapped in between is never read. */
   handle: FileHandle
-  compression: Compression
+  /** gzip: an ezjail archive (`ezjail-admin archive`), a cpio or tar inside. */
+  compression: Compression | 'gzip'
 }
 
-/** Opens ARCHIVE: a non-empty regular file that is xz, zstd or a plain tar. */
+/** Opens ARCHIVE: a non-empty regular file that is xz, zstd, a plain tar, or gzip (ezjail's). */
 export async function openArchive(file: string): Promise<OpenedArchive> {
   const info = await stat(file).catch(() => undefined)
   if (info === undefined) throw new UsageError(`archive ${file} does not exist`)
@@ -36,10 +39,10 @@ export async function openArchive(file: string): Promise<OpenedArchive> {
   const handle = await open(file, 'r')
   const head = Buffer.alloc(512)
   const {bytesRead} = await handle.read(head, 0, 512, 0)
-  const compression = detectCompression(head.subarray(0, bytesRead))
+  const compression = isGzip(head.subarray(0, bytesRead)) ? 'gzip' : detectCompression(head.subarray(0, bytesRead))
   if (compression === undefined) {
     await handle.close()
-    throw new UsageError(`archive ${file} is neither xz, zstd nor a tar archive`)
+    throw new UsageError(`archive ${file} is neither xz, zstd, a tar archive nor an ezjail archive (gzip)`)
   }
   return {file, handle, compression}
 }
@@ -69,10 +72,19 @@ export interface TarStream {
   kill(): void
 }
 
-/** The archive's tar bytes from the start, through `xz -dc` or `zstd -dc` as its first bytes say. */
+/**
+ * The archive's tar bytes from the start, through `xz -dc` or `zstd -dc` as its first bytes say; an ezjail archive
+ * through gunzip and, when it is a cpio (as `pax -x cpio` wrote it), re-encoded as tar.
+ */
 export function tarStreamOf(archive: OpenedArchive, run: CommandRunner): TarStream {
   const file = archive.handle.createReadStream({start: 0, autoClose: false})
   if (archive.compression === 'none') return {stream: file, done: Promise.resolve(), kill: () => file.destroy()}
+  if (archive.compression === 'gzip') {
+    const gunzip = createGunzip()
+    file.on('error', (error) => gunzip.destroy(error))
+    const stream = Readable.from(ezjailTar(file.pipe(gunzip)), {objectMode: false})
+    return {stream, done: Promise.resolve(), kill: () => [file, gunzip, stream].forEach((s) => s.destroy())}
+  }
   const program = archive.compression === 'xz' ? 'xz' : 'zstd'
   const args = archive.compression === 'xz' ? ['-dc', '-T0'] : ['-dc', '-q']
   const child = run.stream(program, args, {stdin: file})
@@ -81,24 +93,54 @@ export function tarStreamOf(archive: OpenedArchive, run: CommandRunner): TarStre
 
 export interface Inspection {
   meta: ArchiveMeta
-  /** Members under root/. */
+  /** Members under the tree member. */
   entries: number
+  /** The member holding the jail's tree: root (tsez) or ezjail. */
+  tree: string
+}
+
+/** What an archive holds, and where: tsez's own layout or ezjail's. */
+export interface ArchiveLayout {
+  /** For refusals: "a tsez archive". */
+  kind: string
+  /** The metadata member, always first: its name, or a pattern for ezjail's prop.ezjail-TAG. */
+  meta: {shown: string; matches(rel: string): boolean}
+  /** The other small files allowed beside the tree. */
+  small: readonly string[]
+  /** The member holding the jail's tree. */
+  tree: string
+  /** The metadata as ArchiveMeta, or a UsageError. */
+  parseMeta(rel: string, text: string, file: string): ArchiveMeta
+}
+
+export const TSEZ_LAYOUT: ArchiveLayout = {
+  kind: 'a tsez archive',
+  meta: {shown: ARCHIVE_MEMBERS.meta, matches: (rel) => rel === ARCHIVE_MEMBERS.meta},
+  small: [ARCHIVE_MEMBERS.conf, ARCHIVE_MEMBERS.fstab],
+  tree: ARCHIVE_MEMBERS.root,
+  parseMeta: (_rel, text, file) => parseArchiveMeta(text, file),
 }
 
 type Kind = 'dir' | 'file' | 'symlink' | 'other'
 
 /**
- * Reads the whole archive and refuses it (UsageError, exit 2) unless it is a tsez archive restore can take as it
- * is: tsez-archive.json first and valid, then only jail.conf, fstab and root/...; no absolute or `..` names, no
- * member beneath a symlink or a file of the archive, no duplicate, hard links only to regular files under root/
- * met before, no device nodes, FIFOs only under root/; complete (end-of-archive marker, decompressor content).
+ * Reads the whole archive and refuses it (UsageError, exit 2) unless it is an archive of LAYOUT restore can take
+ * as it is: the metadata first and valid (tsez-archive.json), then only the small files and the tree (root/...);
+ * no absolute or `..` names, no member beneath a symlink or a file of the archive, no duplicate, hard links only
+ * to regular files of the tree met before, no device nodes, FIFOs only in the tree; complete (end-of-archive
+ * marker, decompressor content).
  */
-export async function inspectArchive(archive: OpenedArchive, run: CommandRunner): Promise<Inspection> {
+export async function inspectArchive(
+  archive: OpenedArchive,
+  run: CommandRunner,
+  layout: ArchiveLayout = TSEZ_LAYOUT,
+): Promise<Inspection> {
   const tar = tarStreamOf(archive, run)
   const parser = new Parser({strict: true})
   const kinds = new Map<string, Kind>([['', 'dir']])
   let failure: Error | undefined
   let metaText: string | undefined
+  let metaName = ''
   let metaParsed: ArchiveMeta | undefined
   let count = 0
   let entries = 0
@@ -118,15 +160,18 @@ export async function inspectArchive(archive: OpenedArchive, run: CommandRunner)
     ended = false
     try {
       const first = count++ === 0
-      const rel = checkEntry(entry, first, kinds, refuse)
-      if (rel.startsWith(`${ARCHIVE_MEMBERS.root}/`)) entries++
+      const rel = checkEntry(entry, first, layout, kinds, refuse)
+      if (rel.startsWith(`${layout.tree}/`)) entries++
       if (first) {
+        metaName = rel
         const chunks: Buffer[] = []
         entry.on('data', (chunk: Buffer) => chunks.push(chunk))
         entry.on('end', () => (metaText = Buffer.concat(chunks).toString('utf8')))
         return
       }
-      if (metaParsed === undefined && metaText !== undefined) metaParsed = parseArchiveMeta(metaText, archive.file)
+      if (metaParsed === undefined && metaText !== undefined) {
+        metaParsed = layout.parseMeta(metaName, metaText, archive.file)
+      }
     } catch (error) {
       fail(error)
     }
@@ -139,7 +184,7 @@ export async function inspectArchive(archive: OpenedArchive, run: CommandRunner)
     }
     if (!failure) parser.end()
   } catch (error) {
-    fail(error)
+    fail(error instanceof UsageError ? refuse(error.message) : error)
   }
   const decompressed = await tar.done.then(
     () => undefined,
@@ -147,17 +192,18 @@ export async function inspectArchive(archive: OpenedArchive, run: CommandRunner)
   )
   if (failure) throw failure
   if (decompressed !== undefined) throw refuse(`damaged archive: ${describeError(decompressed)}`)
-  if (count === 0 || metaText === undefined) throw refuse(`no ${ARCHIVE_MEMBERS.meta}: not a tsez archive`)
-  const meta = metaParsed ?? parseArchiveMeta(metaText, archive.file)
+  if (count === 0 || metaText === undefined) throw refuse(`no ${layout.meta.shown}: not ${layout.kind}`)
+  const meta = metaParsed ?? layout.parseMeta(metaName, metaText, archive.file)
   if (!ended) throw refuse('truncated archive (no end-of-archive marker)')
-  if (kinds.get(ARCHIVE_MEMBERS.root) !== 'dir') throw refuse('no root/ member: not a tsez archive')
-  return {meta, entries}
+  if (kinds.get(layout.tree) !== 'dir') throw refuse(`no ${layout.tree}/ member: not ${layout.kind}`)
+  return {meta, entries, tree: layout.tree}
 }
 
 /** The member's relative path once it passed every check; throws the refusal. */
 function checkEntry(
   entry: ReadEntry,
   first: boolean,
+  layout: ArchiveLayout,
   kinds: Map<string, Kind>,
   refuse: (why: string) => Error,
 ): string {
@@ -170,19 +216,20 @@ function checkEntry(
   const shown = quote(entry.path)
   const type = entry.type
   const isFile = type === 'File' || type === 'OldFile' || type === 'ContiguousFile'
+  const {tree} = layout
   if (first) {
-    if (rel !== ARCHIVE_MEMBERS.meta || !isFile) {
-      throw refuse(`its first member is ${shown}, not ${ARCHIVE_MEMBERS.meta}: not a tsez archive`)
+    if (!layout.meta.matches(rel) || !isFile) {
+      throw refuse(`its first member is ${shown}, not ${layout.meta.shown}: not ${layout.kind}`)
     }
-    if (entry.size > MAX_META_BYTES) throw refuse(`${ARCHIVE_MEMBERS.meta} is ${entry.size} bytes: not tsez's`)
+    if (entry.size > MAX_META_BYTES) throw refuse(`${layout.meta.shown} is ${entry.size} bytes: not ${layout.kind}`)
   }
-  const inRoot = rel.startsWith(`${ARCHIVE_MEMBERS.root}/`)
-  const top = [ARCHIVE_MEMBERS.meta, ARCHIVE_MEMBERS.conf, ARCHIVE_MEMBERS.fstab] as string[]
+  const inTree = rel.startsWith(`${tree}/`)
+  const top = first ? [rel, ...layout.small] : layout.small
   if (top.includes(rel) && !(isFile && entry.size <= MAX_META_BYTES))
     throw refuse(`member ${shown} is not a small file`)
-  if (rel === ARCHIVE_MEMBERS.root && type !== 'Directory') throw refuse('member root is not a directory')
-  if (!inRoot && rel !== ARCHIVE_MEMBERS.root && !top.includes(rel)) {
-    throw refuse(`member ${shown} lies outside root/${type === 'FIFO' ? ' (a FIFO)' : ''}`)
+  if (rel === tree && type !== 'Directory') throw refuse(`member ${tree} is not a directory`)
+  if (!inTree && rel !== tree && !top.includes(rel)) {
+    throw refuse(`member ${shown} lies outside ${tree}/${type === 'FIFO' ? ' (a FIFO)' : ''}`)
   }
   if (type === 'CharacterDevice' || type === 'BlockDevice') throw refuse(`member ${shown} is a device node`)
   const known = ['Directory', 'SymbolicLink', 'Link', 'FIFO']
@@ -203,8 +250,8 @@ function checkEntry(
     } catch {
       throw refuse(`hard link ${shown} points to the unsafe name ${quote(entry.linkpath ?? '')}`)
     }
-    if (!target.startsWith(`${ARCHIVE_MEMBERS.root}/`) || kinds.get(target) !== 'file') {
-      throw refuse(`hard link ${shown} points to ${quote(entry.linkpath ?? '')}, not a file of root/ met before`)
+    if (!target.startsWith(`${tree}/`) || kinds.get(target) !== 'file') {
+      throw refuse(`hard link ${shown} points to ${quote(entry.linkpath ?? '')}, not a file of ${tree}/ met before`)
     }
     if (entry.size > 0) throw refuse(`hard link ${shown} carries data`)
   }

@@ -139,10 +139,11 @@ export function describeRestorePlan(plan: RestorePlan, archive: string): string[
   const {record, files, staging} = plan
   return [
     `write ${files.journal} (create journal)`,
-    `extract ${archive} -> ${staging}`,
+    `extract ${archive} -> ${staging} (FIFOs with mkfifo -m 0600)`,
     `write ${files.fstab}`,
     `write ${files.conf}`,
     `rename ${path.join(staging, 'root')} -> ${record.root}`,
+    `run chflags -h FLAGS PATH... for every path the archive carries SCHILY.fflags for`,
     `remove ${staging}`,
     `write ${files.record} (commit)`,
     `remove ${files.journal}`,

@@ -6,7 +6,7 @@ import path from 'node:path'
 import {reservedNames, type TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
-import {extractTar} from '../dist/extract.js'
+import {extractTar, type ExtractResult} from '../dist/extract.js'
 import type {ArchiveMeta} from '../jail/archive-format.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
@@ -17,10 +17,12 @@ import {recoverInterruptedRenames} from '../jail/rename-journal.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
-import {writeFileAtomic} from '../system/files.js'
+import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
-import {inspectArchive, openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from './inspect.js'
+import {ezjailLayout} from './ezjail-archive.js'
+import {TSEZ_LAYOUT, inspectArchive, openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from './inspect.js'
 import {describeRestorePlan, planRestore, type RestorePlan, type RestoreRequest} from './plan.js'
+import {applyRootFlags, makeFifos} from './specials.js'
 
 export interface RestoreOptions extends RestoreRequest {
   dryRun: boolean
@@ -43,12 +45,16 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
   const file = path.resolve(options.archive)
   const archive = await openArchive(file)
   try {
-    if (options.verify) await verifyChecksum(archive)
-    else deps.log.warn(`--no-verify: ${file} is restored without checking its sha256`)
-    const {meta, entries} = await inspectArchive(archive, deps.run)
+    const ezjail = archive.compression === 'gzip'
+    const unsummed = ezjail && !(await pathExists(`${file}.sha256`))
+    if (options.verify && !unsummed) await verifyChecksum(archive)
+    else if (!unsummed) deps.log.warn(`--no-verify: ${file} is restored without checking its sha256`)
+    const layout = ezjail ? ezjailLayout(config) : TSEZ_LAYOUT
+    const {meta, entries, tree} = await inspectArchive(archive, deps.run, layout)
     const nonce = randomBytes(4).toString('hex')
     const planned = planRestore(config, options, await observe(config, options, meta, nonce))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
+    if (unsummed) deps.log.warn(`${file} is an ezjail archive without a .sha256 beside it: restored unchecked`)
     const result: RestoreResult = {
       jail: planned.record,
       archive: file,
@@ -71,7 +77,7 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       const again = planRestore(config, options, await observe(config, options, meta, nonce))
       if (Array.isArray(again)) throw new UsageError(again.join('; '))
       for (const line of again.dropped) deps.log.warn(`not restored: ${line}`)
-      await apply(config, again, archive, deps)
+      await apply(config, again, archive, tree, deps)
     } finally {
       await lock.release()
     }
@@ -104,7 +110,13 @@ async function observe(config: TsezConfig, request: RestoreRequest, meta: Archiv
 }
 
 /** Journal, extraction into staging, fstab, conf, root into place, record (the commit), journal removed. */
-async function apply(config: TsezConfig, plan: RestorePlan, archive: OpenedArchive, deps: Deps): Promise<void> {
+async function apply(
+  config: TsezConfig,
+  plan: RestorePlan,
+  archive: OpenedArchive,
+  tree: string,
+  deps: Deps,
+): Promise<void> {
   const {record, files, staging} = plan
   await writeJournal(config, {
     version: 1,
@@ -118,14 +130,16 @@ async function apply(config: TsezConfig, plan: RestorePlan, archive: OpenedArchi
   try {
     await mkdir(path.dirname(staging), {recursive: true, mode: 0o755})
     await mkdir(staging, {mode: 0o700})
-    await extract(archive, staging, record.name, deps)
+    const extracted = await extract(archive, staging, deps)
+    await makeFifos(deps.run, staging, extracted.fifos)
     const outcomes = await Promise.allSettled([
       writeFileAtomic(files.fstab, renderJailFstab(config, record)),
       writeFileAtomic(files.conf, renderJailConfFor(config, record)),
     ])
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
-    await rename(path.join(staging, 'root'), record.root)
+    await rename(path.join(staging, tree), record.root)
+    await applyRootFlags(deps.run, record.root, tree, extracted.flags)
     await rm(staging, {recursive: true, force: true})
     await writeJailRecord(config, record)
   } catch (error) {
@@ -143,13 +157,13 @@ async function apply(config: TsezConfig, plan: RestorePlan, archive: OpenedArchi
   await removeJournal(config, record.name)
 }
 
-async function extract(archive: OpenedArchive, staging: string, name: string, deps: Deps): Promise<void> {
+async function extract(archive: OpenedArchive, staging: string, deps: Deps): Promise<ExtractResult> {
   const step = deps.progress.step(`extracting ${archive.file}`)
   const tar = tarStreamOf(archive, deps.run)
   try {
-    const [extracted] = await Promise.all([extractTar(tar.stream, staging), tar.done])
-    if (extracted.skipped.length > 0) deps.log.warn(`${name}: ${extracted.skipped.length} FIFOs were not recreated`)
+    const [extracted] = await Promise.all([extractTar(tar.stream, staging, {fifos: true}), tar.done])
     step.succeed(`extracted ${extracted.entries} entries`)
+    return extracted
   } catch (error) {
     tar.kill()
     await tar.done.catch(() => undefined)

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
 import {chmod, chown, link, mkdir, readdir, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -6,6 +7,7 @@ import type {ArchiveResult} from '../../src/archive/service.js'
 import type {ListResult} from '../../src/list/service.js'
 import {tsez} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
+import {fakeFlagsUnder, setFakeFlags} from '../support/fake-flags.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
@@ -26,7 +28,7 @@ describe('tsez restore', () => {
   }
   const listed = async () => (JSON.parse((await ok(['list', '--json'])).stdout) as ListResult).jails
 
-  it('round trip: create -f webserver, change files, archive, delete -w, restore: the same tree and list', async function () {
+  it('round trip: create -f webserver, change files (a FIFO, file flags too), archive, delete -w, restore: the same tree, flags and list', async function () {
     this.timeout(120_000)
     await ok(['create', '-f', 'webserver', 'web1', '10.0.0.5'])
     const root = path.join(host.dirs.jaildir, 'web1')
@@ -52,8 +54,20 @@ describe('tsez restore', () => {
     for (let i = 0; i < 30; i++) deep = path.join(deep, `level-${i}-${'d'.repeat(20)}`)
     await mkdir(deep, {recursive: true})
     await writeFile(path.join(deep, 'bottom'), 'deep\n')
+    execFileSync('mkfifo', ['-m', '0620', path.join(root, 'var/run-fifo')])
+    await chown(path.join(root, 'var/run-fifo'), 0, 5)
+    await writeFile(path.join(root, 'etc/immutable.conf'), 'schg\n')
+    setFakeFlags(host.fake, 'schg', path.join(root, 'etc/immutable.conf'))
+    setFakeFlags(host.fake, 'uarch,nodump', path.join(data, 'index.html'), path.join(root, 'var/deep'))
+    const flagsBefore = fakeFlagsUnder(host.fake, root)
+    assert.deepEqual(flagsBefore, {
+      'etc/immutable.conf': 'schg',
+      'usr/local/www/data/index.html': 'uarch,nodump',
+      'var/deep': 'uarch,nodump',
+    })
 
     const before = await snapshotTree(root)
+    assert.equal(before.get('var/run-fifo')?.type, 'other')
     const listedBefore = await listed()
     const archived = JSON.parse((await ok(['archive', '--json', 'web1'])).stdout) as ArchiveResult
     const file = archived.jails[0]?.file ?? ''
@@ -63,6 +77,7 @@ describe('tsez restore', () => {
     const restored = await ok(['restore', file])
     assert.match(restored.stdout, /restored jail web1 \(web1\) at /)
     assert.deepEqual(diffTrees(before, await snapshotTree(root)), [])
+    assert.deepEqual(fakeFlagsUnder(host.fake, root), flagsBefore)
     assert.deepEqual(await listed(), listedBefore)
     assert.deepEqual(
       (await readdir(host.dirs.jaildir)).filter((name) => name.startsWith('.')),
@@ -93,6 +108,7 @@ describe('tsez restore', () => {
     assert.equal(result.jail.name, 'web2_example_org')
     assert.deepEqual(result.jail.addresses, ['lo1|10.0.0.6'])
     assert.deepEqual(diffTrees(before, await snapshotTree(otherRoot)), [])
+    assert.deepEqual(fakeFlagsUnder(host.fake, otherRoot), flagsBefore)
     const web2 = (await listed()).find((jail) => jail.name === 'web2_example_org')
     assert.equal(web2?.hostname, 'web2.example.org')
     assert.equal(web2?.root, otherRoot)

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 
 import {resolveConfig} from '../../src/config.js'
-import {readEzjailHost} from '../../src/import/ezjail-host.js'
-import {readEzjailJail, type AdoptedJail} from '../../src/import/ezjail-jail.js'
+import {readEzjailHost} from '../../src/jail/ezjail-host.js'
+import {readEzjailJail, type AdoptedJail} from '../../src/jail/ezjail-jail.js'
 import {planEzjailImport, type EzjailSeen} from '../../src/import/ezjail-plan.js'
 import {ezjailJailFile, type EzjailJailSpec} from '../fixtures/ezjail-host.js'
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {readShAssignments} from '../../src/import/sh-assignments.js'
+import {readShAssignments} from '../../src/jail/sh-assignments.js'
 
 describe('readShAssignments', () => {
   const values = (text: string, initial?: Map<string, string>) => {

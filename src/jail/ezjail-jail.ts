@@ -1,10 +1,10 @@
 // One ezjail jail (PREFIX/etc/ezjail/NAME[.norun] and /etc/fstab.NAME) as the tsez jail that behaves the same.
 import {quote} from '../errors.js'
 import type {TsezConfig} from '../config.js'
-import {fstabFieldProblem, type FstabEntry} from '../jail/fstab.js'
-import {formatJailAddress, parseIpList} from '../jail/ip.js'
-import {validateParam} from '../jail/params.js'
-import type {JailRecord} from '../jail/store.js'
+import {fstabFieldProblem, type FstabEntry} from './fstab.js'
+import {formatJailAddress, parseIpList} from './ip.js'
+import {validateParam} from './params.js'
+import type {JailRecord} from './store.js'
 import type {EzjailHost} from './ezjail-host.js'
 import {readShAssignments} from './sh-assignments.js'
 
