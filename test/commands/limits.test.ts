@@ -142,6 +142,41 @@ describe('tsez limits', () => {
     }
   })
 
+  it('start runs the jail.conf hooks: cpuset and rctl -a after creation; stop removes the rules after removal', async () => {
+    await ok(['limits', 'web1', 'memoryuse=2G', 'maxproc=200:log'])
+    await ok(['config', 'web1', '--cpuset', '1'])
+    await ok(['start', 'web1'])
+    const sequence = () =>
+      fake
+        .calls()
+        .filter(([program]) => ['jail', 'rctl', 'cpuset'].includes(program ?? ''))
+        .map((argv) => argv.join(' '))
+    assert.deepEqual(sequence(), [
+      `jail -f ${confPath('web1')} -c web1`,
+      'cpuset -l 1 -j web1',
+      'rctl -a jail:web1:memoryuse:deny=2G',
+      'rctl -a jail:web1:maxproc:log=200',
+    ])
+    assert.deepEqual(rules(), ['jail:web1:memoryuse:deny=2G', 'jail:web1:maxproc:log=200'])
+    assert.equal(fake.read('cpuset.web1'), '1\n')
+    await ok(['stop', 'web1'])
+    assert.deepEqual(sequence().slice(4), [`jail -f ${confPath('web1')} -r web1`, 'rctl -r jail:web1'])
+    assert.deepEqual(rules(), [])
+  })
+
+  it('a rule exec.created cannot add fails the start and leaves no rules (jail(8) runs no poststop then)', async () => {
+    await ok(['limits', 'web1', 'memoryuse=2G', 'maxproc=200'])
+    fake.set('rctl.fail.maxproc', 'Operation not supported')
+    const result = await tsez(['start', 'web1'], env)
+    assert.equal(result.exitCode, 1)
+    assert.deepEqual(fake.jails(), [])
+    assert.deepEqual(
+      fake.calls('rctl').map((argv) => argv.join(' ')),
+      ['rctl -a jail:web1:memoryuse:deny=2G', 'rctl -a jail:web1:maxproc:deny=200', 'rctl -r jail:web1'],
+    )
+    assert.deepEqual(rules(), [])
+  })
+
   it('a failed start leaves no rules: tsez removes what exec.created added before jail(8) failed', async () => {
     await ok(['limits', 'web1', 'memoryuse=2G'])
     // What exec.created left when exec.start then failed (jail(8) runs no exec.poststop for a failed creation).
