@@ -35,6 +35,8 @@ export interface CloneObservation {
   fstab: Ownership
   /** The source's dataset when tsez_use_zfs is on and the source has one. */
   sourceDataset?: string
+  /** Whether tsez_zfs_parent/NEW exists already (tsez never takes over a dataset it did not make). */
+  datasetTaken: boolean
   now: Date
   /** Random suffix for the staging directory or dataset. */
   nonce: string
@@ -47,10 +49,13 @@ export interface ClonePlan {
   /** UFS: the copy renamed to the root at the end. */
   staging?: string
   /** ZFS: snapshot the source, clone it to a staging dataset, rename it to the clone's dataset. */
-  zfs?: {snapshot: string; staging: string; dataset: string}
+  zfs?: {snapshot: string; dataset: string; properties: string[]}
   /** What of the source the clone does not keep (first-boot scripts, mounts of its own). */
   dropped: string[]
 }
+
+/** The snapshot a ZFS clone is made from: SRC_DATASET@tsez-clone-NEW-STAMP (swept once it has no clone left). */
+export const CLONE_SNAPSHOT_PREFIX = 'tsez-clone-'
 
 /** The jail name of SOURCE (a name or hostname) among RECORDS. */
 export function findRecord(records: readonly JailRecord[], source: string): JailRecord | undefined {
@@ -85,6 +90,10 @@ export function planClone(config: TsezConfig, request: CloneRequest, seen: Clone
   const fieldProblem = fstabFieldProblem(root, 'root directory')
   if (fieldProblem !== undefined) problems.push(fieldProblem)
   problems.push(...rootPlacementProblems({path: root, real: seen.rootReal}, seen.around, false))
+  const dataset = `${config.zfsParent}/${name}`
+  if (zfsSource !== undefined && seen.datasetTaken) {
+    problems.push(`dataset ${dataset} exists already and is not a tsez jail; rename or destroy it first`)
+  }
   if (seen.root !== 'missing') problems.push(`root directory ${root} exists already; remove it or choose another name`)
   const files = jailFiles(config, name)
   if (seen.conf === 'foreign') problems.push(`${files.conf} exists and was not written by tsez; move it away first`)
@@ -118,10 +127,11 @@ export function planClone(config: TsezConfig, request: CloneRequest, seen: Clone
     ...(zfsSource === undefined
       ? {staging: path.join(path.dirname(root), `.tsez-clone-${name}.${seen.nonce}`)}
       : {
+          record: {...record, dataset},
           zfs: {
-            snapshot: `${zfsSource}@tsez-clone-${name}-${stamp}`,
-            staging: `${path.posix.dirname(zfsSource)}/.tsez-clone-${name}.${seen.nonce}`,
-            dataset: `${path.posix.dirname(zfsSource)}/${name}`,
+            snapshot: `${zfsSource}@${CLONE_SNAPSHOT_PREFIX}${name}-${stamp}`,
+            dataset,
+            properties: [`mountpoint=${root}`, ...config.zfsProperties],
           },
         }),
     dropped,
@@ -141,12 +151,10 @@ export function describeClonePlan(plan: ClonePlan): string[] {
     lines.push(`copy ${source.root} -> ${plan.staging} (owners, modes, links, mtimes; without /${FIRSTBOOT_DIR})`)
   }
   if (plan.zfs !== undefined) {
-    const {snapshot, staging, dataset} = plan.zfs
+    const {snapshot, dataset, properties} = plan.zfs
     lines.push(
       `zfs snapshot ${snapshot}`,
-      `zfs clone -o mountpoint=none ${snapshot} ${staging}`,
-      `zfs rename ${staging} ${dataset}`,
-      `zfs set mountpoint=${record.root} ${dataset}`,
+      `zfs clone ${properties.map((p) => `-o ${p}`).join(' ')} ${snapshot} ${dataset}`,
       `remove ${path.join(record.root, FIRSTBOOT_DIR)}`,
     )
   }

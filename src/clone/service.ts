@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import {reservedNames, type TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
+import {removeInsideRoot} from '../jail/flavour-remove.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {writeJailFilesAndRecord} from '../jail/files.js'
 import {leftoversOf, removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
@@ -17,7 +18,16 @@ import {FIRSTBOOT_DIR, jailFiles, listJailRecords, type JailRecord} from '../jai
 import {copyTree} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
-import {describeClonePlan, planClone, type CloneObservation, type ClonePlan, type CloneRequest} from './plan.js'
+import {cloneSnapshot, datasetAt, datasetExists, snapshot} from '../system/zfs.js'
+import {sweepOrphanCloneSnapshots} from './orphans.js'
+import {
+  describeClonePlan,
+  findRecord,
+  planClone,
+  type CloneObservation,
+  type ClonePlan,
+  type CloneRequest,
+} from './plan.js'
 
 export interface CloneOptions extends CloneRequest {
   dryRun: boolean
@@ -55,6 +65,7 @@ export async function cloneJail(config: TsezConfig, options: CloneOptions, deps:
     }
     for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
     for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+    for (const line of await sweepOrphanCloneSnapshots(config, deps.run)) deps.log.info(line)
     // Under the lock the host may have changed since we looked (the source started, say): plan again.
     const again = planClone(config, options, await observe(config, options, deps, nonce))
     if (Array.isArray(again)) throw new UsageError(again.join('; '))
@@ -78,8 +89,13 @@ async function observe(
   const leftover = (await leftoversOf(config, name)).some((item) => item.path === rootPath)
   const root = leftover ? undefined : await lstat(rootPath).catch(() => undefined)
   const files = jailFiles(config, name)
+  const source = findRecord(records, request.source)
+  const zfs = config.useZfs && source !== undefined
+  const sourceDataset = zfs ? (source.dataset ?? (await datasetAt(deps.run, source.root))) : undefined
   return {
     records,
+    ...(sourceDataset === undefined ? {} : {sourceDataset}),
+    datasetTaken: zfs && (await datasetExists(deps.run, `${config.zfsParent}/${name}`)),
     reserved: reservedNames(config),
     running: [...(await readRunningJails(deps.run)).keys()],
     root: root === undefined ? 'missing' : root.isDirectory() ? 'directory' : 'other',
@@ -100,7 +116,8 @@ async function apply(config: TsezConfig, plan: ClonePlan, deps: Deps): Promise<v
     name: record.name,
     ...(staging === undefined ? {} : {staging}),
     root: record.root,
-    ownsRoot: true,
+    ownsRoot: staging !== undefined,
+    ...(plan.zfs === undefined ? {} : {dataset: {name: plan.zfs.dataset, origin: plan.zfs.snapshot}}),
     pid: process.pid,
     started: deps.clock.now().toISOString(),
   })
@@ -109,6 +126,16 @@ async function apply(config: TsezConfig, plan: ClonePlan, deps: Deps): Promise<v
       await mkdir(path.dirname(staging), {recursive: true, mode: 0o755})
       copyRoot(source.root, staging, deps)
       await rename(staging, record.root)
+    }
+    if (plan.zfs !== undefined) {
+      const at = plan.zfs.snapshot.indexOf('@')
+      await snapshot(deps.run, plan.zfs.snapshot.slice(0, at), plan.zfs.snapshot.slice(at + 1))
+      await cloneSnapshot(deps.run, plan.zfs.snapshot, plan.zfs.dataset, plan.zfs.properties)
+      // The clone's tree is the jail's own: never through a symlink it may hold (var -> /, say).
+      removeInsideRoot(
+        record.root,
+        FIRSTBOOT_DIR.split('/').map((part) => Buffer.from(part)),
+      )
     }
     await writeJailFilesAndRecord(config, record)
   } catch (error) {

@@ -58,26 +58,26 @@ function splitOn(buffer: Buffer, byte: number): Buffer[] {
  */
 export function applyRemoveList(root: string, file: string): number {
   const entries = parseRemoveList(fs.readFileSync(file), file)
-  let removed = 0
-  for (const parts of entries) {
-    let dir = Buffer.from(root)
-    let reachable = true
-    for (const part of parts.slice(0, -1)) {
-      dir = Buffer.concat([dir, Buffer.from('/'), part])
-      const st = fs.lstatSync(dir, {throwIfNoEntry: false})
-      if (st === undefined || !st.isDirectory()) {
-        reachable = false
-        break
-      }
-    }
-    const last = parts.at(-1)
-    if (!reachable || last === undefined) continue
-    const target = Buffer.concat([dir, Buffer.from('/'), last])
-    const st = fs.lstatSync(target, {throwIfNoEntry: false})
-    if (st === undefined) continue
-    if (st.isDirectory()) fs.rmSync(target, {recursive: true})
-    else fs.unlinkSync(target)
-    removed++
+  return entries.filter((parts) => removeInsideRoot(root, parts)).length
+}
+
+/**
+ * Removes ROOT/PARTS (checked components) when every component above the last is a real directory, the last
+ * whatever it is, never following a symlink. False when there was nothing there to remove.
+ */
+export function removeInsideRoot(root: string, parts: readonly Buffer[]): boolean {
+  let dir = Buffer.from(root)
+  for (const part of parts.slice(0, -1)) {
+    dir = Buffer.concat([dir, Buffer.from('/'), part])
+    const st = fs.lstatSync(dir, {throwIfNoEntry: false})
+    if (st === undefined || !st.isDirectory()) return false
   }
-  return removed
+  const last = parts.at(-1)
+  if (last === undefined) return false
+  const target = Buffer.concat([dir, Buffer.from('/'), last])
+  const st = fs.lstatSync(target, {throwIfNoEntry: false})
+  if (st === undefined) return false
+  if (st.isDirectory()) fs.rmSync(target, {recursive: true})
+  else fs.unlinkSync(target)
+  return true
 }

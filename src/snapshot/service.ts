@@ -57,7 +57,8 @@ async function withJail<T>(
   try {
     const records = await listJailRecords(config)
     const jail = records.find((r) => r.name === options.name) ?? records.find((r) => r.hostname === options.name)
-    const dataset = config.useZfs && jail !== undefined ? await datasetAt(deps.run, jail.root) : undefined
+    const dataset =
+      config.useZfs && jail !== undefined ? (jail.dataset ?? (await datasetAt(deps.run, jail.root))) : undefined
     const problem = jailDatasetProblem(config, options.name, jail, dataset)
     if (problem !== undefined || jail === undefined || dataset === undefined) throw new UsageError(problem ?? '')
     return await work({jail, dataset})
