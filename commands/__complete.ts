@@ -1,0 +1,21 @@
+// tsez __complete jails|flavours (hidden): one name a line, for the completion scripts in completion/.
+import {Args} from '@oclif/core'
+
+import {TsezCommand} from '../src/cli/base-command.js'
+import {COMPLETION_KINDS, completionNames} from '../src/cli/complete-names.js'
+
+export default class Complete extends TsezCommand {
+  static override hidden = true
+  static override summary = 'Names for shell completion: the jails or the flavours, one a line.'
+  static override args = {
+    kind: Args.string({required: true, options: [...COMPLETION_KINDS], description: 'jails or flavours.'}),
+  }
+
+  async run(): Promise<{names: string[]}> {
+    const {args, flags} = await this.parse(Complete)
+    const {config} = await this.setup(flags)
+    const names = await completionNames(config, args.kind as (typeof COMPLETION_KINDS)[number])
+    if (!this.jsonEnabled()) process.stdout.write(names.map((name) => `${name}\n`).join(''))
+    return {names}
+  }
+}
