@@ -32,12 +32,15 @@ export interface DeleteObservation {
   nestedJails: Array<{name: string; root: string}>
   /** Other jails whose depend lists name this one, with the files of their records. */
   dependents: Array<{record: JailRecord; file: string}>
+  /** -w of a jail in an existing dataset: what zfs destroy removes, in order, or why it cannot (src/delete/zfs.ts). */
+  datasetTargets?: string[] | {failure: string}
 }
 
 export type DeleteStep =
   | {kind: 'stop'; argv: string[]}
   | {kind: 'chflags'; argv: string[]}
   | {kind: 'remove-tree'; path: string}
+  | {kind: 'destroy-dataset'; target: string}
   | {kind: 'remove-leftover'; leftover: Leftover}
   | {kind: 'remove-file'; path: string}
   /** JAIL is the dependent's record without the deleted name, written atomically to PATH. */
@@ -71,7 +74,14 @@ export function planDelete(request: DeleteRequest, seen: DeleteObservation): Del
   }
   const steps: DeleteStep[] = []
   if (seen.running) steps.push({kind: 'stop', argv: ['jail', '-f', files.conf, '-r', name]})
-  if (request.wipe && record !== undefined && seen.root !== 'missing') {
+  const targets = request.wipe && record !== undefined ? seen.datasetTargets : undefined
+  if (targets !== undefined) {
+    if ('failure' in targets) return targets
+    if (seen.mountsUnderRoot.length > 0) {
+      return {failure: `${seen.mountsUnderRoot.join(', ')} mounted under ${record?.root}; unmount first (see mount -p)`}
+    }
+    steps.push(...targets.map((target) => ({kind: 'destroy-dataset' as const, target})))
+  } else if (request.wipe && record !== undefined && seen.root !== 'missing') {
     if (seen.root === 'other') return {failure: `${record.root} is not a directory (a symlink?); remove it by hand`}
     if (seen.mountsUnderRoot.length > 0) {
       return {failure: `${seen.mountsUnderRoot.join(', ')} mounted under ${record.root}; unmount first (see mount -p)`}
@@ -103,6 +113,8 @@ export function describeDeleteStep(step: DeleteStep): string {
       return `run ${step.argv.join(' ')}`
     case 'remove-tree':
       return `remove ${step.path} (every entry on its file system, symlinks not followed)`
+    case 'destroy-dataset':
+      return `run zfs destroy ${step.target}`
     case 'remove-leftover':
       return `remove ${step.leftover.path} (left by an interrupted create)`
     case 'remove-file':

@@ -17,6 +17,8 @@ import {CLEAR_REMOVAL_FLAGS} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {describeDeleteStep, planDelete, type DeleteObservation, type DeleteRequest, type DeleteStep} from './plan.js'
 import {findOtherDevice, removeTreeOnOneDevice} from './remove-tree.js'
+import {datasetTargetsOf} from './zfs.js'
+import {destroy} from '../system/zfs.js'
 
 export interface DeleteOptions extends DeleteRequest {
   dryRun: boolean
@@ -59,7 +61,7 @@ export async function deleteJail(config: TsezConfig, options: DeleteOptions, dep
     if ('failure' in decision) throw new OperationError(decision.failure)
     const result: DeleteResult = {
       name,
-      wiped: decision.steps.some((s) => s.kind === 'remove-tree'),
+      wiped: decision.steps.some((s) => s.kind === 'remove-tree' || s.kind === 'destroy-dataset'),
       stopped: stop !== undefined,
       removed: [],
       dependents: decision.steps.flatMap((s) => (s.kind === 'undepend' ? [s.jail.name] : [])),
@@ -86,6 +88,9 @@ async function applyStep(config: TsezConfig, step: DeleteStep, deps: Deps): Prom
     case 'remove-tree':
       removeTreeOnOneDevice(step.path)
       return step.path
+    case 'destroy-dataset':
+      await destroy(deps.run, step.target)
+      return step.target
     case 'remove-leftover':
       if (step.leftover.kind === 'tree') {
         await deps.run.run('chflags', ['-R', CLEAR_REMOVAL_FLAGS, step.leftover.path])
@@ -117,9 +122,13 @@ async function observe(
   let otherDevice: string | undefined
   if (request.wipe && record !== undefined && rootKind === 'directory' && !running) {
     const mounts = parseMountP((await deps.run.run('mount', ['-p'])).stdout)
-    mountsUnderRoot = mounts.map((m) => m.mountPoint).filter((point) => within(point, record.root))
-    if (mountsUnderRoot.length === 0) otherDevice = findOtherDevice(record.root)
+    // A jail's own dataset is mounted at its root: that mount is the jail, not something under it.
+    const own = (m: {device: string; mountPoint: string}) => m.device === record.dataset && m.mountPoint === record.root
+    mountsUnderRoot = mounts.filter((m) => !own(m) && within(m.mountPoint, record.root)).map((m) => m.mountPoint)
+    if (mountsUnderRoot.length === 0 && record.dataset === undefined) otherDevice = findOtherDevice(record.root)
   }
+  const datasetTargets =
+    request.wipe && record?.dataset !== undefined ? await datasetTargetsOf(config, record, deps) : undefined
   const others = (await listJailRecords(config)).filter((other) => other.name !== name)
   const nestedJails =
     request.wipe && record !== undefined
@@ -141,5 +150,6 @@ async function observe(
     otherDevice,
     nestedJails,
     dependents,
+    ...(datasetTargets === undefined ? {} : {datasetTargets}),
   }
 }

@@ -108,6 +108,12 @@ export async function rename(run: CommandRunner, from: string, to: string): Prom
   await zfs(run, ['rename', from, to])
 }
 
+/** The file systems directly below DATASET. */
+export async function childrenOf(run: CommandRunner, dataset: string): Promise<string[]> {
+  const listed = await zfs(run, ['list', '-H', '-o', 'name', '-t', 'filesystem', '-d', '1', dataset])
+  return listed.stdout.split('\n').filter((name) => name !== '' && name !== dataset)
+}
+
 /** The file systems cloned from SNAPSHOT (its `clones` property). */
 export async function clonesOf(run: CommandRunner, source: string): Promise<string[]> {
   const value = (await zfs(run, ['get', '-H', '-o', 'value', 'clones', source])).stdout.trim()
