@@ -12,6 +12,8 @@ export default class Config extends TsezCommand {
 
 --cpuset binds every process of the jail to those CPUs (cpuset(1) list syntax, checked against hw.ncpu) from the moment jail(8) creates it: its jail.conf runs cpuset -l LIST -j NAME in exec.created. --unset-cpuset drops it.
 
+--vnet gives the jail its own network stack and epair (as create --vnet); --ip is then the jail's own address/prefix list or dhcp, written to its /etc/rc.conf.d. On a VNET jail --ip, --bridge, --gateway (none: no default route) and --mac change those; --no-vnet --ip LIST puts it back on the host's stack.
+
 --param sets any jail(8) parameter, checked against jail(8)'s names and types (allow.raw_sockets=1, allow.sysvipc=1, securelevel=3, children.max=2, ...); --unset removes one.`
   static override examples = [
     {description: 'Do not start at boot', command: '<%= config.bin %> <%= command.id %> web1 --norun'},
@@ -20,6 +22,10 @@ export default class Config extends TsezCommand {
     {description: 'Start db1 first', command: '<%= config.bin %> <%= command.id %> web1 --depend db1'},
     {description: 'Pin to CPUs 0 and 1', command: '<%= config.bin %> <%= command.id %> web1 --cpuset 0-1'},
     {description: 'No longer depend on db1', command: '<%= config.bin %> <%= command.id %> web1 --undepend db1'},
+    {
+      description: 'Own network stack on bridge0',
+      command: '<%= config.bin %> <%= command.id %> web1 --vnet --ip 192.0.2.20/24 --gateway 192.0.2.1',
+    },
   ]
   static override args = {
     name: Args.string({description: 'Jail name (or the hostname it was created with).', required: true}),
@@ -55,6 +61,17 @@ export default class Config extends TsezCommand {
       exclusive: ['unset-cpuset'],
     }),
     'unset-cpuset': Flags.boolean({description: 'No longer pin the jail to CPUs.', exclusive: ['cpuset']}),
+    vnet: Flags.boolean({
+      allowNo: true,
+      description: 'Own network stack with an epair on a bridge (--no-vnet: back on the host stack, needs --ip).',
+    }),
+    bridge: Flags.string({description: 'A VNET jail: the bridge its epair joins.'}),
+    gateway: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: 'A VNET jail: default router, IPv4 and/or IPv6 (repeatable; none drops them).',
+    }),
+    mac: Flags.string({description: "A VNET jail: its interface's MAC, or auto (stable, from the name)."}),
     'dry-run': dryRunFlag,
   }
 
@@ -76,6 +93,10 @@ export default class Config extends TsezCommand {
         unset: flags.unset,
         cpuset: flags.cpuset,
         unsetCpuset: flags['unset-cpuset'] === true,
+        vnet: flags.vnet,
+        bridge: flags.bridge,
+        mac: flags.mac,
+        gateways: flags.gateway,
         dryRun: flags['dry-run'] === true,
         lockWaitMs: this.lockWaitMs(),
       },

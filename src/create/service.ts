@@ -113,7 +113,7 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
     now: deps.clock.now(),
     nonce: randomBytes(4).toString('hex'),
     ...(config.useZfs && !request.existingRoot ? {zfs: await observeZfs(config, deps)} : {}),
-    ...(request.vnet === true ? await observeVnet(config, request, records, name, rootPath, deps) : {}),
+    ...(request.vnet === true ? await observeVnet(config, request, records, rootPath, deps) : {}),
   }
 }
 
@@ -122,7 +122,6 @@ async function observeVnet(
   config: TsezConfig,
   request: CreateRequest,
   records: JailRecord[],
-  name: string,
   rootPath: string,
   deps: Deps,
 ): Promise<Pick<CreateObservation, 'epair' | 'rcFiles'>> {
@@ -132,7 +131,7 @@ async function observeVnet(
     records.flatMap((r) => (r.vnet === undefined ? [] : [r.vnet.epair])),
     host,
   )
-  const rcFiles = await vnetRcOwnership(request.existingRoot ? rootPath : config.newjail, name)
+  const rcFiles = await vnetRcOwnership(request.existingRoot ? rootPath : config.newjail)
   return {...(epair === undefined ? {} : {epair}), rcFiles}
 }
 
@@ -160,7 +159,7 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<
     ])
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
-    if (plan.rcFiles !== undefined) await writeVnetRcFiles(staging ?? record.root, record.name, plan.rcFiles)
+    if (plan.rcFiles !== undefined) await writeVnetRcFiles(staging ?? record.root, plan.rcFiles)
     if (staging !== undefined) await rename(staging, record.root)
     await writeJailRecord(config, record)
   } catch (error) {

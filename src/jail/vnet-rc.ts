@@ -1,11 +1,11 @@
 // The jail side of a VNET jail: tsez-owned rc.conf.d files in the jail's /etc, written without following symlinks.
 import {randomBytes} from 'node:crypto'
 import {constants} from 'node:fs'
-import {lstat, mkdir, open, rename, rm} from 'node:fs/promises'
+import {lstat, mkdir, open, readFile, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
-import {ownershipMark, ownershipOf, type Ownership} from './ownership.js'
+import {ownershipMark, type Ownership} from './ownership.js'
 import {jailSide, type VnetSettings} from './vnet.js'
 
 /*
@@ -24,6 +24,7 @@ export const RC_FILES = ['netif', 'routing', 'dhclient'] as const
 export type RcFile = (typeof RC_FILES)[number]
 
 const RC_DIR = 'etc/rc.conf.d'
+const RC_MARK = /^# Jail [A-Za-z0-9_]+, written by tsez for its VNET interface/
 
 /** The content of each rc.conf.d file for VNET; undefined: the file should not exist. */
 export function vnetRcFiles(name: string, vnet: VnetSettings): Record<RcFile, string | undefined> {
@@ -47,7 +48,7 @@ export function vnetRcFiles(name: string, vnet: VnetSettings): Record<RcFile, st
 }
 
 /** Who owns each rc.conf.d file under ROOT now (a symlink or non-file counts as foreign). */
-export async function vnetRcOwnership(root: string, name: string): Promise<Record<RcFile, Ownership>> {
+export async function vnetRcOwnership(root: string): Promise<Record<RcFile, Ownership>> {
   const result = {} as Record<RcFile, Ownership>
   // A symlinked (or non-directory) etc or etc/rc.conf.d makes every file in it someone else's.
   for (const dir of ['etc', RC_DIR]) {
@@ -57,28 +58,30 @@ export async function vnetRcOwnership(root: string, name: string): Promise<Recor
   for (const file of RC_FILES) {
     const target = path.join(root, RC_DIR, file)
     const st = await lstat(target).catch(() => undefined)
-    result[file] = st === undefined ? 'missing' : st.isFile() ? await ownershipOf(target, name) : 'foreign'
+    result[file] = st === undefined ? 'missing' : st.isFile() ? await rcOwnership(target) : 'foreign'
   }
   return result
 }
 
-/** Writes FILES under ROOT/etc/rc.conf.d (removing jail NAME's tsez-written files that are no longer wanted). */
-export async function writeVnetRcFiles(
-  root: string,
-  name: string,
-  files: Record<RcFile, string | undefined>,
-): Promise<void> {
+/** Writes FILES under ROOT/etc/rc.conf.d (removing tsez-written files that are no longer wanted). */
+export async function writeVnetRcFiles(root: string, files: Record<RcFile, string | undefined>): Promise<void> {
   const dir = await realDirs(root, RC_DIR)
   for (const file of RC_FILES) {
     const content = files[file]
     const target = path.join(dir, file)
     if (content === undefined) {
       const st = await lstat(target).catch(() => undefined)
-      if (st?.isFile() === true && (await ownershipOf(target, name)) === 'tsez') await rm(target)
+      if (st?.isFile() === true && (await rcOwnership(target)) === 'tsez') await rm(target)
       continue
     }
     await writeNoFollow(target, content)
   }
+}
+
+/** tsez's when its first line is tsez's mark for a VNET file (of any jail name: a rename keeps the files). */
+async function rcOwnership(file: string): Promise<Ownership> {
+  const head = await readFile(file, 'utf8').catch(() => '')
+  return RC_MARK.test(head) ? 'tsez' : 'foreign'
 }
 
 /** ROOT/REL made of real directories (mkdir 0755 for missing ones); refuses a symlink or anything else. */

@@ -12,8 +12,10 @@ import type {JailRecord} from '../jail/store.js'
 import {jailConfProblems} from '../jail/conf-render.js'
 import type {Ownership} from '../jail/ownership.js'
 import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
+import type {RcFile} from '../jail/vnet-rc.js'
+import {vnetChange, type VnetConfigObservation, type VnetConfigRequest} from './vnet.js'
 
-export interface ConfigRequest {
+export interface ConfigRequest extends VnetConfigRequest {
   name: string
   run?: boolean
   rename?: string
@@ -30,7 +32,7 @@ export interface ConfigRequest {
   unsetCpuset?: boolean
 }
 
-export interface ConfigObservation {
+export interface ConfigObservation extends VnetConfigObservation {
   record: JailRecord
   running: boolean
   /** Every jail tsez has a record for (hostnames included, for rename collisions). */
@@ -55,12 +57,15 @@ export interface ConfigPlan {
   moveRoot: boolean
   /** Other jails whose depend lists name this one (rewritten on rename). */
   dependents: JailRecord[]
+  /** A VNET change: the jail's rc.conf.d files (undefined: remove tsez's). */
+  rcFiles?: Record<RcFile, string | undefined>
 }
 
 export function planConfig(config: TsezConfig, request: ConfigRequest, seen: ConfigObservation): ConfigPlan | string[] {
   const {record} = seen
   const problems: string[] = []
-  const changes = [request.run, request.rename, request.ipList, request.hostname, request.cpuset].filter(
+  const vnetFlags = [request.vnet, request.bridge, request.mac, request.gateways?.length ? true : undefined]
+  const changes = [request.run, request.rename, request.ipList, request.hostname, request.cpuset, ...vnetFlags].filter(
     (v) => v !== undefined,
   )
   if (request.unsetCpuset === true) changes.push(true)
@@ -69,7 +74,7 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
   )
   if (changes.length + lists.length === 0) {
     problems.push(
-      'nothing to change: give --run, --norun, --rename, --ip, --hostname, --depend, --undepend, --param, --unset, --cpuset or --unset-cpuset',
+      'nothing to change: give --run, --norun, --rename, --ip, --hostname, --depend, --undepend, --param, --unset, --cpuset, --unset-cpuset, --vnet, --no-vnet, --bridge, --gateway or --mac',
     )
   }
   if (seen.running) problems.push(`jail ${record.name} is running; stop it first (tsez stop ${record.name})`)
@@ -96,7 +101,9 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
     problems.push(...validateJailName(request.hostname, {existing: [], reserved: []}).map((p) => `--hostname: ${p}`))
     after.hostname = request.hostname
   }
-  if (request.ipList !== undefined) {
+  // A VNET jail's --ip is its own addresses (vnetChange); on the host's stack they are jail(8)'s ip4/ip6.addr.
+  const vnetAfter = request.vnet ?? record.vnet !== undefined
+  if (request.ipList !== undefined && !vnetAfter) {
     const ips = parseIpList(request.ipList)
     problems.push(...ips.problems)
     after.addresses = ips.addresses.map(formatJailAddress)
@@ -139,11 +146,21 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
     else delete after.params[checked.name]
   }
   problems.push(...cpusetChange(request, seen, after))
+  const vnet = vnetChange(config, request, seen, after)
+  problems.push(...vnet.problems)
+  if (vnet.rcFiles !== undefined && request.rename !== undefined)
+    problems.push('give --rename and VNET changes separately')
   if (problems.length === 0) problems.push(...jailConfProblems(jailConfSpecFor(config, after)))
   if (problems.length > 0) return problems
   const dependents =
     after.name === record.name ? [] : seen.jails.filter((j) => j.name !== record.name && j.depend.includes(record.name))
-  return {before: record, after, moveRoot: moveRoot && after.root !== record.root, dependents}
+  return {
+    before: record,
+    after,
+    moveRoot: moveRoot && after.root !== record.root,
+    dependents,
+    ...(vnet.rcFiles === undefined ? {} : {rcFiles: vnet.rcFiles}),
+  }
 }
 
 /** Applies --cpuset / --unset-cpuset to AFTER; an empty list is refused so an unset shell variable never unpins. */

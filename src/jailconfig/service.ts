@@ -25,6 +25,9 @@ import {writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {cpuCount} from '../system/sysctl.js'
 import {planConfig, type ConfigPlan, type ConfigRequest} from './plan.js'
+import {allocateEpair} from '../jail/vnet.js'
+import {vnetRcOwnership, writeVnetRcFiles} from '../jail/vnet-rc.js'
+import {touchesVnet} from './vnet.js'
 
 export interface ConfigOptions extends ConfigRequest {
   dryRun: boolean
@@ -87,7 +90,19 @@ async function observe(config: TsezConfig, name: string, request: ConfigRequest,
     newConf: newName === name ? ('tsez' as const) : await ownershipOf(files.conf, newName),
     newFstab: newName === name ? ('tsez' as const) : await ownershipOf(files.fstab, newName),
     ncpu: request.cpuset === undefined ? 1 : await cpuCount(deps.run),
+    ...(touchesVnet(request, record) ? await observeVnet(record, jails, deps) : {}),
   }
+}
+
+/** For a VNET change: the unit a jail turned VNET would get, and who owns its rc.conf.d files. */
+async function observeVnet(record: JailRecord, jails: JailRecord[], deps: Deps) {
+  const listed = record.vnet === undefined ? await deps.run.tryRun('ifconfig', ['-l']) : undefined
+  const host = listed?.exitCode === 0 ? listed.stdout.trim().split(/\s+/) : []
+  const epair = allocateEpair(
+    jails.flatMap((j) => (j.vnet === undefined ? [] : [j.vnet.epair])),
+    host,
+  )
+  return {...(epair === undefined ? {} : {epair}), rcFiles: await vnetRcOwnership(record.root)}
 }
 
 /**
@@ -99,7 +114,11 @@ async function apply(config: TsezConfig, plan: ConfigPlan, deps: Deps): Promise<
   const newFiles = jailFiles(config, after.name)
   if (after.name === before.name) {
     if (after.root !== before.root) throw new OperationError('internal: root changes only with a rename')
+    // The jail is stopped: its rc.conf.d files go first while it stays VNET (they name the same epair), last when
+    // it leaves VNET, so a kill in between leaves only files that nothing reads.
+    if (plan.rcFiles !== undefined && after.vnet !== undefined) await writeVnetRcFiles(after.root, plan.rcFiles)
     await commitConfig(config, after, deps.clock.now())
+    if (plan.rcFiles !== undefined && after.vnet === undefined) await writeVnetRcFiles(after.root, plan.rcFiles)
     return
   }
   const journal: RenameJournal = {
@@ -138,11 +157,19 @@ export function describeConfigPlan(config: TsezConfig, plan: ConfigPlan): string
   const newFiles = jailFiles(config, after.name)
   if (after.name === before.name) {
     const journal = configJournalFile(config, after.name)
+    const rc = Object.entries(plan.rcFiles ?? {}).map(([file, content]) =>
+      content === undefined
+        ? `remove ${path.join(after.root, 'etc/rc.conf.d', file)} (if tsez's)`
+        : `write ${path.join(after.root, 'etc/rc.conf.d', file)}`,
+    )
+    const vnetAfter = after.vnet !== undefined
     return [
+      ...(vnetAfter ? rc : []),
       `write ${journal} (journal)`,
       `write ${newFiles.record} (commit)`,
       `write ${newFiles.conf}`,
       `remove ${journal}`,
+      ...(vnetAfter ? [] : rc),
     ]
   }
   const oldFiles = jailFiles(config, before.name)

@@ -193,4 +193,29 @@ describe('tsez create --vnet', function () {
     assert.match(started.stderr, /File exists/)
     assert.deepEqual(epairs(), ['epair0a', 'epair0b'])
   })
+
+  it('config --vnet turns a jail VNET, changes its addresses and gateway, and --no-vnet puts it back', async () => {
+    await run('create', 'web', '10.0.0.5')
+    await run('config', 'web', '--vnet', '--ip', '192.0.2.20/24', '--gateway', '192.0.2.1')
+    assert.ok((await conf('web')).includes('\tvnet = new;\n\tvnet.interface = "epair0b";\n'))
+    assert.ok(!(await conf('web')).includes('ip4'))
+    assert.match((await rc('web', 'netif')) ?? '', /\nifconfig_epair0b="inet 192\.0\.2\.20\/24"\n$/)
+    assert.match((await rc('web', 'routing')) ?? '', /\ndefaultrouter="192\.0\.2\.1"\n$/)
+    await run('config', 'web', '--ip', 'dhcp')
+    assert.match((await rc('web', 'netif')) ?? '', /\nifconfig_epair0b="SYNCDHCP"\n$/)
+    assert.equal(await rc('web', 'routing'), undefined)
+    await run('config', 'web', '--ip', '198.51.100.7/24', '--gateway', '198.51.100.1', '--bridge', 'bridge3')
+    assert.ok((await conf('web')).includes('ifconfig bridge3 addm epair0a'))
+    assert.match((await rc('web', 'routing')) ?? '', /\ndefaultrouter="198\.51\.100\.1"\n$/)
+    const refused = await tsez(['config', 'web', '--ip', '203.0.113.9/24'], host.env)
+    assert.equal(refused.exitCode, 2)
+    assert.match(refused.stderr, /gateway 198\.51\.100\.1 is not in the network/)
+    await run('config', 'web', '--no-vnet', '--ip', 'em0|10.0.0.5')
+    assert.ok((await conf('web')).includes('\tip4.addr = "em0|10.0.0.5";\n'))
+    assert.ok(!(await conf('web')).includes('vnet'))
+    assert.deepEqual(
+      [await rc('web', 'netif'), await rc('web', 'routing'), await rc('web', 'dhclient')],
+      [undefined, undefined, undefined],
+    )
+  })
 })

@@ -81,6 +81,16 @@ const cases: Case[] = [
   [['create', '--gateway', '10.0.0.1', 'v1', '10.0.0.9'], /--gateway only with --vnet/],
   [['create', '--bridge', 'bridge0', '--mac', 'auto', 'v1', '10.0.0.9'], /--bridge, --mac only with --vnet/],
   [['create', '--vnet', 'web1', ADDRESS], /a jail named "web1" already exists/],
+  [['config', 'web1', '--bridge', 'bridge1'], /--bridge only for a VNET jail: add --vnet/],
+  [['config', 'web1', '--gateway', '10.0.0.1'], /--gateway only for a VNET jail: add --vnet/],
+  [['config', 'web1', '--no-vnet', '--ip', '10.0.0.5'], /jail web1 is not a VNET jail/],
+  [['config', 'web1', '--vnet'], /"10\.0\.0\.5": give the prefix length of the jail's network/],
+  [['config', 'web1', '--vnet', '--ip', 'em0|192.0.2.5/24'], /drop the "iface\|"/],
+  [
+    ['config', 'web1', '--vnet', '--ip', ADDRESS, '--mac', '03:00:00:00:00:01'],
+    /MAC 03:00:00:00:00:01 is a multicast address/,
+  ],
+  [['config', 'web1', '--vnet', '--ip', ADDRESS, '--bridge', 'br;0'], /bridge "br;0" is not an interface name/],
 ]
 
 describe('hostile: VNET input', function () {
