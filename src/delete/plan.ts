@@ -116,6 +116,9 @@ export function describeDeleteStep(step: DeleteStep): string {
     case 'destroy-dataset':
       return `run zfs destroy ${step.target}`
     case 'remove-leftover':
+      if (step.leftover.kind === 'dataset') {
+        return `run zfs destroy ${step.leftover.path} (left by an interrupted create, if cloned from ${step.leftover.origin})`
+      }
       return `remove ${step.leftover.path} (left by an interrupted create)`
     case 'remove-file':
       return `remove ${step.path}`

@@ -4,7 +4,7 @@ import {lstat, rm} from 'node:fs/promises'
 import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError} from '../errors.js'
 import {ownershipOf} from '../jail/ownership.js'
-import {leftoversOf, sweepKilledWrites} from '../jail/journal.js'
+import {destroyLeftoverClone, leftoversOf, sweepKilledWrites} from '../jail/journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
@@ -92,6 +92,9 @@ async function applyStep(config: TsezConfig, step: DeleteStep, deps: Deps): Prom
       await destroy(deps.run, step.target)
       return step.target
     case 'remove-leftover':
+      if (step.leftover.kind === 'dataset') {
+        return (await destroyLeftoverClone(deps.run, step.leftover)) ? step.leftover.path : undefined
+      }
       if (step.leftover.kind === 'tree') {
         await deps.run.run('chflags', ['-R', CLEAR_REMOVAL_FLAGS, step.leftover.path])
         removeTreeOnOneDevice(step.leftover.path)

@@ -107,7 +107,7 @@ async function present(candidates: Array<Leftover | undefined>): Promise<Leftove
  * Destroys an interrupted create's clone, only when it is one: the dataset exists and its origin is the snapshot
  * the journal names (a dataset of that name made by anyone else is never touched). False when there was none.
  */
-async function destroyClone(run: CommandRunner, item: Leftover): Promise<boolean> {
+export async function destroyLeftoverClone(run: CommandRunner, item: Leftover): Promise<boolean> {
   if (!(await datasetExists(run, item.path)) || (await originOf(run, item.path)) !== item.origin) return false
   await destroy(run, item.path)
   if (item.mountpoint !== undefined) await rmdir(item.mountpoint).catch(() => undefined)
@@ -137,7 +137,7 @@ export async function sweepInterruptedCreates(
   for (const name of names) {
     for (const item of await leftoversOf(config, name)) {
       if (item.kind === 'dataset') {
-        if (await destroyClone(run, item)) removed.push(`dataset ${item.path}`)
+        if (await destroyLeftoverClone(run, item)) removed.push(`dataset ${item.path}`)
         continue
       }
       if (item.kind === 'tree') await removeOwnTree(run, item.path)
