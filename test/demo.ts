@@ -53,13 +53,17 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`)
 }
 
-/** Runs `tsez ARGS` as a real process from the sources, echoing the command and its output. */
+/**
+ * Runs `tsez ARGS` as a real process from the sources (or the installed program $TSEZ_DEMO_PROGRAM names, as the
+ * port test does), echoing the command and its output.
+ */
 async function tsez(env: NodeJS.ProcessEnv, ...args: string[]): Promise<void> {
   say(`\n$ tsez ${args.join(' ')}`)
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'bin/dev.js'), ...args], {
-    env,
-    stdio: 'inherit',
-  })
+  const installed = process.env.TSEZ_DEMO_PROGRAM
+  const [program = '', ...argv] = installed
+    ? [installed, ...args]
+    : [process.execPath, '--import', 'tsx', path.join(packageRoot, 'bin/dev.js'), ...args]
+  const child = spawn(program, argv, {env, stdio: 'inherit'})
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
   if (code !== 0) throw new Error(`tsez ${args.join(' ')} exited ${code}`)
 }
