@@ -44,6 +44,8 @@ export function newInstallRecord(base: {
     machine: base.platform.machine,
     arch: base.platform.arch,
     mirror: base.mirror,
+    // Records written before pkgbase have no provider: base/provider.ts reads them as distribution sets.
+    provider: 'dist-sets',
     sets: base.sets,
     patched: base.patched,
     installedAt: base.installedAt.toISOString(),

@@ -4,6 +4,7 @@ import {parseJailAddress} from '../jail/ip.js'
 import type {BootFacts, DoctorFacts, JailFacts} from './facts.js'
 import {checkRacct, checkVnet, checkZfs} from './feature-checks.js'
 import {count} from '../ui/count.js'
+import {checkPkgbase} from './pkgbase-check.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
 
@@ -27,6 +28,7 @@ export function runChecks(facts: DoctorFacts): CheckResult[] {
   return [
     checkJaildir(facts),
     checkBasejail(facts),
+    checkPkgbase(facts),
     checkSecurelevel(facts),
     checkNullfs(facts),
     checkZfs(facts),

@@ -1,4 +1,5 @@
 // What tsez doctor observes of the host: plain data, gathered by observe.ts and judged by checks.ts.
+import type {PkgbaseFacts} from './pkgbase-check.js'
 
 export interface DirectoryFacts {
   path: string
@@ -60,6 +61,8 @@ export interface DoctorFacts {
   racct: number | undefined
   /** tsez_use_zfs=YES: the parent dataset and whether `zfs list` finds it; undefined with tsez_use_zfs=NO. */
   zfs?: {parent: string; parentExists: boolean}
+  /** A basejail installed from pkgbase (src/doctor/pkgbase-check.ts); undefined for distribution sets. */
+  pkgbase?: PkgbaseFacts
   /** `kldstat -q -m` of if_epair and if_bridge, read only when a jail is VNET. */
   vnetModules?: {if_epair: boolean; if_bridge: boolean}
   jails: JailFacts[]

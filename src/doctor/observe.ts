@@ -13,6 +13,7 @@ import {atomicTemps, pathExists} from '../system/files.js'
 import {inspectHostLock} from '../system/lock.js'
 import type {BootFacts, DirectoryFacts, DoctorFacts, JailFacts, LeftoverFacts, LockFacts} from './facts.js'
 import {isYes, outlineJailConf, parseIfconfig, parseRcAssignments} from './parse.js'
+import {observePkgbase} from './pkgbase-check.js'
 
 /** Where doctor reads the host's /etc and /boot: `/`, or $TSEZ_DOCTOR_ROOT (tests point it at a fake host). */
 export function hostRoot(deps: Pick<Deps, 'env'>): string {
@@ -40,9 +41,10 @@ export async function observeHost(config: TsezConfig, deps: Deps): Promise<Docto
     observeLeftovers(config),
     observeLock(config.dbdir),
   ])
-  const [zfs, vnetModules] = await Promise.all([
+  const [zfs, vnetModules, pkgbase] = await Promise.all([
     config.useZfs ? observeZfsParent(deps, config.zfsParent) : undefined,
     jails.some((jail) => jail.vnet) ? observeVnetModules(deps) : undefined,
+    observePkgbase(config),
   ])
   return {
     uid: process.getuid?.() ?? 0,
@@ -55,6 +57,7 @@ export async function observeHost(config: TsezConfig, deps: Deps): Promise<Docto
     racct,
     ...(zfs === undefined ? {} : {zfs}),
     ...(vnetModules === undefined ? {} : {vnetModules}),
+    ...(pkgbase === undefined ? {} : {pkgbase}),
     jails,
     interfaces,
     boot,

@@ -264,6 +264,8 @@ function finishAdvice(plan: UpdatePlan): string {
     case 'patch':
     case 'upgrade': {
       const again = finishCommand({action: plan.action, targetRelease: plan.targetRelease ?? null})
+      if (plan.base.some((command) => command.program === 'pkg'))
+        return `pkg stopped part way; fix the cause, then ${again} runs pkg upgrade again and finishes it`
       return `freebsd-update cannot undo a half-done install; fix the cause, then ${again} finishes it (not --rollback)`
     }
     case 'rollback':

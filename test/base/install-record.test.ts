@@ -53,10 +53,12 @@ describe('base/install-record', () => {
       'machine',
       'arch',
       'mirror',
+      'provider',
       'sets',
       'patched',
       'installedAt',
     ])
+    assert.equal(written.provider, 'dist-sets')
     assert.deepEqual(written.mirror, {kind: 'http', url})
     assert.deepEqual(await readInstallRecord(config), record)
   })

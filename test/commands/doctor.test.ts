@@ -57,7 +57,7 @@ describe('tsez doctor', () => {
     const text = await doctor()
     assert.equal(text.exitCode, 0, text.stdout + text.stderr)
     const lines = text.stdout.trimEnd().split('\n')
-    assert.equal(lines.length, 12)
+    assert.equal(lines.length, 13)
     assert.match(lines[0]!, /^ok {4}\S+\/usr\/jails is mode 0700, owned by uid 0$/)
     assert.match(text.stdout, /^ok {4}basejail 14\.3-RELEASE under kernel 14\.3-RELEASE-p2$/m)
     assert.match(text.stdout, /^skip {2}ZFS: /m)
@@ -68,6 +68,7 @@ describe('tsez doctor', () => {
     assert.deepEqual(status, {
       jaildir: 'ok',
       basejail: 'ok',
+      pkgbase: 'skip',
       securelevel: 'ok',
       nullfs: 'ok',
       zfs: 'skip',

@@ -132,6 +132,14 @@ describe('tsez install --pkgbase', function () {
       pkgbase: {set: string}
     }
     assert.equal(record.pkgbase.set, 'base-jail')
+    const pkgbaseCheck = async () => {
+      const doctor = await tsez(['doctor', '--json'], host.env)
+      const {checks} = JSON.parse(doctor.stdout) as {checks: Array<{id: string; status: string; what: string}>}
+      return checks.find((check) => check.id === 'pkgbase')
+    }
+    assert.match((await pkgbaseCheck())?.what ?? '', /FreeBSD-set-base-jail from pkgbase; keys in /)
+    await rm(path.join(repo.keys, 'trusted'), {recursive: true})
+    assert.equal((await pkgbaseCheck())?.status, 'warn', 'without keys, no update can run')
   })
 
   const refusals: Array<[string, () => Promise<void> | void, string[], number, RegExp]> = [

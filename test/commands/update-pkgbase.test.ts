@@ -110,6 +110,26 @@ describe('tsez update on a pkgbase basejail', function () {
     assert.ok((await readFile(tarball)).length > 0, 'the stock /etc of 14.4 built from its packages')
   })
 
+  it('-u with pkg failing: exit 1 saying pkg stopped and how to finish; the next -u finishes it', async () => {
+    ;({box} = await pkgbaseSandbox())
+    await box.seedJails(2)
+    const before = await box.jailFilesDigest()
+    box.host.set('pkg.upgrade-version', '14.3-RELEASE-p4')
+    box.host.set('pkg.fail', 'upgrade')
+    const failed = await tsez(['update', '-u'], box.env)
+    assert.equal(failed.exitCode, 1, failed.stderr)
+    assert.match(
+      failed.stderr,
+      /pkg upgrade failed \(exit 1\).*pkg stopped part way; fix the cause, then tsez update -u runs pkg upgrade again/,
+    )
+    assert.equal(await box.jailFilesDigest(), before)
+    box.host.unset('pkg.fail')
+    const again = await tsez(['update', '-u'], box.env)
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.equal(await box.baseVersion(), '14.3-RELEASE-p4')
+    assert.deepEqual(box.host.calls('freebsd-update'), [])
+  })
+
   it('--rollback and -i are refused on a pkgbase basejail (exit 2), nothing run', async () => {
     ;({box} = await pkgbaseSandbox())
     for (const args of [['--rollback'], ['-i', '-s', box.dir]]) {

@@ -67,6 +67,7 @@ describe('doctor checks', () => {
       [
         'jaildir:ok',
         'basejail:ok',
+        'pkgbase:skip',
         'securelevel:ok',
         'nullfs:ok',
         'zfs:skip',
