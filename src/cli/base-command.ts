@@ -103,6 +103,10 @@ export abstract class TsezCommand extends Command {
     const usage = {
       command: `${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''}`.trim(),
       args: Object.entries(this.ctor.args ?? {}).map(([name, arg]) => ({name, required: arg.required ?? false})),
+      flags: [
+        ...Object.keys({...this.ctor.baseFlags, ...this.ctor.flags}),
+        ...(this.ctor.enableJsonFlag ? ['json'] : []),
+      ],
     }
     const parseProblem = describeParseError(error, usage)
     const shown = parseProblem === undefined ? error : new UsageError(parseProblem)

@@ -1,7 +1,8 @@
 // oclif's command_not_found hook: an extra argument to a command that takes none, or an unknown command, in one line.
-import type {Hook} from '@oclif/core'
+import type {Hook, Interfaces} from '@oclif/core'
 
 import {quoteUnlessPlain, UsageError} from '../errors.js'
+import {closest} from './did-you-mean.js'
 import {unexpectedArguments} from './parse-errors.js'
 import {reportError} from './report-error.js'
 
@@ -17,11 +18,16 @@ const commandNotFound: Hook.CommandNotFound = async function ({id, argv = [], co
   const lengths = words.map((_, index) => words.length - index)
   const commandLength = lengths.find((length) => config.findCommand(prefix(length)) !== undefined)
   let message: string
-  if (commandLength === undefined) {
+  if (words[0]?.startsWith('-') === true) {
+    message = flagBeforeCommand(words[0], argv, config)
+  } else if (commandLength === undefined) {
     const topicLength = lengths.find((length) => config.findTopic(prefix(length)) !== undefined) ?? 0
     const named = words.slice(0, topicLength + 1).map(quoteUnlessPlain)
     const help = [config.bin, ...words.slice(0, topicLength), '--help'].join(' ')
-    message = `unknown command ${named.join(' ')}: ${help} lists the commands`
+    const topic = words.slice(0, topicLength)
+    const guess = closest(words[topicLength] ?? '', subcommands(config, topic))
+    const hint = guess === undefined ? '' : `did you mean ${[config.bin, ...topic, guess].join(' ')}? `
+    message = `unknown command ${named.join(' ')}: ${hint}${help} lists the commands`
   } else {
     message = unexpectedArguments(words.slice(commandLength))
   }
@@ -30,6 +36,24 @@ const commandNotFound: Hook.CommandNotFound = async function ({id, argv = [], co
   const error = new UsageError(message)
   reportError(error, json)
   throw Object.assign(error, {skipOclifErrorHandling: true})
+}
+
+/** The words that can follow TOPIC (commands and topics under it, or at the top): what a user sees in --help. */
+function subcommands(config: Interfaces.Config, topic: readonly string[]): string[] {
+  const depth = topic.length
+  const under = (id: string) => depth === 0 || id.startsWith(`${topic.join(':')}:`)
+  const visible = config.commands.filter((command) => command.hidden !== true).map((command) => command.id)
+  const ids = [...visible, ...config.topics.filter((t) => t.hidden !== true).map((t) => t.name)]
+  return [...new Set(ids.filter(under).map((id) => id.split(':')[depth] ?? ''))].filter(Boolean)
+}
+
+/** `tsez --config F list`: oclif takes the flag for the command; flags come after it. */
+function flagBeforeCommand(flag: string, argv: readonly string[], config: Interfaces.Config): string {
+  const at = argv.findIndex((word) => config.findCommand(word) !== undefined)
+  const command = at === -1 ? 'COMMAND' : (argv[at] ?? 'COMMAND')
+  const rest = at === -1 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)]
+  const example = [config.bin, command, flag, ...rest].map(quoteUnlessPlain).join(' ')
+  return `${quoteUnlessPlain(flag)} before the command: flags go after it (${example})`
 }
 
 export default commandNotFound

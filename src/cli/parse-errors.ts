@@ -2,6 +2,7 @@
 import {stripVTControlCharacters} from 'node:util'
 
 import {quote, quoteUnlessPlain, UsageError} from '../errors.js'
+import {closest} from './did-you-mean.js'
 
 /** A flag as oclif declares it: the parts that decide whether it takes a value. */
 export interface FlagShape {
@@ -9,10 +10,12 @@ export interface FlagShape {
   char?: string
 }
 
-/** What a message about a command's usage names: `tsez create` and its arguments, in order. */
+/** What a message about a command's usage names: `tsez create`, its arguments in order, its long flags. */
 export interface CommandUsage {
   command: string
   args: Array<{name: string; required: boolean}>
+  /** Long flag names without `--`, for "did you mean". */
+  flags: string[]
 }
 
 /**
@@ -71,7 +74,11 @@ export function describeParseError(error: Error, usage: CommandUsage): string | 
   }
   if (first.startsWith('Unexpected argument') && Array.isArray(args)) return unexpectedArguments(args.map(String))
   if (first.startsWith('Nonexistent flag') && Array.isArray(flags)) {
-    return `Nonexistent flag${flags.length === 1 ? '' : 's'}: ${flags.map(String).map(quoteUnlessPlain).join(', ')}`
+    const named = flags.map(String).map((flag) => {
+      const guess = flag.startsWith('--') ? closest(flag.slice(2).split('=')[0] ?? '', usage.flags) : undefined
+      return `${quoteUnlessPlain(flag)}${guess === undefined ? '' : ` (did you mean --${guess}?)`}`
+    })
+    return `Nonexistent flag${flags.length === 1 ? '' : 's'}: ${named.join(', ')} (${usage.command} --help lists them)`
   }
   if (/^The following errors? occurred:$/.test(first)) {
     const reasons = rest.map((line) => stripVTControlCharacters(line).trim())

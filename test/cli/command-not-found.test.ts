@@ -5,10 +5,13 @@ import assert from 'node:assert/strict'
 
 import commandNotFound from '../../src/cli/command-not-found.js'
 
-/** A configuration with the commands `list` and `import:ezjail` (in the topic `import`). */
+/** A configuration with the commands `list`, `delete` and `import:ezjail` (in the topic `import`), and a hidden one. */
+const ids = ['list', 'delete', 'import:ezjail']
 const config = {
   bin: 'tsez',
-  findCommand: (id: string) => (['list', 'import:ezjail'].includes(id) ? {id} : undefined),
+  commands: [...ids.map((id) => ({id})), {id: 'dlete', hidden: true}],
+  topics: [{name: 'import'}],
+  findCommand: (id: string) => (ids.includes(id) ? {id} : undefined),
   findTopic: (id: string) => (id === 'import' ? {name: id} : undefined),
 } as unknown as Config
 
@@ -47,6 +50,42 @@ describe('command_not_found', () => {
     assert.equal(
       (await notFound('import:frob:x')).stderr,
       'tsez: unknown command import frob: tsez import --help lists the commands\n',
+    )
+  })
+
+  it('suggests the closest command, in a topic too, and nothing when none is close or only a hidden one is', async () => {
+    const line = async (id: string) => (await notFound(id)).stderr
+    assert.equal(
+      await line('lsit'),
+      'tsez: unknown command lsit: did you mean tsez list? tsez --help lists the commands\n',
+    )
+    assert.equal(
+      await line('delte:web1'),
+      'tsez: unknown command delte: did you mean tsez delete? tsez --help lists the commands\n',
+    )
+    assert.equal(
+      await line('imprt'),
+      'tsez: unknown command imprt: did you mean tsez import? tsez --help lists the commands\n',
+    )
+    assert.equal(
+      await line('import:ezjial'),
+      'tsez: unknown command import ezjial: did you mean tsez import ezjail? tsez import --help lists the commands\n',
+    )
+    assert.equal(await line('ls'), 'tsez: unknown command ls: tsez --help lists the commands\n')
+    assert.equal(
+      await line('dlete'),
+      'tsez: unknown command dlete: did you mean tsez delete? tsez --help lists the commands\n',
+    )
+  })
+
+  it('a flag before the command: flags go after it, shown with the command line put in order', async () => {
+    assert.equal(
+      (await notFound('--config', ['F', 'list', '-v'])).stderr,
+      'tsez: --config before the command: flags go after it (tsez list --config F -v)\n',
+    )
+    assert.equal(
+      (await notFound('-v', [])).stderr,
+      'tsez: -v before the command: flags go after it (tsez COMMAND -v)\n',
     )
   })
 

@@ -12,6 +12,7 @@ const usage = {
     {name: 'iplist', required: true},
     {name: 'extra', required: false},
   ],
+  flags: ['parallel', 'count', 'run', 'norun', 'rename'],
 }
 
 const input = {
@@ -64,8 +65,19 @@ describe('describeParseError', () => {
   it('quotes unexpected arguments and nonexistent flags that are not plain words', async () => {
     assert.equal(await described(['a', 'b', 'c', 'd']), 'Unexpected argument: d')
     assert.equal(await described(['a', 'b', 'c', '', 'e\tf']), 'Unexpected arguments: "", "e\\tf"')
-    assert.equal(await described(['a', 'b', '--bogus']), 'Nonexistent flag: --bogus')
-    assert.equal(await described(['a', 'b', '--\x1b[2J', '-Z']), 'Nonexistent flags: "--\\u001b[2J", -Z')
+    const help = '(tsez create --help lists them)'
+    assert.equal(await described(['a', 'b', '--bogus']), `Nonexistent flag: --bogus ${help}`)
+    assert.equal(await described(['a', 'b', '--\x1b[2J', '-Z']), `Nonexistent flags: "--\\u001b[2J", -Z ${help}`)
+  })
+
+  it('suggests the closest flag for a mistyped long one, and none when nothing is close', async () => {
+    const help = '(tsez create --help lists them)'
+    assert.equal(
+      await described(['a', 'b', '--paralel']),
+      `Nonexistent flag: --paralel (did you mean --parallel?) ${help}`,
+    )
+    assert.equal(await described(['a', 'b', '--rnu']), `Nonexistent flag: --rnu (did you mean --run?) ${help}`)
+    assert.equal(await described(['a', 'b', '--xyz']), `Nonexistent flag: --xyz ${help}`)
   })
 
   it('leaves any other error to describeError', () => {
