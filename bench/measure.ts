@@ -1,4 +1,5 @@
 // Benchmark plumbing: wall time of a child process (and, apart, peak RSS of its tree), and ratio reporting.
+import {arch, availableParallelism, platform} from 'node:os'
 import {spawn} from 'node:child_process'
 import {readFile, readdir} from 'node:fs/promises'
 
@@ -58,7 +59,7 @@ async function run(argv: string[], options: MeasureOptions, watch?: (pid: number
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
   stop?.()
   const seconds = (performance.now() - started) / 1000
-  if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${stderr.slice(-2000)}`)
+  if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${stderr.slice(-2000) || stdout.slice(-2000)}`)
   return {seconds, stdout, stderr}
 }
 
@@ -92,8 +93,22 @@ export async function bestOf<T extends {seconds: number}>(runs: number, once: ()
   return results.sort((a, b) => a.seconds - b.seconds)
 }
 
+/** The median run of N (N >= 5 for a figure worth reporting), and all of them sorted, for the spread. */
+export async function medianOf<T extends {seconds: number}>(
+  runs: number,
+  once: () => Promise<T>,
+): Promise<{median: T; runs: T[]}> {
+  const sorted = await bestOf(runs, once)
+  return {median: sorted[Math.floor(sorted.length / 2)]!, runs: sorted}
+}
+
+/** Where a figure was measured: cores and Node.js version, printed beside every benchmark's ratios. */
+export function machine(): string {
+  return `${availableParallelism()} cores, Node.js ${process.version}, ${platform()} ${arch()}`
+}
+
 export function report(name: string, lines: Array<[string, string]>): void {
-  process.stdout.write(`\n== ${name}\n`)
+  process.stdout.write(`\n== ${name}\n  (${machine()})\n`)
   const width = Math.max(...lines.map(([label]) => label.length))
   for (const [label, value] of lines) process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`)
 }

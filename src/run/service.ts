@@ -175,16 +175,19 @@ async function execute(
   const verb = plan.action === 'start' ? 'starting' : 'stopping'
   const progress = acting > 0 ? deps.progress.step(`${verb} ${count(acting, 'jail')}`) : undefined
   let done = 0
+  // Many jails at once: their jail(8) calls go through a few long-lived shells (Node's spawn would serialise them).
+  const pool = acting > 1 && limit > 1 ? await deps.run.pool?.(Math.min(limit, acting)) : undefined
+  const batch = pool ? {...deps, run: pool} : deps
   const scheduled = await runScheduled(
     plan.order,
     limit,
     async (name) => {
-      const result = await runStep(name, plan.steps.get(name)!, label, deps)
+      const result = await runStep(name, plan.steps.get(name)!, label, batch)
       progress?.update(`${++done}/${total} ${name}: ${result.ok ? '' : 'FAILED: '}${result.message}`)
       return result
     },
     (name, error) => failed(name, label, 0, `${plan.action} failed: ${describeError(error)}`, null),
-  )
+  ).finally(() => pool?.close())
   const results = scheduled.map(({name, outcome, blockedBy}) => {
     if (outcome !== undefined) return outcome
     const why =

@@ -3,6 +3,7 @@ import {spawn} from 'node:child_process'
 import type {Readable} from 'node:stream'
 
 import {OperationError} from '../errors.js'
+import type {PooledRunner} from './shell-pool.js'
 
 export interface RunOptions {
   cwd?: string
@@ -35,6 +36,11 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>
   /** Starts a program whose stdout is consumed as a stream (xz -dc). */
   stream(file: string, args: readonly string[], options?: RunOptions): StreamingRun
+  /**
+   * A runner for a batch of short programs, SIZE at once, through long-lived shells (system/shell-pool.ts); close it
+   * when the batch is done. Runners without one (test fakes) are used as they are.
+   */
+  pool?(size: number): Promise<PooledRunner>
 }
 
 /** run() over TRYRUN: the same result, or ExternalCommandError when the program exited non-zero. */
@@ -111,14 +117,19 @@ export function createRunner(echo?: Echo): CommandRunner {
     return {exitCode: result.exitCode ?? 1, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
   }
 
-  return {
+  const runner: CommandRunner = {
     tryRun,
     run: throwingRun(tryRun),
     stream(file, args, options = {}) {
       show(file, args, options)
       return spawnStreaming(file, args, options)
     },
+    async pool(size) {
+      const {openShellPool} = await import('./shell-pool.js')
+      return openShellPool(size, runner, {show: (file, args) => show(file, args), notFound})
+    },
   }
+  return runner
 }
 
 /** A FreeBSD program that is not there: on Linux that is every jail(8) tool, so say where tsez runs. */

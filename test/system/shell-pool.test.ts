@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import {mkdtemp, readdir, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {createRunner} from '../../src/system/runner.js'
+import type {PooledRunner} from '../../src/system/shell-pool.js'
+
+describe('system/shell-pool: many short programs through a few long-lived shells', function () {
+  let pool: PooledRunner
+  let scratch: string
+  beforeEach(async () => {
+    scratch = await mkdtemp(path.join(tmpdir(), 'tsez-pool-test-'))
+    pool = await createRunner().pool!(3)
+  })
+  afterEach(async () => {
+    await pool.close()
+    await rm(scratch, {recursive: true, force: true})
+  })
+
+  it('passes every word exactly: spaces, quotes, $(…), globs, newlines and a leading dash are never re-read', async () => {
+    const words = ["it's", 'a b', '$(touch /tmp/pwned)', '*', 'line\nbreak', '-n', '"', '\\', '`id`', '']
+    const result = await pool.run('printf', ['[%s]\\n', ...words])
+    assert.equal(result.stdout, words.map((w) => `[${w}]\n`).join(''))
+    assert.equal(result.stderr, '')
+  })
+
+  it('keeps stdout and stderr apart, and the exit status', async () => {
+    const result = await pool.tryRun('sh', ['-c', 'echo out; echo err >&2; exit 7'])
+    assert.deepEqual(result, {exitCode: 7, stdout: 'out\n', stderr: 'err\n'})
+    await assert.rejects(
+      pool.run('sh', ['-c', 'echo nope >&2; exit 3']),
+      /sh -c echo nope >&2; exit 3 failed \(exit 3\): nope/,
+    )
+  })
+
+  it('a program that is not on PATH reads as the runner says it (127)', async () => {
+    const result = await pool.tryRun('no-such-program-tsez', [])
+    assert.equal(result.exitCode, 127)
+    assert.match(result.stderr, /^no-such-program-tsez: no such program on PATH/)
+  })
+
+  it('stdin is /dev/null: a program reading it ends at once', async () => {
+    assert.equal((await pool.run('cat', [])).stdout, '')
+  })
+
+  it('runs SIZE programs at once: three jobs that each wait for the other two all finish', async () => {
+    // A barrier, not a clock: each job marks itself, then waits (up to 10 s) until three marks exist.
+    const job = `touch "${scratch}/$$"; i=0; while [ $(ls "${scratch}" | wc -l) -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ls "${scratch}" | wc -l`
+    const results = await Promise.all([1, 2, 3].map(() => pool.run('sh', ['-c', job])))
+    assert.deepEqual(
+      results.map((r) => r.stdout.trim()),
+      ['3', '3', '3'],
+    )
+  })
+
+  it('more jobs than shells wait their turn, and every one gets its own output', async () => {
+    const results = await Promise.all(Array.from({length: 20}, (_, i) => pool.run('echo', [`job ${i}`])))
+    assert.deepEqual(
+      results.map((r) => r.stdout),
+      Array.from({length: 20}, (_, i) => `job ${i}\n`),
+    )
+  })
+
+  it('calls with cwd or env go to the plain runner', async () => {
+    const result = await pool.run('sh', ['-c', 'pwd; echo $TSEZ_POOL_TEST'], {cwd: scratch, env: {TSEZ_POOL_TEST: 'x'}})
+    assert.equal(result.stdout, `${scratch}\nx\n`)
+  })
+
+  it('a shell killed under its job fails that job only; the others carry on', async () => {
+    const killer = pool.tryRun('sh', ['-c', 'kill -9 $PPID; sleep 5'])
+    const killed = await killer
+    assert.equal(killed.exitCode, 127)
+    assert.match(killed.stderr, /the shell that ran it died/)
+    const after = await Promise.all(Array.from({length: 5}, (_, i) => pool.run('echo', [String(i)])))
+    assert.deepEqual(
+      after.map((r) => r.stdout),
+      ['0\n', '1\n', '2\n', '3\n', '4\n'],
+    )
+  })
+
+  it('close ends the shells and removes their output directory; later calls go to the plain runner', async () => {
+    await pool.run('echo', ['x'])
+    assert.deepEqual(await readdir(pool.directory), [], "each job's output files go once read")
+    await pool.close()
+    await assert.rejects(readdir(pool.directory), /ENOENT/)
+    assert.equal((await pool.run('echo', ['after'])).stdout, 'after\n')
+  })
+})
