@@ -9,7 +9,8 @@ import type {JailRecord} from './store.js'
  * per rule; exec.poststop removes the jail's rules after jail(8) removed the jail (the rules name the jail, not
  * its JID, and would otherwise apply to the next jail of that name). Each is an `+=`, so commands a --param
  * exec.created or exec.poststop set stay and these follow them. Every word is from a checked set (jail names,
- * CPU lists, rctl's resource, action and per names, amounts), so none needs quoting for the shell jail(8) uses.
+ * CPU lists, rctl's resource, action and per names, amounts), so none needs quoting; jail(8) runs a command
+ * with shell metacharacters (the poststop's `|| true`) through /bin/sh -c, the others split on blanks.
  */
 
 export interface JailConfHook {
@@ -25,7 +26,9 @@ export function resourceHooks(record: Pick<JailRecord, 'name' | 'limits' | 'cpus
   if (record.cpuset !== undefined) created('cpuset', cpusetArgv(record.name, record.cpuset))
   const limits = record.limits ?? []
   for (const rule of limits) created('rctl', rctlAddArgv(record.name, rule))
-  if (limits.length > 0)
-    hooks.push({param: 'exec.poststop', command: ['rctl', ...rctlRemoveArgv(record.name)].join(' ')})
+  // rctl -r exits 1 when no rule matches (ESRCH: removed by hand): the jail is gone by then, so its stop succeeded.
+  if (limits.length > 0) {
+    hooks.push({param: 'exec.poststop', command: `${['rctl', ...rctlRemoveArgv(record.name)].join(' ')} || true`})
+  }
   return hooks
 }

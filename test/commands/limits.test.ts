@@ -45,7 +45,7 @@ describe('tsez limits', () => {
       '\texec.created += "rctl -a jail:web1:memoryuse:deny=2G";',
       '\texec.created += "rctl -a jail:web1:pcpu:deny=50";',
       '\texec.created += "rctl -a jail:web1:maxproc:log=200/user";',
-      '\texec.poststop += "rctl -r jail:web1";',
+      '\texec.poststop += "rctl -r jail:web1 || true";',
       '}',
       '',
     ])
@@ -56,7 +56,7 @@ describe('tsez limits', () => {
       'rctl -a jail:web1:pcpu:deny=50',
       'rctl -a jail:web1:maxproc:log=200/user',
     ])
-    assert.deepEqual(parsed?.params.get('exec.poststop'), ['rctl -r jail:web1'])
+    assert.deepEqual(parsed?.params.get('exec.poststop'), ['rctl -r jail:web1 || true'])
     const saved = await record('web1')
     assert.deepEqual(saved.limits, [
       {resource: 'memoryuse', action: 'deny', amount: '2G'},
@@ -162,6 +162,11 @@ describe('tsez limits', () => {
     await ok(['stop', 'web1'])
     assert.deepEqual(sequence().slice(4), [`jail -f ${confPath('web1')} -r web1`, 'rctl -r jail:web1'])
     assert.deepEqual(rules(), [])
+
+    await ok(['start', 'web1'])
+    fake.set('rctl.rules', '')
+    await ok(['stop', 'web1'])
+    assert.deepEqual(fake.jails(), [], 'rules removed by hand (rctl -r exits 1) do not fail the stop')
   })
 
   it('a rule exec.created cannot add fails the start and leaves no rules (jail(8) runs no poststop then)', async () => {
