@@ -17,6 +17,8 @@ export interface FreezeObservation {
   /** What is at tsez_flavours/FLAVOUR now. */
   flavourExists: boolean
   newjailPresent: boolean
+  /** ZFS: the jail's dataset and the snapshot it was cloned from, when it has both. */
+  dataset?: {name: string; origin: string}
   nonce: string
 }
 
@@ -29,6 +31,8 @@ export interface FreezePlan {
   staging: string
   /** Root-relative paths left out of the comparison with their subtrees. */
   skip: string[]
+  /** `zfs diff ORIGIN DATASET` instead of a walk: the jail is a clone of a snapshot of the newjail dataset. */
+  zfsDiff?: {origin: string; dataset: string}
 }
 
 /** A flavour directory name: letters, digits, `_`, `.`, `-`, not starting with `.` or `-`. */
@@ -57,7 +61,9 @@ export function planFreeze(config: TsezConfig, request: FreezeRequest, seen: Fre
     FIRSTBOOT_DIR,
     ...mountPoints.map((m) => path.relative(jail.root, m)).filter((rel) => !rel.startsWith('..')),
   ]
+  const fromTemplate = seen.dataset?.origin.startsWith(`${config.zfsParent}/newjail@`) === true
   return {
+    ...(fromTemplate && seen.dataset ? {zfsDiff: {origin: seen.dataset.origin, dataset: seen.dataset.name}} : {}),
     jail,
     template: config.newjail,
     flavour: path.join(config.flavours, request.flavour),
@@ -67,8 +73,12 @@ export function planFreeze(config: TsezConfig, request: FreezeRequest, seen: Fre
 }
 
 export function describeFreezePlan(plan: FreezePlan): string[] {
+  const leftOut = `leaving out ${plan.skip.map((s) => `/${s}`).join(', ')}`
+  const compare = plan.zfsDiff
+    ? `run zfs diff -FH ${plan.zfsDiff.origin} ${plan.zfsDiff.dataset} (${leftOut})`
+    : `compare ${plan.jail.root} with ${plan.template} (${leftOut})`
   return [
-    `compare ${plan.jail.root} with ${plan.template} (leaving out ${plan.skip.map((s) => `/${s}`).join(', ')})`,
+    compare,
     `copy what was added or modified -> ${plan.staging} (owners, modes, mtimes, symlinks, hard links)`,
     `write ${path.join(plan.staging, 'tsez.remove')} (what was removed, one path a line; only when something was)`,
     `rename ${plan.staging} -> ${plan.flavour}`,

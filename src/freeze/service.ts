@@ -12,6 +12,8 @@ import {lockHost} from '../system/lock.js'
 import {writeFlavourTree} from './build.js'
 import {FREEZE_STAGING_PREFIX, describeFreezePlan, planFreeze, type FreezePlan, type FreezeRequest} from './plan.js'
 import {diffAgainstTemplate} from './tree-diff.js'
+import {zfsTreeChanges} from './zfs-diff.js'
+import {originOf} from '../system/zfs.js'
 
 export interface FreezeOptions extends FreezeRequest {
   dryRun: boolean
@@ -37,7 +39,7 @@ export async function freezeJail(config: TsezConfig, options: FreezeOptions, dep
   })
   try {
     if (!options.dryRun) for (const line of await sweepFreezeLeftovers(config, deps)) deps.log.info(line)
-    const planned = await plan(config, options)
+    const planned = await plan(config, options, deps)
     const result: FreezeResult = {
       jail: planned.jail.name,
       flavour: planned.flavour,
@@ -54,9 +56,14 @@ export async function freezeJail(config: TsezConfig, options: FreezeOptions, dep
   }
 }
 
-async function plan(config: TsezConfig, request: FreezeRequest): Promise<FreezePlan> {
+async function plan(config: TsezConfig, request: FreezeRequest, deps: Deps): Promise<FreezePlan> {
+  const records = await listJailRecords(config)
+  const jail = records.find((r) => r.name === request.name) ?? records.find((r) => r.hostname === request.name)
+  const dataset = config.useZfs ? jail?.dataset : undefined
+  const origin = dataset === undefined ? undefined : await originOf(deps.run, dataset)
   const planned = planFreeze(config, request, {
-    records: await listJailRecords(config),
+    records,
+    ...(dataset === undefined || origin === undefined ? {} : {dataset: {name: dataset, origin}}),
     flavourExists: (await lstat(path.join(config.flavours, request.flavour)).catch(() => undefined)) !== undefined,
     newjailPresent: (await lstat(config.newjail).catch(() => undefined))?.isDirectory() === true,
     nonce: randomBytes(4).toString('hex'),
@@ -67,9 +74,12 @@ async function plan(config: TsezConfig, request: FreezeRequest): Promise<FreezeP
 
 /** Compare, write into staging, rename into place; on failure the staging tree goes. */
 async function apply(plan: FreezePlan, deps: Deps): Promise<Pick<FreezeResult, 'entries' | 'removed' | 'skipped'>> {
-  const step = deps.progress.step(`comparing ${plan.jail.root} with ${plan.template}`)
+  const step = deps.progress.step(`comparing ${plan.jail.root} with ${plan.zfsDiff?.origin ?? plan.template}`)
   try {
-    const changes = diffAgainstTemplate(plan.jail.root, plan.template, new Set(plan.skip))
+    const skip = new Set(plan.skip)
+    const changes = plan.zfsDiff
+      ? await zfsTreeChanges(deps.run, plan.zfsDiff.origin, plan.zfsDiff.dataset, plan.jail.root, skip)
+      : diffAgainstTemplate(plan.jail.root, plan.template, skip)
     step.succeed(`${changes.changed.length} added or modified, ${changes.removed.length} removed`)
     await mkdir(path.dirname(plan.staging), {recursive: true, mode: 0o755})
     await mkdir(plan.staging, {mode: 0o755})
