@@ -20,6 +20,7 @@ import type {Deps} from '../system/deps.js'
 import {removeOwnTree, writeFileAtomic} from '../system/files.js'
 import type {InstallPlan} from './plan.js'
 import {installSet, type InstalledSet} from './set.js'
+import {count} from '../ui/count.js'
 
 export interface AppliedInstall {
   sets: InstalledSet[]
@@ -139,7 +140,7 @@ async function patchTree(config: TsezConfig, plan: InstallPlan, root: string, us
   try {
     const {installRounds} = await fetchAndInstall(deps.run, deps.env, root, paths, userland, ['fetch'])
     step.succeed(
-      `freebsd-update: ${installRounds ? `installed updates in ${installRounds} round(s)` : 'already up to date'}`,
+      `freebsd-update: ${installRounds ? `installed updates in ${count(installRounds, 'round')}` : 'already up to date'}`,
     )
   } catch (error) {
     step.fail(`freebsd-update failed`)

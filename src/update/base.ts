@@ -4,6 +4,7 @@ import {OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {outputTail, type RunResult} from '../system/runner.js'
 import {touchesBase, type BaseCommand} from './plan.js'
+import {count} from '../ui/count.js'
 
 /** A base step failed; `touched` says whether files of the basejail may already have changed. */
 export class BaseStepError extends OperationError {
@@ -48,7 +49,7 @@ export async function runBaseCommands(
         return {installRounds: 0, upToDate: true}
       }
       step.succeed(
-        `basejail: ${command.program} ${command.phase} done${command.repeat ? ` (${installRounds} round(s))` : ''}`,
+        `basejail: ${command.program} ${command.phase} done${command.repeat ? ` (${count(installRounds, 'round')})` : ''}`,
       )
     } catch (error) {
       step.fail(`basejail: ${command.program} ${command.phase} failed`)

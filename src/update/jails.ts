@@ -2,6 +2,7 @@
 import {describeError, OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {extractEtcState, mergeEtc} from '../etc/etcupdate.js'
+import {count} from '../ui/count.js'
 import type {ProgressTask} from '../ui/progress.js'
 import type {EtcTarget} from './plan.js'
 
@@ -136,7 +137,7 @@ export function describeOutcome(outcome: JailOutcome): string {
   if (outcome.error) parts.push(`failed: ${outcome.error};`)
   if (outcome.conflicts.length > 0) {
     parts.push(
-      `${outcome.conflicts.length} conflict(s) left for etcupdate resolve -D ${outcome.root}: ${outcome.conflicts.join(' ')}`,
+      `${count(outcome.conflicts.length, 'conflict')} left for etcupdate resolve -D ${outcome.root}: ${outcome.conflicts.join(' ')}`,
     )
   } else if (!outcome.error) parts.push('ok')
   if (outcome.restarted) parts.push('(restarted)')

@@ -12,7 +12,13 @@ export function renderUpdate(result: UpdateResult): string[] {
         : `${result.versionBefore} is up to date: freebsd-update fetch found no updates`
     return [`basejail ${result.basejail}: ${why}`]
   }
-  const lines = [`basejail ${result.basejail}: ${result.versionBefore} -> ${result.versionAfter ?? 'unknown'}`]
+  const after = result.versionAfter ?? 'unknown'
+  // freebsd-update installed files that left the userland version as it was (a kernel-only patch, for one).
+  const change =
+    after === result.versionBefore
+      ? `updates installed; its userland version is still ${after}`
+      : `${result.versionBefore} -> ${after}`
+  const lines = [`basejail ${result.basejail}: ${change}`]
   if (result.snapshot) lines.push(`snapshot ${result.snapshot}`)
   for (const outcome of [...result.jails, ...(result.newjail ? [result.newjail] : [])]) {
     if (result.action === 'upgrade' || !outcome.ok || outcome.needsRestart || outcome.restarted)
