@@ -1,6 +1,6 @@
 // What an interrupted update leaves the next one: freebsd-update's half-done install, the /etc merges of a complete
 // upgrade, temp files and half-built tarballs; other updates are refused until the unfinished one is done.
-import {readdir, rm} from 'node:fs/promises'
+import {readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {finishCommand} from '../base/update-journal.js'
@@ -8,7 +8,8 @@ import type {TsezConfig} from '../config.js'
 import {sweepPartials} from '../dist/cache-entry.js'
 import {parseRelease} from '../dist/release.js'
 import {OperationError} from '../errors.js'
-import {sweepAtomicTemps} from '../system/files.js'
+import {removeOwnTree, sweepAtomicTemps} from '../system/files.js'
+import type {CommandRunner} from '../system/runner.js'
 import type {PlanFacts, PlanRequest} from './plan.js'
 
 /**
@@ -52,10 +53,10 @@ function runsRelease(version: string, release: string | null): boolean {
 
 /**
  * Removes what a killed update left under the host lock: writeFileAtomic's temp files in the dbdir and in the set
- * cache (a MANIFEST kept), partial downloads, and the half-built stock /etc trees (`.build-*`, never given file
- * flags) beside the tarballs.
+ * cache (a MANIFEST kept), partial downloads, and the half-built stock /etc trees (`.build-*`) beside the tarballs:
+ * flags cleared first, as pkg sets them in a pkgbase one.
  */
-export async function sweepUpdateLeftovers(config: TsezConfig): Promise<void> {
+export async function sweepUpdateLeftovers(config: TsezConfig, run: CommandRunner): Promise<void> {
   await sweepAtomicTemps(config.dbdir)
   for (const release of await readdir(config.cachedir).catch(() => [] as string[])) {
     for (const platform of await readdir(path.join(config.cachedir, release)).catch(() => [] as string[])) {
@@ -65,6 +66,6 @@ export async function sweepUpdateLeftovers(config: TsezConfig): Promise<void> {
   }
   const tarballs = path.join(config.dbdir, 'etcupdate')
   for (const name of await readdir(tarballs).catch(() => [] as string[])) {
-    if (name.startsWith('.build-')) await rm(path.join(tarballs, name), {recursive: true, force: true})
+    if (name.startsWith('.build-')) await removeOwnTree(run, path.join(tarballs, name))
   }
 }

@@ -85,7 +85,7 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
   try {
     // Every program is noted in the lock: if tsez is killed, the next update waits for what it left running.
     const tracked = {...deps, run: lock.track(deps.run)}
-    await sweepUpdateLeftovers(config)
+    await sweepUpdateLeftovers(config, tracked.run)
     const {plan, install} = await observeAndPlan(config, request, target, sourcetree, tracked)
     return await applyPlan(config, plan, install, tracked)
   } finally {

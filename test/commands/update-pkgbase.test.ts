@@ -1,6 +1,6 @@
 // tsez update on a pkgbase basejail: pkg upgrade once for every jail, never freebsd-update; -U merges each /etc.
 import assert from 'node:assert/strict'
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {tsez} from '../support/cli.js'
@@ -74,12 +74,20 @@ describe('tsez update on a pkgbase basejail', function () {
     assert.equal(await box.jailFilesDigest(), before, 'no jail is touched by a patch')
   })
 
-  it('-u with nothing to upgrade: up to date, the record unchanged', async () => {
+  it('-u with nothing to upgrade: up to date, the record unchanged; a killed /etc build is swept flags first', async () => {
     ;({box} = await pkgbaseSandbox())
+    const killedBuild = path.join(box.config.dbdir, 'etcupdate/.build-14.4-RELEASE-0badf00d')
+    await mkdir(path.join(killedBuild, 'tree/lib'), {recursive: true})
     const record = await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8')
     const result = await tsez(['update', '-u', '--json'], box.env)
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal((JSON.parse(result.stdout) as {upToDate: boolean}).upToDate, true)
+    assert.deepEqual(
+      box.host.calls('chflags').map((row) => row.at(-1)),
+      [killedBuild],
+      'pkg sets schg in a pkgbase tree',
+    )
+    await assert.rejects(stat(killedBuild))
     assert.equal(await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8'), record)
     assert.deepEqual(box.host.calls('freebsd-update'), [])
   })
