@@ -48,6 +48,8 @@ export interface JailConfSpec {
 
 const JAIL_NAME = /^[A-Za-z0-9_]+$/
 const CONTROL = /\p{Cc}/u
+/** What resource-hooks.ts writes: words of checked characters, the last possibly `|| true`; never other shell syntax. */
+const HOOK_COMMAND = /^[\w:=/,.-]+( [\w:=/,.-]+)*( \|\| true)?$/
 
 /** Every reason SPEC cannot be written as a working jail.conf, one line each; empty when it can. */
 export function jailConfProblems(spec: JailConfSpec): string[] {
@@ -71,8 +73,8 @@ export function jailConfProblems(spec: JailConfSpec): string[] {
   }
   for (const [name, value] of Object.entries(spec.params)) problems.push(...paramProblems(name, value))
   for (const hook of spec.hooks ?? []) {
-    if (CONTROL.test(hook.command))
-      problems.push(`${hook.param} ${JSON.stringify(hook.command)} contains a control character`)
+    if (!HOOK_COMMAND.test(hook.command))
+      problems.push(`${hook.param} ${JSON.stringify(hook.command)} is not a plain command (a record edited by hand?)`)
   }
   problems.push(...addressConflicts(spec))
   return problems

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 
+import {jailConfProblems, renderJailConf, type JailConfSpec} from '../../src/jail/conf-render.js'
 import {parseCpuList} from '../../src/jail/cpuset.js'
 import {mergeLimits, parseLimit, ruleText, type LimitRule} from '../../src/jail/limits.js'
 import {resourceHooks} from '../../src/jail/resource-hooks.js'
@@ -77,6 +78,34 @@ describe('jail/limits', () => {
       {param: 'exec.created', command: 'cpuset -l 2 -j web1'},
     ])
     assert.deepEqual(resourceHooks({name: 'web1'}), [])
+  })
+
+  it('a hand-edited record cannot smuggle shell syntax into jail.conf: its hooks are refused, not rendered', () => {
+    const spec: JailConfSpec = {
+      name: 'web1',
+      path: '/usr/jails/web1',
+      hostname: 'web1',
+      addresses: [],
+      fstab: '/etc/fstab.web1',
+      devfsRuleset: 4,
+      execStart: '/bin/sh /etc/rc',
+      execStop: '/bin/sh /etc/rc.shutdown jail',
+      consoleLog: '/var/log/jail_web1_console.log',
+      params: {},
+    }
+    const good = resourceHooks({name: 'web1', limits: [rule('memoryuse=2G')], cpuset: '0-1'})
+    assert.deepEqual(jailConfProblems({...spec, hooks: good}), [])
+    const edited = {resource: 'memoryuse', action: 'deny', amount: '2G; reboot'}
+    for (const hooks of [
+      resourceHooks({name: 'web1', limits: [edited]}),
+      resourceHooks({name: 'web1', cpuset: '0 && reboot'}),
+    ]) {
+      assert.match(
+        jailConfProblems({...spec, hooks}).join('; '),
+        /is not a plain command \(a record edited by hand\?\)/,
+      )
+      assert.throws(() => renderJailConf({...spec, hooks}), /cannot write jail\.conf for web1/)
+    }
   })
 
   it('cpuset lists: canonical, within hw.ncpu, upwards, no junk', () => {
