@@ -104,11 +104,7 @@ export function planZfsClone(
 
 /** TEMPLATE@tsez-YYYYMMDDTHHMMSSZ, with -2, -3... when a snapshot of that second exists. */
 function freeSnapshotName(template: string, now: Date, names: readonly string[]): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-  const base = `${template}@tsez-${stamp}`
+  const base = `${template}@tsez-${zfs.zfsStamp(now)}`
   let candidate = base
   for (let n = 2; names.includes(candidate); n++) candidate = `${base}-${n}`
   return candidate

@@ -11,6 +11,7 @@ import {
 import {installRecordPath, newInstallRecord, renderInstallRecord, type InstallRecord} from '../base/install-record.js'
 import {splitWorld} from '../base/split.js'
 import {recoverStaging, stagingPaths, swapIn} from '../base/staging.js'
+import {finishDatasetSwap, recoverDatasetSwap, swapInDatasets, type ZfsLayout} from '../base/zfs-swap.js'
 import {clearPendingStep} from '../base/update-journal.js'
 import {forgetBasedir} from '../base/update-state.js'
 import type {TsezConfig} from '../config.js'
@@ -18,6 +19,7 @@ import {applyFileFlags} from '../dist/file-flags.js'
 import {renderManifest, type ManifestEntry} from '../dist/manifest.js'
 import type {Deps} from '../system/deps.js'
 import {removeOwnTree, writeFileAtomic} from '../system/files.js'
+import {zfsStamp} from '../system/zfs.js'
 import type {InstallPlan} from './plan.js'
 import {installSet, type InstalledSet} from './set.js'
 import {count} from '../ui/count.js'
@@ -35,7 +37,16 @@ export interface AppliedInstall {
  */
 export async function recoverInterruptedInstall(config: TsezConfig, deps: Deps): Promise<void> {
   const targets = {basejail: config.basejail, newjail: config.newjail, record: installRecordPath(config)}
-  for (const action of await recoverStaging(deps.run, stagingPaths(config.jaildir), targets)) deps.log.info(action)
+  const staging = stagingPaths(config.jaildir)
+  const layout = zfsLayout(config)
+  const stamp = zfsStamp(deps.clock.now())
+  if (layout) for (const action of await recoverDatasetSwap(deps.run, layout, staging, targets, stamp)) deps.log.info(action) // prettier-ignore
+  for (const action of await recoverStaging(deps.run, staging, targets)) deps.log.info(action)
+}
+
+/** With tsez_use_zfs, the basejail and newjail are the datasets PARENT/basejail and PARENT/newjail. */
+function zfsLayout(config: TsezConfig): ZfsLayout | undefined {
+  return config.useZfs ? {parent: config.zfsParent, properties: config.zfsProperties} : undefined
 }
 
 /** How the staging tree is filled (distribution sets or pkgbase); the split, swap and commit are shared. */
@@ -109,6 +120,8 @@ export async function buildAndSwap(
 ): Promise<InstallRecord> {
   const staging = stagingPaths(config.jaildir)
   const targets = {basejail: plan.basejail, newjail: plan.newjail, record: plan.record}
+  const layout = zfsLayout(config)
+  const stamp = zfsStamp(deps.clock.now())
   try {
     await mkdir(config.jaildir, {recursive: true, mode: 0o700})
     await mkdir(staging.root, {mode: 0o700})
@@ -117,14 +130,32 @@ export async function buildAndSwap(
     await splitWorld(staging.full, staging.basejail)
     await filling.afterSplit?.(staging.full, staging.basejail)
     await mkdir(path.dirname(plan.record), {recursive: true, mode: 0o700})
-    await swapIn(staging, targets, renderInstallRecord(record))
+    if (layout === undefined) await swapIn(staging, targets, renderInstallRecord(record))
+    else {
+      await swapInDatasets(deps.run, layout, staging, targets, renderInstallRecord(record), deps.fs)
+      // Committed. Staging goes only once nothing replaced is mounted in it; else the next install finishes.
+      const finished = await finishDatasetSwap(deps.run, layout, stamp).catch((error: Error) => {
+        deps.log.warn(`the replaced datasets are left for the next tsez install: ${error.message}`)
+        return undefined
+      })
+      if (finished === undefined) return record
+      for (const line of finished) deps.log.info(line)
+    }
     await removeOwnTree(deps.run, staging.root)
     return record
   } catch (error) {
-    // Nothing half-made may remain: roll back a begun swap, then drop the staging tree.
-    await recoverStaging(deps.run, staging, targets).catch((cleanup: Error) =>
-      deps.log.warn(`cleanup failed: ${cleanup.message}`),
-    )
+    // Nothing half-made may remain: roll back a begun swap, then drop the staging tree, but only once no dataset
+    // is mounted in it any more (else the next install recovers it).
+    const datasetsBack =
+      layout === undefined ||
+      (await recoverDatasetSwap(deps.run, layout, staging, targets, stamp).then(
+        () => true,
+        (cleanup: Error) => deps.log.warn(`cleanup failed: ${cleanup.message}`),
+      ))
+    if (datasetsBack === true)
+      await recoverStaging(deps.run, staging, targets).catch((cleanup: Error) =>
+        deps.log.warn(`cleanup failed: ${cleanup.message}`),
+      )
     throw error
   }
 }

@@ -32,6 +32,14 @@ export interface Snapshot {
   creation: number
 }
 
+/** UTC, sortable and valid in a dataset or snapshot name: 20261128T152000Z. */
+export function zfsStamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+}
+
 /** zfs(8)'s size syntax for quota: a number, optionally with a fraction, and a unit (10G, 512M, 1.5T, 20GB). */
 export function isZfsSize(text: string): boolean {
   return /^[0-9]+(\.[0-9]+)?([KMGTPE](i?B)?|B)?$/i.test(text) && !/^0+(\.0+)?[a-z]*$/i.test(text)
@@ -106,6 +114,16 @@ export async function destroy(run: CommandRunner, target: string): Promise<void>
 /** `zfs rename FROM TO` (file systems or snapshots of one dataset). */
 export async function rename(run: CommandRunner, from: string, to: string): Promise<void> {
   await zfs(run, ['rename', from, to])
+}
+
+/** `zfs set NAME=VALUE DATASET`. */
+export async function setProperty(run: CommandRunner, dataset: string, setting: string): Promise<void> {
+  await zfs(run, ['set', setting, dataset])
+}
+
+/** DATASET's mountpoint property (a path, none or legacy). */
+export async function mountpointOf(run: CommandRunner, dataset: string): Promise<string> {
+  return (await zfs(run, ['get', '-H', '-o', 'value', 'mountpoint', dataset])).stdout.trim()
 }
 
 /** The file systems directly below DATASET. */
