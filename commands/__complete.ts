@@ -7,6 +7,7 @@ import {COMPLETION_KINDS, completionNames} from '../src/cli/complete-names.js'
 export default class Complete extends TsezCommand {
   static override hidden = true
   static override summary = 'Names for shell completion: the jails or the flavours, one a line.'
+  static override description = `Prints the names of the jails tsez knows (from their records in tsez_confdir) or of the flavours in tsez_flavours, sorted, one a line, for the completion scripts in completion/ to offer. Missing or unreadable directories give no names and exit 0.`
   static override args = {
     kind: Args.string({required: true, options: [...COMPLETION_KINDS], description: 'jails or flavours.'}),
   }
