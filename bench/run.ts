@@ -1,6 +1,8 @@
 // `npm run bench [name...]`: runs the benchmarks, each against its baseline in the same process, and prints ratios.
 import {buildRelease} from '../bin/build.js'
+import {benchArchive} from './archive.js'
 import {benchCreate} from './create.js'
+import {benchCreateZfs} from './create-zfs.js'
 import {benchInstall} from './install.js'
 import {benchList} from './list.js'
 import {benchStart} from './start.js'
@@ -10,10 +12,12 @@ import {benchUpdate} from './update.js'
 const benches: Record<string, () => Promise<void>> = {
   install: benchInstall,
   create: benchCreate,
+  'create-zfs': benchCreateZfs,
   list: benchList,
   start: benchStart,
   startup: benchStartup,
   update: benchUpdate,
+  archive: benchArchive,
 }
 
 const wanted = process.argv.slice(2)
