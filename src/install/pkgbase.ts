@@ -10,6 +10,7 @@ import {
   PKGBASE_LANDMARKS,
   PKGBASE_ONLY_MAJOR,
   describePkgbaseRepo,
+  fingerprintsDir,
   parsePkgbaseSet,
   repoConfDir,
   requirePkgbaseKeys,
@@ -54,11 +55,13 @@ export async function installFromPkgbase(
   deps: Deps,
 ): Promise<PkgbaseInstallResult> {
   const set = parsePkgbaseSet(request.set ?? DEFAULT_PKGBASE_SET)
-  await refuseToReplace(config, host.installed, request.force, deps)
   const mirror = request.mirror ?? config.pkgbaseMirror
+  const repo = describePkgbaseRepo(host.release, host.platform, mirror, fingerprintsDir(config, host.release))
+  // Bad input and missing keys are exit 2 before anything of the host is judged (a mounted base is exit 1).
+  await requirePkgbaseKeys(config, host.release)
+  await refuseToReplace(config, host.installed, request.force, deps)
   const flavours = await observeFlavours(config, deps)
   const flavoursToInstall = flavours.shippedFlavours.filter((name) => !flavours.presentFlavours.includes(name))
-  const repo = describePkgbaseRepo(host.release, host.platform, mirror, await requirePkgbaseKeys(config, host.release))
   const lines = describe(config, repo, set, host.installed, flavoursToInstall)
   if (request.dryRun) return resultOf(config, host, set, repo, lines)
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
