@@ -86,7 +86,8 @@ async function observe(
   const name = jailNameFor(request.name)
   const rootPath = path.resolve(config.jaildir, name)
   // A root an interrupted create, restore or clone of this name left is swept under the lock first.
-  const leftover = (await leftoversOf(config, name)).some((item) => item.path === rootPath)
+  const leftovers = await leftoversOf(config, name)
+  const leftover = leftovers.some((item) => item.path === rootPath || item.mountpoint === rootPath)
   const root = leftover ? undefined : await lstat(rootPath).catch(() => undefined)
   const files = jailFiles(config, name)
   const source = findRecord(records, request.source)
@@ -95,7 +96,11 @@ async function observe(
   return {
     records,
     ...(sourceDataset === undefined ? {} : {sourceDataset}),
-    datasetTaken: zfs && (await datasetExists(deps.run, `${config.zfsParent}/${name}`)),
+    // A clone an interrupted create or clone left is its journal's, destroyed by the sweep under the lock.
+    datasetTaken:
+      zfs &&
+      !leftovers.some((item) => item.kind === 'dataset' && item.path === `${config.zfsParent}/${name}`) &&
+      (await datasetExists(deps.run, `${config.zfsParent}/${name}`)),
     reserved: reservedNames(config),
     running: [...(await readRunningJails(deps.run)).keys()],
     root: root === undefined ? 'missing' : root.isDirectory() ? 'directory' : 'other',
