@@ -58,6 +58,8 @@ export interface BaseProvider {
   rollback(): BaseCommand[]
   /** Whether update -b/-i (make installworld into the basejail) keeps the base consistent. */
   allowsInstallworld: boolean
+  /** The record's fields naming where the base comes from once it runs RELEASE (kept current: Bastille #1556). */
+  originAfter(release: Release): Partial<InstallRecord>
 }
 
 /** The record's provider: records written before pkgbase name none and mean distribution sets. */
@@ -113,6 +115,7 @@ function distSetsProvider(config: TsezConfig, version: string): BaseProvider {
     upgrade: (target, resume) => (resume ? [install] : [update('upgrade', ['-r', target.name, 'upgrade']), install]),
     rollback: () => [update('rollback', ['rollback'])],
     allowsInstallworld: true,
+    originAfter: () => ({}),
   }
 }
 
@@ -146,5 +149,10 @@ function pkgbaseProvider(config: TsezConfig, record: InstallRecord, mirror: stri
       )
     },
     allowsInstallworld: false,
+    originAfter: (release) => {
+      const repo = repoFor(release)
+      const {set} = recordedPkgbase(record)
+      return {pkgbase: {set, mirror: repo.mirror, abi: repo.abi, url: repo.url}}
+    },
   }
 }

@@ -86,8 +86,9 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
     // Every program is noted in the lock: if tsez is killed, the next update waits for what it left running.
     const tracked = {...deps, run: lock.track(deps.run)}
     await sweepUpdateLeftovers(config, tracked.run)
-    const {plan, install} = await observeAndPlan(config, request, target, sourcetree, tracked)
-    return await applyPlan(config, plan, install, tracked)
+    const {plan, install, origin} = await observeAndPlan(config, request, target, sourcetree, tracked)
+    // Recorded with the new version once the base step went through: where the base now comes from.
+    return await applyPlan(config, plan, install && {...install, ...origin}, tracked)
   } finally {
     await lock.release()
   }
@@ -100,7 +101,7 @@ async function observeAndPlan(
   target: Release | undefined,
   sourcetree: string,
   deps: Deps,
-): Promise<{plan: UpdatePlan; install: InstallRecord | undefined}> {
+): Promise<{plan: UpdatePlan; install: InstallRecord | undefined; origin: Partial<InstallRecord>}> {
   const versionBefore = await readBaseVersion(config)
   await refuseRaisedSecurelevel(
     deps.run,
@@ -138,7 +139,7 @@ async function observeAndPlan(
       now: deps.clock.now(),
     },
   )
-  return {plan, install}
+  return {plan, install, origin: provider.originAfter(target ?? parseRelease(versionBefore))}
 }
 
 async function applyPlan(

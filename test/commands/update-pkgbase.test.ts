@@ -114,6 +114,13 @@ describe('tsez update on a pkgbase basejail', function () {
       .filter((argv) => argv[0] === '-D')
     assert.equal(merges.length, 11, 'ten jails and the newjail')
     assert.ok(merges.every((argv) => argv.at(-1)?.endsWith('etc-14.4-RELEASE.tbz')))
+    const record = JSON.parse(await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8')) as {
+      release: string
+      pkgbase: {url: string; set: string}
+    }
+    assert.equal(record.release, '14.4-RELEASE')
+    assert.match(record.pkgbase.url, /\/FreeBSD:14:amd64\/base_release_4$/, 'the record names the new repository')
+    assert.equal(record.pkgbase.set, 'minimal-jail')
     const tarball = path.join(box.config.dbdir, 'etcupdate/etc-14.4-RELEASE.tbz')
     assert.ok((await readFile(tarball)).length > 0, 'the stock /etc of 14.4 built from its packages')
   })
