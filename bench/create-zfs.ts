@@ -1,0 +1,51 @@
+// Benchmark: tsez create on ZFS (CLI start + one zfs clone) against node -e 0 + one run of the same fake clone.
+import path from 'node:path'
+
+import {packageRoot} from '../test/support/cli.js'
+import {createInstalledHost} from '../test/support/installed-host.js'
+import {ZFS_PARENT, useZfs} from '../test/support/zfs-host.js'
+import {measure, report} from './measure.js'
+
+const ROUNDS = 9
+
+export async function benchCreateZfs(): Promise<void> {
+  const host = await useZfs(await createInstalledHost())
+  try {
+    const tsez = (...args: string[]) => [process.execPath, path.join(packageRoot, 'bin', 'run.js'), ...args]
+    // The first create records the template's etcupdate state and takes the newjail's snapshot: once, apart.
+    const first = await measure(tsez('create', 'first', '10.3.0.1'), {env: host.env})
+    const snapshot = (host.fake.read('zfs.snapshots') ?? '').split('\t')[0] ?? ''
+    if (!snapshot.startsWith(`${ZFS_PARENT}/newjail@`)) throw new Error('the first create took no snapshot')
+    const cli: number[] = []
+    const baseline: number[] = []
+    for (let i = 0; i < ROUNDS; i++) {
+      const node = await measure([process.execPath, '-e', '0'])
+      const mountpoint = `mountpoint=${path.join(host.root, `bare${i}`)}`
+      const clone = await measure(['zfs', 'clone', '-o', mountpoint, snapshot, `${ZFS_PARENT}/bare${i}`], {
+        env: host.env,
+      })
+      baseline.push(node.seconds + clone.seconds)
+      const run = await measure(tsez('create', `z${i}`, `10.3.1.${i + 1}`), {env: host.env})
+      cli.push(run.seconds)
+    }
+    const calls = host.fake.calls('zfs').filter(([, command]) => command === 'clone').length
+    report(`create on ZFS: ${ROUNDS} CLI creates, each one zfs clone (${calls} clones in all)`, [
+      ['first create (etcupdate state, newjail snapshot), once', ms(first.seconds)],
+      [`tsez create x${ROUNDS} (node bin/run.js)`, `median ${ms(median(cli))}`],
+      [`node -e 0 + zfs clone (the fake) x${ROUNDS}`, `median ${ms(median(baseline))}`],
+      ['ratio CLI / baseline', `${(median(cli) / median(baseline)).toFixed(2)}x medians (target <= 1.2x)`],
+    ])
+  } finally {
+    await host.cleanup()
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+function ms(seconds: number): string {
+  return `${(seconds * 1000).toFixed(1)} ms`
+}
