@@ -12,13 +12,16 @@ if (major < 22) {
 }
 
 /**
- * The compile cache keeps V8's compiled code of the bundle between runs (about a third of --version's time).
- * $XDG_CACHE_HOME/tsez/node-compile-cache, else ~/.cache/tsez/...; Node itself skips it silently when the
- * directory cannot be created or written, and NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ * The compile cache keeps V8's compiled code of the bundle between runs. $XDG_CACHE_HOME/tsez/node-compile-cache,
+ * else ~/.cache/tsez/...; none when HOME is / (rc(8) at boot), so tsez never makes a /.cache. Node skips it
+ * silently when the directory cannot be created or written, and NODE_DISABLE_COMPILE_CACHE=1 turns it off.
  */
 function compileCacheDir() {
-  const base = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || homedir(), '.cache')
-  return path.join(base, 'tsez', 'node-compile-cache')
+  const xdg = process.env.XDG_CACHE_HOME
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'tsez', 'node-compile-cache')
+  const home = process.env.HOME || homedir()
+  if (!home || path.resolve(home) === '/') return undefined
+  return path.join(home, '.cache', 'tsez', 'node-compile-cache')
 }
 
 // `tsez --version` prints oclif's user agent without loading oclif: most of its start-up was oclif's.
@@ -30,7 +33,8 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
 }
 
 try {
-  module.enableCompileCache?.(compileCacheDir())
+  const dir = compileCacheDir()
+  if (dir !== undefined) module.enableCompileCache?.(dir)
 } catch {
   // An unusable home or cache directory: run without the cache.
 }

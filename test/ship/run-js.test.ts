@@ -1,6 +1,7 @@
 // bin/run.js: the --version fast path says what oclif says, the compile cache fills its directory or is skipped
 // silently, and Node before 22 is refused with one line.
 import assert from 'node:assert/strict'
+import {existsSync} from 'node:fs'
 import {cp, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -55,6 +56,13 @@ describe('bin/run.js', () => {
     const home = await run(['list', '--help'], {XDG_CACHE_HOME: ''})
     assert.equal(home.exitCode, 0, home.stderr)
     assert.ok((await readdir(path.join(scratch, '.cache/tsez/node-compile-cache'))).length > 0)
+  })
+
+  it('keeps no cache when HOME is / (rc(8) at boot): never a /.cache', async function () {
+    if (existsSync('/.cache/tsez')) this.skip() // something else made it: nothing to tell
+    const result = await run(['list', '--help'], {HOME: '/', XDG_CACHE_HOME: ''})
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.ok(!existsSync('/.cache/tsez'))
   })
 
   it('runs without the cache, silently, when its directory cannot be made', async () => {
