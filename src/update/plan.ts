@@ -229,17 +229,13 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
   if (plan.upToDate)
     return [...lines, `note the basejail ${upToDateNote(plan.versionBefore)}; nothing is run or written`]
   for (const t of plan.tarballs) {
-    lines.push(
-      t.exists ? `reuse ${t.path}` : `build ${t.path} from ${t.source.release.name} base.txz (verified, cached)`,
-    )
+    lines.push(t.exists ? `reuse ${t.path}` : `build ${t.path} from ${t.source.release.name} ${stockOrigin(t.source)}`)
   }
   for (const {target, tarball} of plan.bootstraps)
     lines.push(`run etcupdate ${etcExtractArgv(target.root, tarball).join(' ')}`)
   if (plan.updateConf) {
-    lines.push(
-      `mkdir ${plan.updateConf.workdir} (mode 0700)`,
-      `write ${plan.updateConf.file} (tsez's freebsd-update.conf)`,
-    )
+    const what = plan.base.some((c) => c.program === 'pkg') ? 'FreeBSD-base repository' : 'freebsd-update.conf'
+    lines.push(`mkdir ${plan.updateConf.workdir} (mode 0700)`, `write ${plan.updateConf.file} (tsez's own ${what})`)
   }
   if (plan.resume) lines.push('note an earlier install stopped half way: finish it (no fetch or upgrade first)')
   if (plan.finishMerges) lines.push(`note the basejail already runs ${plan.targetRelease}: finish its /etc merges`)
@@ -261,6 +257,12 @@ export function describeUpdatePlan(plan: UpdatePlan): string[] {
     } else lines.push(`note ${target.name} is running: restart it to use the updated base`)
   }
   return lines
+}
+
+/** Where a stock /etc tarball is built from: the release's base set, or its pkgbase set installed into scratch. */
+function stockOrigin(source: EtcSource): string {
+  if (!source.pkgbase) return 'base.txz (verified, cached)'
+  return `FreeBSD-set-${source.pkgbase.set} from ${source.pkgbase.repo.url} (pkg into a scratch root, signatures checked)`
 }
 
 /** Why -U has nothing to do (the target is the release the basejail runs), for the dry-run plan and the report. */

@@ -97,6 +97,14 @@ describe('tsez update on a pkgbase basejail', function () {
     ;({box, repo} = await pkgbaseSandbox())
     await addGeneratedRelease(repo.root, '14.4-RELEASE')
     await box.seedJails(10)
+    const dry = await tsez(['update', '-U', '-r', '14.4-RELEASE', '--dry-run'], box.env)
+    assert.equal(dry.exitCode, 0, dry.stderr)
+    assert.match(
+      dry.stdout,
+      /build \S+etc-14\.4-RELEASE\.tbz from 14\.4-RELEASE FreeBSD-set-minimal-jail from file:\S+base_release_4/,
+    )
+    assert.match(dry.stdout, /run pkg --rootdir \S+basejail .* upgrade -r FreeBSD-base/)
+    assert.doesNotMatch(dry.stdout, /freebsd-update/)
     const result = await tsez(['update', '-U', '-r', '14.4-RELEASE'], box.env)
     assert.equal(result.exitCode, 0, result.stderr)
     const calls = upgrades(box)
