@@ -84,7 +84,7 @@ async function refuseWhileMounted(config: TsezConfig, deps: Deps): Promise<void>
     (m) => m.device === config.basejail || m.mountPoint.startsWith(config.basejail + '/'),
   )
   if (users.length > 0) {
-    throw new OperationError(
+    throw new UsageError(
       `the basejail is mounted at ${users.map((m) => m.mountPoint).join(', ')}: stop those jails before replacing it`,
     )
   }

@@ -45,7 +45,7 @@ export async function openConsole(config: TsezConfig, request: ConsoleRequest, d
   let started = false
   if (!(await readRunningJails(deps.run)).has(name)) {
     if (!request.force) {
-      throw new OperationError(
+      throw new UsageError(
         `jail ${name} is not running: start it with \`tsez start ${name}\` or use \`tsez console -f ${name}\``,
       )
     }

@@ -7,7 +7,7 @@ import {finishCommand} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {sweepPartials} from '../dist/cache-entry.js'
 import {parseRelease} from '../dist/release.js'
-import {OperationError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import {removeOwnTree, sweepAtomicTemps} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
 import type {PlanFacts, PlanRequest} from './plan.js'
@@ -21,7 +21,7 @@ export function unfinishedWork(request: PlanRequest, facts: PlanFacts): 'install
   const note = facts.pendingStep
   if (facts.halfDoneInstall) {
     if (request.action === 'rollback') {
-      throw new OperationError(
+      throw new UsageError(
         'an install an earlier run began is still half done in the basejail: freebsd-update rollback would drop it and ' +
           `undo the update before it; finish it first with ${note ? finishCommand(note) : 'tsez update -u (or -U -r RELEASE)'}, then roll back`,
       )
@@ -29,7 +29,7 @@ export function unfinishedWork(request: PlanRequest, facts: PlanFacts): 'install
     if (!upgrade && request.action !== 'patch') return undefined
     if (note && (note.action !== request.action || (upgrade && note.targetRelease !== request.release?.name))) {
       const what = note.action === 'patch' ? 'a patch' : `an upgrade to ${note.targetRelease ?? 'another release'}`
-      throw new OperationError(
+      throw new UsageError(
         `${what} is half installed in the basejail and only its own install can finish it: run ${finishCommand(note)} first`,
       )
     }
@@ -37,7 +37,7 @@ export function unfinishedWork(request: PlanRequest, facts: PlanFacts): 'install
   }
   if (note?.action !== 'upgrade' || !runsRelease(facts.versionBefore, note.targetRelease)) return undefined
   if (upgrade && request.release?.name === note.targetRelease) return 'merges'
-  throw new OperationError(
+  throw new UsageError(
     `the upgrade to ${note.targetRelease} is installed in the basejail, but an earlier run stopped before every ` +
       `jail's /etc was merged: run ${finishCommand(note)} first`,
   )

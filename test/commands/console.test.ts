@@ -20,9 +20,9 @@ describe('tsez console', () => {
     await fake.cleanup()
   })
 
-  it('refuses a stopped jail without -f (exit 1, with the hint) and runs nothing', async () => {
+  it('refuses a stopped jail without -f (exit 2, with the hint) and runs nothing', async () => {
     const result = await tsez(['console', 'web1'], env)
-    assert.equal(result.exitCode, 1)
+    assert.equal(result.exitCode, 2)
     assert.match(
       result.stderr,
       /jail web1 is not running: start it with `tsez start web1` or use `tsez console -f web1`/,
