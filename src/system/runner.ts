@@ -74,7 +74,9 @@ export class ExternalCommandError extends OperationError {
     readonly result: RunResult,
   ) {
     const detail = outputTail(result, 1) || `exit status ${result.exitCode}`
-    super(`${command} ${args.join(' ')} failed (exit ${result.exitCode}): ${detail}`)
+    // A missing program (not FreeBSD): its one line, without the argv that never ran.
+    const missing = result.exitCode === 127 && detail === notFound(command)
+    super(missing ? detail : `${command} ${args.join(' ')} failed (exit ${result.exitCode}): ${detail}`)
   }
 }
 
@@ -134,7 +136,7 @@ export function createRunner(echo?: Echo): CommandRunner {
 
 /** A FreeBSD program that is not there: on Linux that is every jail(8) tool, so say where tsez runs. */
 function notFound(file: string): string {
-  return `${file}: no such program on PATH; tsez runs on FreeBSD (elsewhere, \`npm run demo\` runs it against fake programs)`
+  return `${file}: no such program on PATH; tsez runs on FreeBSD; to try it elsewhere run \`npm run sandbox\``
 }
 
 /** node:child_process directly: execa buffers stdout even when it is piped (toolchain.md §3.4). */

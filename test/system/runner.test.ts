@@ -26,7 +26,17 @@ describe('system/runner', () => {
   it('a missing program is exit 127, not an exception', async () => {
     const result = await createRunner().tryRun('tsez-no-such-program', [])
     assert.equal(result.exitCode, 127)
-    assert.match(result.stderr, /^tsez-no-such-program: no such program on PATH; tsez runs on FreeBSD/)
+    assert.match(
+      result.stderr,
+      /^tsez-no-such-program: no such program on PATH; tsez runs on FreeBSD; to try it elsewhere run `npm run sandbox`$/,
+    )
+  })
+
+  it('run() of a missing program fails with that one line alone, pointing at npm run sandbox', async () => {
+    await assert.rejects(createRunner().run('tsez-no-such-program', ['-x']), {
+      message:
+        'tsez-no-such-program: no such program on PATH; tsez runs on FreeBSD; to try it elsewhere run `npm run sandbox`',
+    })
   })
 
   it('-v echoes each program with its argv (and PAGER/UNAME_r) before running it', async () => {
