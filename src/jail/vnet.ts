@@ -158,12 +158,18 @@ function v4Groups(dotted: string): string[] {
   return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)]
 }
 
-/** The jail.conf commands: exec.prestart makes and bridges the epair, exec.poststop destroys it. */
+/**
+ * The jail.conf commands: exec.prestart makes and bridges the epair, exec.poststop destroys it. An epair of the
+ * jail's unit whose jail side still has the jail's MAC is the jail's own, left by a creation jail(8) failed after
+ * exec.prestart (no exec.poststop then): prestart destroys it first, so `service jail start` recovers without tsez.
+ * Another tool's epair of that unit is left alone (and the creation fails on it, saying File exists).
+ */
 export function vnetCommands(vnet: VnetSettings): {prestart: string[]; poststop: string[]} {
   const [host, jail, bridge] = [hostSide(vnet), jailSide(vnet), vnet.bridge]
   return {
     prestart: [
       `ifconfig ${bridge} >/dev/null 2>&1 || { ifconfig ${bridge} create >/dev/null && ifconfig ${bridge} up; }`,
+      `ifconfig ${jail} 2>/dev/null | grep -qw ${vnet.mac} && ifconfig ${host} destroy || true`,
       `ifconfig epair${vnet.epair} create >/dev/null && { ifconfig ${jail} ether ${vnet.mac} && ` +
         `ifconfig ${bridge} addm ${host} && ifconfig ${host} up || { ifconfig ${host} destroy; false; }; }`,
     ],

@@ -1,4 +1,6 @@
 // tsez create --vnet end to end on the fake host: the exact jail.conf and rc.conf.d files, and what start and stop run.
+import {execFile} from 'node:child_process'
+import {promisify} from 'node:util'
 import assert from 'node:assert/strict'
 import {readFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -7,6 +9,8 @@ import {parseJailConf} from '../../src/jail/conf-parse.js'
 import {derivedMac} from '../../src/jail/vnet.js'
 import {tsez} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
+
+const execFileAsync = promisify(execFile)
 
 describe('tsez create --vnet', function () {
   this.timeout(120_000)
@@ -31,7 +35,8 @@ describe('tsez create --vnet', function () {
 
   const prestart = (unit: number, mac: string, bridge = 'bridge0') =>
     `\texec.prestart = "ifconfig ${bridge} >/dev/null 2>&1 || { ifconfig ${bridge} create >/dev/null && ` +
-    `ifconfig ${bridge} up; }", "ifconfig epair${unit} create >/dev/null && { ifconfig epair${unit}b ether ${mac} && ` +
+    `ifconfig ${bridge} up; }", "ifconfig epair${unit}b 2>/dev/null | grep -qw ${mac} && ifconfig epair${unit}a destroy || true", ` +
+    `"ifconfig epair${unit} create >/dev/null && { ifconfig epair${unit}b ether ${mac} && ` +
     `ifconfig ${bridge} addm epair${unit}a && ifconfig epair${unit}a up || { ifconfig epair${unit}a destroy; false; }; }";\n`
   const poststop = (unit: number) =>
     `\texec.poststop = "ifconfig epair${unit}a >/dev/null 2>&1 && ifconfig epair${unit}a destroy || true";\n`
@@ -70,6 +75,7 @@ describe('tsez create --vnet', function () {
     )
     assert.deepEqual(parsed?.params.get('exec.prestart'), [
       'ifconfig bridge0 >/dev/null 2>&1 || { ifconfig bridge0 create >/dev/null && ifconfig bridge0 up; }',
+      `ifconfig epair0b 2>/dev/null | grep -qw ${mac} && ifconfig epair0a destroy || true`,
       `ifconfig epair0 create >/dev/null && { ifconfig epair0b ether ${mac} && ifconfig bridge0 addm epair0a && ` +
         'ifconfig epair0a up || { ifconfig epair0a destroy; false; }; }',
     ])
@@ -128,10 +134,11 @@ describe('tsez create --vnet', function () {
     await run('create', '--vnet', '--gateway', '192.0.2.1', 'web', '192.0.2.20/24')
     const mac = derivedMac('web')
     await run('start', 'web')
-    assert.deepEqual(ifconfigCalls().slice(-8), [
+    assert.deepEqual(ifconfigCalls().slice(-9), [
       'bridge0',
       'bridge0 create',
       'bridge0 up',
+      'epair0b',
       'epair0 create',
       `epair0b ether ${mac}`,
       'bridge0 addm epair0a',
@@ -192,6 +199,27 @@ describe('tsez create --vnet', function () {
     assert.equal(started.exitCode, 1)
     assert.match(started.stderr, /File exists/)
     assert.deepEqual(epairs(), ['epair0a', 'epair0b'])
+  })
+
+  it('jail(8) failing after exec.prestart, then jail -c alone (service jail start): the stale epair is replaced', async () => {
+    await run('create', '--vnet', 'web', '192.0.2.20/24')
+    const confFile = path.join(host.config.jailconfDir, 'web.conf')
+    const jail = (...args: string[]) => execFileAsync('jail', args, {env: {...process.env, ...host.env}})
+    host.fake.set('jail.refuse.web', 'jail: web: jail_set: Cannot allocate memory\n')
+    await assert.rejects(jail('-f', confFile, '-c', 'web'), /Cannot allocate memory/)
+    const epairs = () => (host.fake.read('ifconfig.table') ?? '').split('\n').filter((l) => l.startsWith('epair'))
+    assert.deepEqual(epairs(), ['epair0a', 'epair0b'], 'jail(8) ran no exec.poststop: the epair outlived the attempt')
+    host.fake.unset('jail.refuse.web')
+    const before = ifconfigCalls().length
+    await jail('-f', confFile, '-c', 'web')
+    assert.deepEqual(
+      ifconfigCalls().slice(before, before + 4),
+      ['bridge0', 'epair0b', 'epair0a destroy', 'epair0 create'],
+      'the stale epair (its jail side has the jail MAC) is destroyed before a new one is made',
+    )
+    assert.match((await tsez(['list'], host.env)).stdout, /^DR +\d+ +192\.0\.2\.20\/24 +web /m)
+    await jail('-f', confFile, '-r', 'web')
+    assert.deepEqual(epairs(), [])
   })
 
   it('config --vnet turns a jail VNET, changes its addresses and gateway, and --no-vnet puts it back', async () => {
