@@ -24,7 +24,7 @@ export interface FeatureConfig {
   bridge: string
   /** tsez_manifests: the directory of trusted release MANIFESTs (misc/freebsd-release-manifests). */
   manifests: string
-  /** tsez_pkgbase_keys: the pkgbase fingerprints directory; '' means the host's /usr/share/keys/pkgbase-MAJOR. */
+  /** tsez_pkgbase_keys: the directory holding pkgbase-MAJOR/ fingerprints; '' means the host's /usr/share/keys. */
   pkgbaseKeys: string
   /** tsez_pkgbase_mirror: the pkg(8) repository server pkgbase installs come from. */
   pkgbaseMirror: string

@@ -43,9 +43,15 @@ export function setPackage(set: PkgbaseSet): string {
   return `FreeBSD-set-${set}`
 }
 
-/** Where pkgbase's signing keys for MAJOR are: tsez_pkgbase_keys, else the host's /usr/share/keys/pkgbase-MAJOR. */
+/** The directory holding pkgbase-MAJOR/ when tsez_pkgbase_keys is empty: where FreeBSD 14.x/15.x ship them. */
+export const HOST_KEYS = '/usr/share/keys'
+
+/**
+ * Where pkgbase's signing keys for the release's MAJOR are: tsez_pkgbase_keys/pkgbase-MAJOR, or the host's
+ * /usr/share/keys/pkgbase-MAJOR (one directory per major, so an upgrade to the next major finds its own keys).
+ */
 export function fingerprintsDir(config: TsezConfig, release: Release): string {
-  return config.pkgbaseKeys === '' ? `/usr/share/keys/pkgbase-${release.major}` : config.pkgbaseKeys
+  return path.join(config.pkgbaseKeys === '' ? HOST_KEYS : config.pkgbaseKeys, `pkgbase-${release.major}`)
 }
 
 /** The repository of RELEASE for PLATFORM, with keys that must exist (exit 2 saying where they come from). */
@@ -93,10 +99,11 @@ export function describePkgbaseRepo(
 async function requireKeys(dir: string, release: Release, configured: boolean): Promise<void> {
   const trusted = await readdir(path.join(dir, 'trusted')).catch(() => [] as string[])
   if (trusted.length > 0) return
-  const origin = configured
-    ? 'tsez_pkgbase_keys names it'
-    : `pkgbase keys ship in /usr/share/keys/pkgbase-MAJOR on FreeBSD 14.x/15.x hosts; copy pkgbase-${release.major} ` +
-      'from a host or image of that release and point tsez_pkgbase_keys at it'
+  const origin =
+    `pkgbase keys ship in /usr/share/keys/pkgbase-MAJOR on FreeBSD 14.x/15.x hosts; copy pkgbase-${release.major} ` +
+    (configured
+      ? 'from a host or image of that release into tsez_pkgbase_keys'
+      : 'from a host or image of that release into a directory and point tsez_pkgbase_keys at it')
   throw new UsageError(`no pkgbase signing keys for ${release.name} in ${dir}/trusted (${origin})`)
 }
 

@@ -101,14 +101,16 @@ describe('base/pkgbase', () => {
     assert.throws(() => parsePkgbaseSet('FreeBSD-set-base'), /unknown pkgbase set/)
   })
 
-  it('keys: a directory with trusted/ keys passes; an empty one is exit 2 naming where keys come from', async () => {
+  it('keys: KEYS/pkgbase-MAJOR/trusted with keys passes; none is exit 2 naming where keys come from', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tsez-keys-'))
     try {
       const keyed = {...config, pkgbaseKeys: dir}
       await assert.rejects(requirePkgbaseKeys(keyed, parseRelease('15.1-RELEASE')), UsageError)
-      await mkdir(path.join(dir, 'trusted'))
-      await writeFile(path.join(dir, 'trusted/key.pub'), 'k')
-      assert.equal(await requirePkgbaseKeys(keyed, parseRelease('15.1-RELEASE')), dir)
+      await mkdir(path.join(dir, 'pkgbase-15/trusted'), {recursive: true})
+      await writeFile(path.join(dir, 'pkgbase-15/trusted/key.pub'), 'k')
+      assert.equal(await requirePkgbaseKeys(keyed, parseRelease('15.1-RELEASE')), path.join(dir, 'pkgbase-15'))
+      // One directory per major: an upgrade to 16 needs pkgbase-16 beside it.
+      await assert.rejects(requirePkgbaseKeys(keyed, parseRelease('16.0-RELEASE')), /pkgbase-16\/trusted/)
       await assert.rejects(
         requirePkgbaseKeys({...config, pkgbaseKeys: ''}, parseRelease('99.0-RELEASE')),
         /\/usr\/share\/keys\/pkgbase-99\/trusted \(pkgbase keys ship in \/usr\/share\/keys\/pkgbase-MAJOR/,

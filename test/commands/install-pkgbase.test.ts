@@ -1,6 +1,6 @@
 // tsez install --pkgbase end to end on the fake host: tsez's own repo config, pkg's argv, the split, the refusals.
 import assert from 'node:assert/strict'
-import {mkdtemp, readFile, readdir, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, readdir, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -52,7 +52,7 @@ describe('tsez install --pkgbase', function () {
     const conf = await readFile(path.join(confDir, 'FreeBSD-base.conf'), 'utf8')
     assert.match(conf, new RegExp(`url: "${repo.mirror}/FreeBSD:14:amd64/base_release_3"`))
     assert.match(conf, /signature_type: "fingerprints"/)
-    assert.match(conf, new RegExp(`fingerprints: "${repo.keys}"`))
+    assert.match(conf, new RegExp(`fingerprints: "${repo.fingerprints}"`))
     assert.match(host.fake.read('pkg.repos.log') ?? '', /FreeBSD-base: \{/)
 
     const reference = await mkdtemp(path.join(tmpdir(), 'tsez-reference-'))
@@ -138,7 +138,7 @@ describe('tsez install --pkgbase', function () {
       return checks.find((check) => check.id === 'pkgbase')
     }
     assert.match((await pkgbaseCheck())?.what ?? '', /FreeBSD-set-base-jail from pkgbase; keys in /)
-    await rm(path.join(repo.keys, 'trusted'), {recursive: true})
+    await rm(path.join(repo.fingerprints, 'trusted'), {recursive: true})
     assert.equal((await pkgbaseCheck())?.status, 'warn', 'without keys, no update can run')
   })
 
@@ -152,10 +152,10 @@ describe('tsez install --pkgbase', function () {
     ],
     [
       'a keys directory without keys',
-      async () => rm(path.join(repo.keys, 'trusted'), {recursive: true}),
+      async () => rm(path.join(repo.fingerprints, 'trusted'), {recursive: true}),
       [],
       2,
-      /no pkgbase signing keys for 14\.3-RELEASE in .*pkgbase-keys\/trusted \(tsez_pkgbase_keys names it\)/,
+      /no pkgbase signing keys for 14\.3-RELEASE in .*pkgbase-keys\/pkgbase-14\/trusted \(.* copy pkgbase-14 from a host or image of that release into tsez_pkgbase_keys\)/,
     ],
     [
       'no keys on the host (the default /usr/share/keys/pkgbase-14)',
@@ -204,6 +204,8 @@ describe('tsez install --pkgbase', function () {
   }
 
   it('16.0 and later without --pkgbase: pkgbase, said on stderr (dry run)', async () => {
+    await mkdir(path.join(repo.keys, 'pkgbase-16/trusted'), {recursive: true}) // each major its own keys
+    await writeFile(path.join(repo.keys, 'pkgbase-16/trusted/pkgbase.pub'), 'k')
     const result = await tsez(['install', '-r', '16.0-RELEASE', '-a', 'amd64/amd64', '--dry-run'], host.env)
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stderr, /16\.0-RELEASE has no distribution sets: installing it from pkgbase/)

@@ -9,8 +9,10 @@ export interface PkgbaseRepoFixture {
   /** `-h` / tsez_pkgbase_mirror value: file:///ROOT. */
   mirror: string
   root: string
-  /** The fingerprints directory (trusted/ holds one key). */
+  /** tsez_pkgbase_keys: holds pkgbase-MAJOR/ of the first release. */
   keys: string
+  /** KEYS/pkgbase-MAJOR, whose trusted/ holds one key. */
+  fingerprints: string
 }
 
 /** The repository directory pkg reads for RELEASE (amd64), as tsez names it. */
@@ -24,9 +26,10 @@ export function releaseRepoDir(root: string, release: string): string {
 export async function createPkgbaseRepo(root: string, release: string, baseTxz: string): Promise<PkgbaseRepoFixture> {
   await addRelease(root, release, baseTxz)
   const keys = path.join(path.dirname(root), 'pkgbase-keys')
-  await mkdir(path.join(keys, 'trusted'), {recursive: true})
-  await writeFile(path.join(keys, 'trusted', 'pkgbase.pub'), 'function: "sha256"\nfingerprint: "00"\n')
-  return {mirror: `file://${root}`, root, keys}
+  const fingerprints = path.join(keys, `pkgbase-${release.split('.')[0]}`)
+  await mkdir(path.join(fingerprints, 'trusted'), {recursive: true})
+  await writeFile(path.join(fingerprints, 'trusted', 'pkgbase.pub'), 'function: "sha256"\nfingerprint: "00"\n')
+  return {mirror: `file://${root}`, root, keys, fingerprints}
 }
 
 export async function addRelease(root: string, release: string, baseTxz: string): Promise<void> {
