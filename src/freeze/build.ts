@@ -8,12 +8,19 @@ import {type RelPath, type TreeChanges, under} from './tree-diff.js'
 export interface FrozenCounts {
   entries: number
   removed: number
-  /** Paths not carried: device nodes, FIFOs, sockets, and removals whose name holds a newline. */
+  /** Paths not carried: device nodes, FIFOs, sockets, a flavour's own file names, removals with a newline. */
   skipped: string[]
 }
 
 const SLASH = 0x2f
 const NEWLINE = 0x0a
+/** Top-level names a flavour keeps for itself (create's isFlavourMetadata): never a jail's file in a flavour. */
+const FLAVOUR_FILES = new Set(['tsez.flavour', 'ezjail.flavour', REMOVE_LIST])
+
+function isFlavourFileName(rel: RelPath): boolean {
+  const name = rel.toString('latin1')
+  return !rel.includes(SLASH) && (/^readme/i.test(name) || FLAVOUR_FILES.has(name))
+}
 
 /** Copies each of CHANGES.changed from JAIL into OUT (an empty directory), with the directories above it. */
 export function writeFlavourTree(jail: string, changes: TreeChanges, out: string): FrozenCounts {
@@ -36,6 +43,10 @@ export function writeFlavourTree(jail: string, changes: TreeChanges, out: string
   }
   let entries = 0
   for (const rel of changes.changed) {
+    if (isFlavourFileName(rel)) {
+      skipped.push(`/${rel.toString()} (a flavour's own file name: create would not copy it into a jail)`)
+      continue
+    }
     const source = under(jail, rel)
     const st = fs.lstatSync(source)
     ensureParents(rel)

@@ -107,13 +107,18 @@ describe('hostile: clone, freeze, snapshot, rollback', () => {
     await refused(['freeze', `src${ESC}`, 'f1'], /no jail named "src\\u001b\[31m"|no jail named "src\\x1b/)
   })
 
-  it('freeze: a FIFO or socket in the jail is left out and named; the rest is frozen', async function () {
+  it("freeze: a FIFO, or a top-level tsez.remove or README of the jail's, is left out and named; the rest is frozen", async function () {
     this.timeout(60_000)
     await ok(['create', 'fr2', '10.0.15.7'])
     execFileSync('mkfifo', [path.join(host.dirs.jaildir, 'fr2', 'pipe')])
     await writeFile(path.join(host.dirs.jaildir, 'fr2', 'kept'), 'kept\n')
+    await writeFile(path.join(host.dirs.jaildir, 'fr2', 'tsez.remove'), 'etc/master.passwd\n')
+    await writeFile(path.join(host.dirs.jaildir, 'fr2', 'README'), 'the jail owner wrote this\n')
     const result = await ok(['freeze', 'fr2', 'fr2-flavour'])
     assert.match(result.stderr, /not frozen: \/pipe \(not a file, directory or symlink\)/)
+    assert.match(result.stderr, /not frozen: \/tsez\.remove \(a flavour's own file name/)
+    assert.match(result.stderr, /not frozen: \/README \(a flavour's own file name/)
+    assert.equal(await exists(path.join(host.dirs.flavours, 'fr2-flavour', 'tsez.remove')), false)
     assert.equal(await readFile(path.join(host.dirs.flavours, 'fr2-flavour', 'kept'), 'utf8'), 'kept\n')
     assert.equal(await exists(path.join(host.dirs.flavours, 'fr2-flavour', 'pipe')), false)
   })
