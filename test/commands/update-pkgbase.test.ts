@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {tsez} from '../support/cli.js'
+import {spawnTsez, tsez} from '../support/cli.js'
 import {
   addGeneratedRelease,
   configurePkgbase,
@@ -151,6 +151,42 @@ describe('tsez update on a pkgbase basejail', function () {
     assert.equal(again.exitCode, 0, again.stderr)
     assert.equal(await box.baseVersion(), '14.3-RELEASE-p4')
     assert.deepEqual(box.host.calls('freebsd-update'), [])
+  })
+
+  it('with ZFS: snapshot just before pkg upgrade; a failing pkg is undone from it, no jail touched', async () => {
+    ;({box} = await pkgbaseSandbox())
+    await box.seedJails(2)
+    box.host.set('zfs.datasets', `zroot/jails/basejail\t${box.config.basejail}\n`)
+    box.host.set('pkg.fail', 'upgrade')
+    const failed = await tsez(['update', '-u'], box.env)
+    assert.equal(failed.exitCode, 1)
+    assert.match(
+      failed.stderr,
+      /pkg upgrade failed .*; the basejail was restored from zroot\/jails\/basejail@tsez-update-\d{8}T\d{6}Z \(14\.3-RELEASE-p2\) and no jail was touched/,
+    )
+    const zfs = box.host.calls('zfs').map((call) => call[1])
+    assert.deepEqual(
+      zfs.filter((command) => command === 'snapshot' || command === 'rollback'),
+      ['snapshot', 'rollback'],
+    )
+  })
+
+  it('SIGKILL during pkg upgrade: the next update -u finishes it (base and record at the new version)', async () => {
+    ;({box} = await pkgbaseSandbox())
+    box.host.set('pkg.upgrade-version', '14.3-RELEASE-p4')
+    box.host.set('pkg.sleep', '2')
+    const {child, done} = spawnTsez(['update', '-u'], box.env)
+    const deadline = Date.now() + 30_000
+    while (upgrades(box).length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    child.kill('SIGKILL')
+    await done
+    box.host.unset('pkg.sleep')
+    // The orphaned pkg is noted in the host lock: the next run waits for it instead of running beside it.
+    const again = await tsez(['update', '-u'], {...box.env, TSEZ_LOCK_WAIT: '10'})
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.equal(await box.baseVersion(), '14.3-RELEASE-p4')
+    const record = JSON.parse(await readFile(path.join(box.config.dbdir, 'release.json'), 'utf8')) as {userland: string}
+    assert.equal(record.userland, '14.3-RELEASE-p4')
   })
 
   it('--rollback and -i are refused on a pkgbase basejail (exit 2), nothing run', async () => {
