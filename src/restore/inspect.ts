@@ -1,95 +1,13 @@
-// Reads an archive before anything is written: its checksum, then every member checked (names, types, links, metadata).
-import {createHash} from 'node:crypto'
-import {once} from 'node:events'
-import {open, readFile, stat, type FileHandle} from 'node:fs/promises'
+// Checks an archive's members (names, types, links, metadata) as its tar stream is read, before or while extracting.
 import path from 'node:path'
-import {Readable} from 'node:stream'
-import {createGunzip} from 'node:zlib'
 
 import {Parser, type ReadEntry} from 'tar'
 
 import {UsageError, describeError, quote} from '../errors.js'
 import {safePath} from '../dist/extract.js'
-import {
-  ARCHIVE_MEMBERS,
-  MAX_META_BYTES,
-  detectCompression,
-  parseArchiveMeta,
-  parseSha256File,
-  type ArchiveMeta,
-  type Compression,
-} from '../jail/archive-format.js'
+import {ARCHIVE_MEMBERS, MAX_META_BYTES, parseArchiveMeta, type ArchiveMeta} from '../jail/archive-format.js'
 import type {CommandRunner} from '../system/runner.js'
-import {ezjailTar, isGzip} from './ezjail-archive.js'
-
-export interface OpenedArchive {
-  file: string
-  /** Held open from the checksum to the extraction: a file swapped in between is never read. */
-  handle: FileHandle
-  /** gzip: an ezjail archive (`ezjail-admin archive`), a cpio or tar inside. */
-  compression: Compression | 'gzip'
-}
-
-/** Opens ARCHIVE: a non-empty regular file that is xz, zstd, a plain tar, or gzip (ezjail's). */
-export async function openArchive(file: string): Promise<OpenedArchive> {
-  const info = await stat(file).catch(() => undefined)
-  if (info === undefined) throw new UsageError(`archive ${file} does not exist`)
-  if (!info.isFile()) throw new UsageError(`archive ${file} is not a regular file`)
-  if (info.size === 0) throw new UsageError(`archive ${file} is empty`)
-  const handle = await open(file, 'r')
-  const head = Buffer.alloc(512)
-  const {bytesRead} = await handle.read(head, 0, 512, 0)
-  const compression = isGzip(head.subarray(0, bytesRead)) ? 'gzip' : detectCompression(head.subarray(0, bytesRead))
-  if (compression === undefined) {
-    await handle.close()
-    throw new UsageError(`archive ${file} is neither xz, zstd, a tar archive nor an ezjail archive (gzip)`)
-  }
-  return {file, handle, compression}
-}
-
-/** Compares the archive's sha256 with ARCHIVE.sha256 beside it (sha256sum's or BSD's format). */
-export async function verifyChecksum(archive: OpenedArchive): Promise<string> {
-  const sumFile = `${archive.file}.sha256`
-  const info = await stat(sumFile).catch(() => undefined)
-  if (info?.isFile() !== true || info.size > 64 * 1024) {
-    throw new UsageError(`${sumFile} is missing or not a checksum file; give --no-verify to restore unchecked`)
-  }
-  const expected = parseSha256File(await readFile(sumFile, 'utf8'), path.basename(archive.file))
-  if (expected === undefined) throw new UsageError(`${sumFile} has no sha256 for ${path.basename(archive.file)}`)
-  const hash = createHash('sha256')
-  for await (const chunk of archive.handle.createReadStream({start: 0, autoClose: false})) hash.update(chunk as Buffer)
-  const actual = hash.digest('hex')
-  if (actual !== expected) {
-    throw new UsageError(`${archive.file}: checksum mismatch (sha256 ${actual}, ${sumFile} says ${expected})`)
-  }
-  return actual
-}
-
-export interface TarStream {
-  stream: Readable
-  /** Settles when the decompressor has exited (at once for a plain tar). */
-  done: Promise<unknown>
-  kill(): void
-}
-
-/**
- * The archive's tar bytes from the start, through `xz -dc` or `zstd -dc` as its first bytes say; an ezjail archive
- * through gunzip and, when it is a cpio (as `pax -x cpio` wrote it), re-encoded as tar.
- */
-export function tarStreamOf(archive: OpenedArchive, run: CommandRunner): TarStream {
-  const file = archive.handle.createReadStream({start: 0, autoClose: false})
-  if (archive.compression === 'none') return {stream: file, done: Promise.resolve(), kill: () => file.destroy()}
-  if (archive.compression === 'gzip') {
-    const gunzip = createGunzip()
-    file.on('error', (error) => gunzip.destroy(error))
-    const stream = Readable.from(ezjailTar(file.pipe(gunzip)), {objectMode: false})
-    return {stream, done: Promise.resolve(), kill: () => [file, gunzip, stream].forEach((s) => s.destroy())}
-  }
-  const program = archive.compression === 'xz' ? 'xz' : 'zstd'
-  const args = archive.compression === 'xz' ? ['-dc', '-T0'] : ['-dc', '-q']
-  const child = run.stream(program, args, {stdin: file})
-  return {stream: child.stdout, done: child.done, kill: () => child.kill()}
-}
+import {tarStreamOf, type OpenedArchive} from './archive-file.js'
 
 export interface Inspection {
   meta: ArchiveMeta
@@ -125,10 +43,7 @@ type Kind = 'dir' | 'file' | 'symlink' | 'other'
 
 /**
  * Reads the whole archive and refuses it (UsageError, exit 2) unless it is an archive of LAYOUT restore can take
- * as it is: the metadata first and valid (tsez-archive.json), then only the small files and the tree (root/...);
- * no absolute or `..` names, no member beneath a symlink or a file of the archive, no duplicate, hard links only
- * to regular files of the tree met before, no device nodes, FIFOs only in the tree; complete (end-of-archive
- * marker, decompressor content).
+ * as it is (see ArchiveInspector); --dry-run's check. A restore checks while it extracts (service.ts).
  */
 export async function inspectArchive(
   archive: OpenedArchive,
@@ -136,67 +51,142 @@ export async function inspectArchive(
   layout: ArchiveLayout = TSEZ_LAYOUT,
 ): Promise<Inspection> {
   const tar = tarStreamOf(archive, run)
-  const parser = new Parser({strict: true})
-  const kinds = new Map<string, Kind>([['', 'dir']])
-  let failure: Error | undefined
-  let metaText: string | undefined
-  let metaName = ''
-  let metaParsed: ArchiveMeta | undefined
-  let count = 0
-  let entries = 0
-  let ended = false
-  const refuse = (why: string) => new UsageError(`${archive.file}: ${why}`)
-  const fail = (error: unknown) => {
-    failure ??= error instanceof UsageError ? error : refuse(`damaged archive: ${describeError(error)}`)
+  const inspector = new ArchiveInspector(archive.file, layout)
+  try {
+    for await (const chunk of tar.stream as AsyncIterable<Buffer>) inspector.write(chunk)
+  } catch (error) {
     tar.kill()
+    inspector.streamFailed(error)
   }
-  parser.on('error', fail)
-  parser.on('ignoredEntry', (entry: ReadEntry) =>
-    fail(refuse(`unsupported member type ${entry.type} (${quote(entry.path)})`)),
+  inspector.decompressed(
+    await tar.done.then(
+      () => undefined,
+      (error: unknown) => error,
+    ),
   )
-  parser.on('nullBlock', () => (ended = true))
-  parser.on('eof', () => (ended = true))
-  parser.on('entry', (entry: ReadEntry) => {
-    ended = false
-    try {
-      const first = count++ === 0
-      const rel = checkEntry(entry, first, layout, kinds, refuse)
-      if (rel.startsWith(`${layout.tree}/`)) entries++
-      if (first) {
-        metaName = rel
-        const chunks: Buffer[] = []
-        entry.on('data', (chunk: Buffer) => chunks.push(chunk))
-        entry.on('end', () => (metaText = Buffer.concat(chunks).toString('utf8')))
-        return
-      }
-      if (metaParsed === undefined && metaText !== undefined) {
-        metaParsed = layout.parseMeta(metaName, metaText, archive.file)
-      }
-    } catch (error) {
-      fail(error)
-    }
-    entry.resume()
-  })
+  return inspector.finish()
+}
+
+/**
+ * Only the metadata: the archive is read up to the end of its first member, which must be LAYOUT's metadata and
+ * valid; the decompressor is then stopped. The rest is checked as it is extracted.
+ */
+export async function readArchiveMeta(
+  archive: OpenedArchive,
+  run: CommandRunner,
+  layout: ArchiveLayout,
+): Promise<ArchiveMeta> {
+  const tar = tarStreamOf(archive, run)
+  const inspector = new ArchiveInspector(archive.file, layout)
   try {
     for await (const chunk of tar.stream as AsyncIterable<Buffer>) {
-      if (failure) break
-      if (!parser.write(chunk)) await once(parser, 'drain')
+      inspector.write(chunk)
+      if (inspector.meta !== undefined) break
     }
-    if (!failure) parser.end()
   } catch (error) {
-    fail(error instanceof UsageError ? refuse(error.message) : error)
+    inspector.streamFailed(error)
+  } finally {
+    tar.kill()
+    await tar.done.catch(() => undefined)
   }
-  const decompressed = await tar.done.then(
-    () => undefined,
-    (error: unknown) => error,
-  )
-  if (failure) throw failure
-  if (decompressed !== undefined) throw refuse(`damaged archive: ${describeError(decompressed)}`)
-  if (count === 0 || metaText === undefined) throw refuse(`no ${layout.meta.shown}: not ${layout.kind}`)
-  const meta = metaParsed ?? layout.parseMeta(metaName, metaText, archive.file)
-  if (!ended) throw refuse('truncated archive (no end-of-archive marker)')
-  if (kinds.get(layout.tree) !== 'dir') throw refuse(`no ${layout.tree}/ member: not ${layout.kind}`)
-  return {meta, entries, tree: layout.tree}
+  if (inspector.meta === undefined) return inspector.finish().meta
+  return inspector.meta
+}
+
+/**
+ * Checks a tar stream written to it chunk by chunk, synchronously: each member is checked as its header is parsed,
+ * so a caller that forwards a chunk only after write() returned never passes on a refused member. Refused unless:
+ * the metadata first and valid (tsez-archive.json), then only the small files and the tree (root/...); no absolute
+ * or `..` names, no member beneath a symlink or a file of the archive, no duplicate, hard links only to regular
+ * files of the tree met before, no device nodes, FIFOs only in the tree; complete (end-of-archive marker,
+ * decompressor content). write() and finish() throw the refusal (UsageError naming FILE).
+ */
+export class ArchiveInspector {
+  meta: ArchiveMeta | undefined
+  private readonly parser = new Parser({strict: true})
+  private readonly kinds = new Map<string, Kind>([['', 'dir']])
+  private failure: Error | undefined
+  private count = 0
+  private entries = 0
+  private ended = false
+
+  constructor(
+    private readonly file: string,
+    private readonly layout: ArchiveLayout,
+  ) {
+    const parser = this.parser
+    parser.on('error', (error: unknown) => this.fail(error))
+    parser.on('ignoredEntry', (entry: ReadEntry) =>
+      this.fail(this.refuse(`unsupported member type ${entry.type} (${quote(entry.path)})`)),
+    )
+    parser.on('nullBlock', () => (this.ended = true))
+    parser.on('eof', () => (this.ended = true))
+    parser.on('entry', (entry: ReadEntry) => this.entry(entry))
+  }
+
+  /** The refusal, once there is one. */
+  get refusal(): Error | undefined {
+    return this.failure
+  }
+
+  write(chunk: Buffer): void {
+    if (!this.failure) this.parser.write(chunk)
+    if (this.failure) throw this.failure
+  }
+
+  /** The tar stream itself failed (the decompressor's output, a cpio re-encoding). */
+  streamFailed(error: unknown): void {
+    this.fail(error instanceof UsageError && !error.message.startsWith(this.file) ? this.refuse(error.message) : error)
+  }
+
+  /** How the decompressor ended: undefined when it exited 0. */
+  decompressed(error: unknown): void {
+    if (error !== undefined) this.fail(this.refuse(`damaged archive: ${describeError(error)}`))
+  }
+
+  /** After the whole stream: the end checks, and the inspection. */
+  finish(): Inspection {
+    if (!this.failure) this.parser.end()
+    const {layout} = this
+    if (this.meta === undefined) this.fail(this.refuse(`no ${layout.meta.shown}: not ${layout.kind}`))
+    if (!this.ended) this.fail(this.refuse('truncated archive (no end-of-archive marker)'))
+    if (this.kinds.get(layout.tree) !== 'dir') this.fail(this.refuse(`no ${layout.tree}/ member: not ${layout.kind}`))
+    if (this.failure || this.meta === undefined) throw this.failure ?? this.refuse('no metadata')
+    return {meta: this.meta, entries: this.entries, tree: layout.tree}
+  }
+
+  private refuse(why: string): UsageError {
+    return new UsageError(`${this.file}: ${why}`)
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= error instanceof UsageError ? error : this.refuse(`damaged archive: ${describeError(error)}`)
+  }
+
+  private entry(entry: ReadEntry): void {
+    this.ended = false
+    try {
+      const first = this.count++ === 0
+      const rel = checkEntry(entry, first, this.layout, this.kinds, (why) => this.refuse(why))
+      if (rel.startsWith(`${this.layout.tree}/`)) this.entries++
+      if (first) {
+        const chunks: Buffer[] = []
+        entry.on('data', (chunk: Buffer) => chunks.push(chunk))
+        entry.on('end', () => {
+          try {
+            this.meta = this.layout.parseMeta(rel, Buffer.concat(chunks).toString('utf8'), this.file)
+          } catch (error) {
+            this.fail(error)
+          }
+        })
+        return
+      }
+      if (this.meta === undefined && !this.failure) this.fail(this.refuse(`${this.layout.meta.shown} is incomplete`))
+    } catch (error) {
+      this.fail(error)
+    }
+    entry.resume()
+  }
 }
 
 /** The member's relative path once it passed every check; throws the refusal. */

@@ -1,7 +1,8 @@
 // tsez restore: verify and inspect the archive, plan, then extract into staging and commit the jail as create does.
 import {randomBytes} from 'node:crypto'
-import {lstat, mkdir, rename, rm} from 'node:fs/promises'
+import {lstat, mkdir, rename, rm, utimes} from 'node:fs/promises'
 import path from 'node:path'
+import {Readable} from 'node:stream'
 
 import {reservedNames, type TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
@@ -20,7 +21,15 @@ import type {Deps} from '../system/deps.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {ezjailLayout} from './ezjail-archive.js'
-import {TSEZ_LAYOUT, inspectArchive, openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from './inspect.js'
+import {openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from './archive-file.js'
+import {
+  ArchiveInspector,
+  TSEZ_LAYOUT,
+  inspectArchive,
+  readArchiveMeta,
+  type ArchiveLayout,
+  type Inspection,
+} from './inspect.js'
 import {describeRestorePlan, planRestore, type RestorePlan, type RestoreRequest} from './plan.js'
 import {applyRootFlags, makeFifos} from './specials.js'
 
@@ -50,16 +59,19 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
     if (options.verify && !unsummed) await verifyChecksum(archive)
     else if (!unsummed) deps.log.warn(`--no-verify: ${file} is restored without checking its sha256`)
     const layout = ezjail ? ezjailLayout(config) : TSEZ_LAYOUT
-    const {meta, entries, tree} = await inspectArchive(archive, deps.run, layout)
+    // A dry run reads and checks the whole archive; a restore reads the metadata, then checks as it extracts.
+    const inspected = options.dryRun ? await inspectArchive(archive, deps.run, layout) : undefined
+    const meta = inspected?.meta ?? (await readArchiveMeta(archive, deps.run, layout))
     const nonce = randomBytes(4).toString('hex')
     const planned = planRestore(config, options, await observe(config, options, meta, nonce))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
-    if (unsummed) deps.log.warn(`${file} is an ezjail archive without a .sha256 beside it: restored unchecked`)
+    const unchecked = `${file} is an ezjail archive without a .sha256 beside it: restored unchecked`
+    if (unsummed && options.dryRun) deps.log.warn(unchecked)
     const result: RestoreResult = {
       jail: planned.record,
       archive: file,
       from: {host: meta.host, created: meta.created, release: meta.release, tsez: meta.tsez},
-      entries,
+      entries: inspected?.entries ?? 0,
       verified: options.verify,
       dropped: planned.dropped,
       dryRun: options.dryRun,
@@ -76,8 +88,10 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       // Under the lock the host may have changed since we looked: plan again before touching anything.
       const again = planRestore(config, options, await observe(config, options, meta, nonce))
       if (Array.isArray(again)) throw new UsageError(again.join('; '))
+      result.entries = await apply(config, again, archive, layout, deps)
+      // Only now: a refused archive says one line, its refusal.
+      if (unsummed) deps.log.warn(unchecked)
       for (const line of again.dropped) deps.log.warn(`not restored: ${line}`)
-      await apply(config, again, archive, tree, deps)
     } finally {
       await lock.release()
     }
@@ -109,15 +123,22 @@ async function observe(config: TsezConfig, request: RestoreRequest, meta: Archiv
   }
 }
 
-/** Journal, extraction into staging, fstab, conf, root into place, record (the commit), journal removed. */
+/**
+ * Journal, extraction into staging (checked as it goes), fstab, conf, root into place, flags, record (the commit),
+ * journal removed; the number of members under the tree. A refused archive (UsageError, exit 2) leaves nothing:
+ * staging and journal are removed and the directory that held staging gets its times back.
+ */
 async function apply(
   config: TsezConfig,
   plan: RestorePlan,
   archive: OpenedArchive,
-  tree: string,
+  layout: ArchiveLayout,
   deps: Deps,
-): Promise<void> {
+): Promise<number> {
   const {record, files, staging} = plan
+  const parent = path.dirname(staging)
+  const madeParent = await mkdir(parent, {recursive: true, mode: 0o755})
+  const parentTimes = madeParent === undefined ? await lstat(parent) : undefined
   await writeJournal(config, {
     version: 1,
     name: record.name,
@@ -127,10 +148,11 @@ async function apply(
     pid: process.pid,
     started: deps.clock.now().toISOString(),
   })
+  let entries: number
   try {
-    await mkdir(path.dirname(staging), {recursive: true, mode: 0o755})
     await mkdir(staging, {mode: 0o700})
-    const extracted = await extract(archive, staging, deps)
+    const {extracted, inspection} = await extractChecked(archive, staging, layout, deps)
+    entries = inspection.entries
     await makeFifos(deps.run, staging, extracted.fifos)
     const outcomes = await Promise.allSettled([
       writeFileAtomic(files.fstab, renderJailFstab(config, record)),
@@ -138,36 +160,77 @@ async function apply(
     ])
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
-    await rename(path.join(staging, tree), record.root)
-    await applyRootFlags(deps.run, record.root, tree, extracted.flags)
+    await rename(path.join(staging, inspection.tree), record.root)
+    await applyRootFlags(deps.run, record.root, inspection.tree, extracted.flags)
     await rm(staging, {recursive: true, force: true})
     await writeJailRecord(config, record)
   } catch (error) {
     try {
       await sweepInterruptedCreates(config, deps.run, record.name)
+      if (error instanceof UsageError && madeParent !== undefined) await rm(madeParent, {recursive: true, force: true})
+      if (error instanceof UsageError && parentTimes) await utimes(parent, parentTimes.atime, parentTimes.mtime)
     } catch (undoError) {
       deps.log.warn(
         `could not remove everything of the failed restore (the next tsez create, restore or delete will): ${describeError(undoError)}`,
       )
     }
+    if (error instanceof UsageError) throw error
     throw new OperationError(`restoring jail ${record.name} failed, nothing of it was kept: ${describeError(error)}`, {
       cause: error,
     })
   }
   await removeJournal(config, record.name)
+  return entries
 }
 
-async function extract(archive: OpenedArchive, staging: string, deps: Deps): Promise<ExtractResult> {
-  const step = deps.progress.step(`extracting ${archive.file}`)
+/**
+ * Extracts ARCHIVE into STAGING while checking it: each chunk of the tar stream goes to the inspector first and
+ * reaches the extraction only once the members it starts passed, so the archive is decompressed once. Throws the
+ * refusal (UsageError) for an archive the inspection refuses, whenever that shows.
+ */
+async function extractChecked(
+  archive: OpenedArchive,
+  staging: string,
+  layout: ArchiveLayout,
+  deps: Deps,
+): Promise<{extracted: ExtractResult; inspection: Inspection}> {
   const tar = tarStreamOf(archive, deps.run)
+  const inspector = new ArchiveInspector(archive.file, layout)
+  let complete = false
+  async function* checked(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of tar.stream as AsyncIterable<Buffer>) {
+        inspector.write(chunk)
+        yield chunk
+      }
+    } catch (error) {
+      if (inspector.refusal === undefined) inspector.streamFailed(error)
+      throw inspector.refusal ?? error
+    }
+    complete = true
+  }
+  const decompressed = () =>
+    tar.done.then(
+      () => undefined,
+      (error: unknown) => error,
+    )
   try {
-    const [extracted] = await Promise.all([extractTar(tar.stream, staging, {fifos: true}), tar.done])
-    step.succeed(`extracted ${extracted.entries} entries`)
-    return extracted
+    const extracted = await extractTar(Readable.from(checked(), {objectMode: false}), staging, {fifos: true})
+    inspector.decompressed(await decompressed())
+    const inspection = inspector.finish()
+    deps.log.info(`extracted ${extracted.entries} entries from ${archive.file}`)
+    return {extracted, inspection}
   } catch (error) {
+    if (complete && inspector.refusal === undefined) {
+      inspector.decompressed(await decompressed())
+      try {
+        inspector.finish()
+      } catch {
+        // the refusal, thrown below
+      }
+    }
     tar.kill()
     await tar.done.catch(() => undefined)
-    step.fail(`extracting ${archive.file} failed`)
-    throw error
+    throw inspector.refusal ?? error
   }
 }

@@ -1,0 +1,86 @@
+// The archive file: opened once, its checksum, and its tar bytes through the decompressor its first bytes name.
+import {createHash} from 'node:crypto'
+import {open, readFile, stat, type FileHandle} from 'node:fs/promises'
+import path from 'node:path'
+import {Readable} from 'node:stream'
+import {createGunzip} from 'node:zlib'
+
+import {UsageError} from '../errors.js'
+import {detectCompression, parseSha256File, type Compression} from '../jail/archive-format.js'
+import type {CommandRunner} from '../system/runner.js'
+import {ezjailTar, isGzip} from './ezjail-archive.js'
+
+export interface OpenedArchive {
+  file: string
+  /** Held open from the checksum to the extraction: a file swapped in between is never read. */
+  handle: FileHandle
+  /** gzip: an ezjail archive (`ezjail-admin archive`), a cpio or tar inside. */
+  compression: Compression | 'gzip'
+}
+
+/** Opens ARCHIVE: a non-empty regular file that is xz, zstd, a plain tar, or gzip (ezjail's). */
+export async function openArchive(file: string): Promise<OpenedArchive> {
+  const info = await stat(file).catch(() => undefined)
+  if (info === undefined) throw new UsageError(`archive ${file} does not exist`)
+  if (!info.isFile()) throw new UsageError(`archive ${file} is not a regular file`)
+  if (info.size === 0) throw new UsageError(`archive ${file} is empty`)
+  const handle = await open(file, 'r')
+  const head = Buffer.alloc(512)
+  const {bytesRead} = await handle.read(head, 0, 512, 0)
+  const compression = isGzip(head.subarray(0, bytesRead)) ? 'gzip' : detectCompression(head.subarray(0, bytesRead))
+  if (compression === undefined) {
+    await handle.close()
+    throw new UsageError(`archive ${file} is neither xz, zstd, a tar archive nor an ezjail archive (gzip)`)
+  }
+  return {file, handle, compression}
+}
+
+/** Compares the archive's sha256 with ARCHIVE.sha256 beside it (sha256sum's or BSD's format). */
+export async function verifyChecksum(archive: OpenedArchive): Promise<string> {
+  const sumFile = `${archive.file}.sha256`
+  const info = await stat(sumFile).catch(() => undefined)
+  if (info?.isFile() !== true || info.size > 64 * 1024) {
+    throw new UsageError(`${sumFile} is missing or not a checksum file; give --no-verify to restore unchecked`)
+  }
+  const expected = parseSha256File(await readFile(sumFile, 'utf8'), path.basename(archive.file))
+  if (expected === undefined) throw new UsageError(`${sumFile} has no sha256 for ${path.basename(archive.file)}`)
+  const hash = createHash('sha256')
+  for await (const chunk of archive.handle.createReadStream({start: 0, autoClose: false})) hash.update(chunk as Buffer)
+  const actual = hash.digest('hex')
+  if (actual !== expected) {
+    throw new UsageError(`${archive.file}: checksum mismatch (sha256 ${actual}, ${sumFile} says ${expected})`)
+  }
+  return actual
+}
+
+export interface TarStream {
+  stream: Readable
+  /** Settles when the decompressor has exited (at once for a plain tar). */
+  done: Promise<unknown>
+  kill(): void
+}
+
+/**
+ * The archive's tar bytes from the start, through `xz -dc` or `zstd -dc` as its first bytes say; an ezjail archive
+ * through gunzip and, when it is a cpio (as `pax -x cpio` wrote it), re-encoded as tar.
+ */
+export function tarStreamOf(archive: OpenedArchive, run: CommandRunner): TarStream {
+  const file = archive.handle.createReadStream({start: 0, autoClose: false})
+  // Never file.destroy(): before its first read that closes the archive's handle, which later reads still need.
+  if (archive.compression === 'none') return {stream: file, done: Promise.resolve(), kill: () => file.pause()}
+  if (archive.compression === 'gzip') {
+    const gunzip = createGunzip()
+    file.on('error', (error) => gunzip.destroy(error))
+    const stream = Readable.from(ezjailTar(file.pipe(gunzip)), {objectMode: false})
+    const kill = () => {
+      file.unpipe(gunzip).pause()
+      gunzip.destroy()
+      stream.destroy()
+    }
+    return {stream, done: Promise.resolve(), kill}
+  }
+  const program = archive.compression === 'xz' ? 'xz' : 'zstd'
+  const args = archive.compression === 'xz' ? ['-dc', '-T0'] : ['-dc', '-q']
+  const child = run.stream(program, args, {stdin: file})
+  return {stream: child.stdout, done: child.done, kill: () => child.kill()}
+}
