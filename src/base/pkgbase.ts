@@ -44,7 +44,7 @@ export function setPackage(set: PkgbaseSet): string {
 }
 
 /** The directory holding pkgbase-MAJOR/ when tsez_pkgbase_keys is empty: where FreeBSD 14.x/15.x ship them. */
-export const HOST_KEYS = '/usr/share/keys'
+const HOST_KEYS = '/usr/share/keys'
 
 /**
  * Where pkgbase's signing keys for the release's MAJOR are: tsez_pkgbase_keys/pkgbase-MAJOR, or the host's
@@ -54,17 +54,6 @@ export function fingerprintsDir(config: TsezConfig, release: Release): string {
   return path.join(config.pkgbaseKeys === '' ? HOST_KEYS : config.pkgbaseKeys, `pkgbase-${release.major}`)
 }
 
-/** The repository of RELEASE for PLATFORM, with keys that must exist (exit 2 saying where they come from). */
-export async function resolvePkgbaseRepo(
-  config: TsezConfig,
-  release: Release,
-  platform: Platform,
-  mirror: string | undefined,
-): Promise<PkgbaseRepo> {
-  const fingerprints = await requirePkgbaseKeys(config, release)
-  return describePkgbaseRepo(release, platform, mirror ?? config.pkgbaseMirror, fingerprints)
-}
-
 /** The fingerprints directory for RELEASE, refused (exit 2, saying where keys come from) when it holds no key. */
 export async function requirePkgbaseKeys(config: TsezConfig, release: Release): Promise<string> {
   const dir = fingerprintsDir(config, release)
@@ -72,7 +61,7 @@ export async function requirePkgbaseKeys(config: TsezConfig, release: Release): 
   return dir
 }
 
-/** The repository facts alone (pure): used for dry runs and by resolvePkgbaseRepo. */
+/** The repository of RELEASE for PLATFORM on MIRROR, its keys in FINGERPRINTS (pure: no key is looked at). */
 export function describePkgbaseRepo(
   release: Release,
   platform: Platform,

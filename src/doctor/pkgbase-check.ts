@@ -3,7 +3,7 @@ import {readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {readInstallRecord} from '../base/install-record.js'
-import {fingerprintsDir} from '../base/pkgbase.js'
+import {fingerprintsDir, setPackage} from '../base/pkgbase.js'
 import {providerKind, recordedPkgbase} from '../base/provider.js'
 import type {TsezConfig} from '../config.js'
 import {parseRelease} from '../dist/release.js'
@@ -22,7 +22,7 @@ export async function observePkgbase(config: TsezConfig): Promise<PkgbaseFacts |
   if (!record || providerKind(record) !== 'pkgbase') return undefined
   const keys = fingerprintsDir(config, parseRelease(record.release))
   const trusted = await readdir(path.join(keys, 'trusted')).catch(() => [] as string[])
-  return {set: `FreeBSD-set-${recordedPkgbase(record).set}`, keys, keysPresent: trusted.length > 0}
+  return {set: setPackage(recordedPkgbase(record).set), keys, keysPresent: trusted.length > 0}
 }
 
 export function checkPkgbase(facts: {pkgbase?: PkgbaseFacts}): CheckResult {
