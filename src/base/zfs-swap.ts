@@ -90,16 +90,20 @@ export async function recoverDatasetSwap(
   stamp: string,
 ): Promise<string[]> {
   if (!(await pathExists(staging.root))) return []
-  const committed = !(await pathExists(pendingRecord(targets.record)))
-  if (committed) return finishDatasetSwap(run, layout, stamp)
   const actions: string[] = []
-  const previous = await readMarker(staging)
+  // A PARENT/X.tsez-new is always an unfinished swap's (the swap renames both before its commit).
   for (const part of PARTS) {
-    const {live, fresh, old} = names(layout, part)
+    const {fresh} = names(layout, part)
     if (await zfs.datasetExists(run, fresh)) {
       await zfs.destroy(run, fresh)
       actions.push(`destroyed ${fresh}, left by an interrupted install`)
     }
+  }
+  const committed = !(await pathExists(pendingRecord(targets.record)))
+  if (committed) return [...actions, ...(await finishDatasetSwap(run, layout, stamp))]
+  const previous = await readMarker(staging)
+  for (const part of PARTS) {
+    const {live, old} = names(layout, part)
     // PARENT/X is this install's when the previous one was renamed aside, or was no dataset at all.
     const ours = (await zfs.datasetExists(run, old)) || (previous.has(part) && previous.get(part) !== 'dataset')
     if (ours && (await zfs.datasetExists(run, live))) {

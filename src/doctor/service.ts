@@ -4,9 +4,11 @@ import {chmod} from 'node:fs/promises'
 import type {TsezConfig} from '../config.js'
 import {installRecordPath} from '../base/install-record.js'
 import {recoverStaging, stagingPaths} from '../base/staging.js'
+import {recoverDatasetSwap} from '../base/zfs-swap.js'
 import {sweepInterruptedCreates} from '../jail/journal.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
+import {zfsStamp} from '../system/zfs.js'
 import {allPassed, jaildirModeIsSafe, runChecks, type CheckResult} from './checks.js'
 import type {DoctorFacts} from './facts.js'
 import {observeHost} from './observe.js'
@@ -68,7 +70,12 @@ async function sweepLeftovers(
     changed.push(...(await sweepInterruptedCreates(config, run)).map((file) => `removed ${file}`))
     const targets = {basejail: config.basejail, newjail: config.newjail, record: installRecordPath(config)}
     const staged = facts.leftovers.filter((item) => item.kind === 'install staging')
-    const actions = await recoverStaging(run, stagingPaths(config.jaildir), targets)
+    const staging = stagingPaths(config.jaildir)
+    // On ZFS the datasets an interrupted install swapped go back first: none may stay mounted in staging.
+    const layout = {parent: config.zfsParent, properties: config.zfsProperties}
+    const stamp = zfsStamp(deps.clock.now())
+    if (config.useZfs) changed.push(...(await recoverDatasetSwap(run, layout, staging, targets, stamp)))
+    const actions = await recoverStaging(run, staging, targets)
     changed.push(...(actions.length > 0 ? actions : staged.map((item) => `removed ${item.path}`)))
   } finally {
     await lock.release()
