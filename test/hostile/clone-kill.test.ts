@@ -20,10 +20,13 @@ describe('hostile: tsez clone and rollback killed part way', () => {
   let host: InstalledHost
   beforeEach(async function () {
     if (!isRoot) this.skip()
-    this.timeout(120_000)
+    this.timeout(300_000)
     host = await createInstalledHost()
   })
-  afterEach(async () => host?.cleanup())
+  afterEach(async function () {
+    this.timeout(300_000)
+    await host?.cleanup()
+  })
 
   const ok = async (args: string[]) => {
     const result = await tsez(args, host.env)
@@ -67,7 +70,7 @@ describe('hostile: tsez clone and rollback killed part way', () => {
   }
 
   it('clone on UFS: the new jail whole or not there at every step; the next clone finishes', async function () {
-    this.timeout(600_000)
+    this.timeout(1_200_000)
     await ok(['create', '-f', 'webserver', 'web1', '10.0.14.1'])
     const root = path.join(host.dirs.jaildir, 'web1')
     for (let i = 0; i < 20; i++) await writeFile(path.join(root, `file-${i}`), `${i}\n`)
@@ -82,7 +85,7 @@ describe('hostile: tsez clone and rollback killed part way', () => {
   })
 
   it('clone on ZFS: every step; no clone dataset or snapshot outlives a killed clone past the next one', async function () {
-    this.timeout(600_000)
+    this.timeout(1_200_000)
     host = await useZfs(host)
     await ok(['create', 'web1', '10.0.14.1'])
     const root = path.join(host.dirs.jaildir, 'web1')
@@ -105,7 +108,7 @@ describe('hostile: tsez clone and rollback killed part way', () => {
   })
 
   it('rollback --force: the dataset as it was or as the snapshot at every step; the jail can start', async function () {
-    this.timeout(600_000)
+    this.timeout(1_200_000)
     host = await useZfs(host)
     await ok(['create', 'web1', '10.0.14.1'])
     const root = path.join(host.dirs.jaildir, 'web1')
