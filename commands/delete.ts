@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {createInterface} from 'node:readline/promises'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
+import {quote, UsageError} from '../src/errors.js'
 import type {DeleteResult} from '../src/delete/service.js'
 
 export default class Delete extends TsezCommand {
@@ -28,8 +29,9 @@ export default class Delete extends TsezCommand {
     const {config, deps} = await this.setup(flags)
     const {deleteJail} = await import('../src/delete/service.js')
     const interactive = Boolean(process.stdin.isTTY) && !this.jsonEnabled()
-    const confirmed =
-      flags.wipe && !flags.force && !flags['dry-run'] && interactive ? await this.confirm(args.name) : false
+    const asked = flags.wipe && !flags.force && !flags['dry-run'] && interactive
+    const confirmed = asked ? await this.confirm(args.name) : false
+    if (asked && !confirmed) throw new UsageError(`the answer was not ${quote(args.name)}: nothing deleted`)
     const result = await deleteJail(
       config,
       {
