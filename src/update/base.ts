@@ -5,6 +5,7 @@ import type {Deps} from '../system/deps.js'
 import {outputTail, type RunResult} from '../system/runner.js'
 import {touchesBase, type BaseCommand} from './plan.js'
 import {count} from '../ui/count.js'
+import {count} from '../ui/count.js'
 
 /** A base step failed; `touched` says whether files of the basejail may already have changed. */
 export class BaseStepError extends OperationError {
@@ -76,7 +77,7 @@ async function runOnce(command: BaseCommand, deps: Deps): Promise<boolean> {
 async function installLoop(command: BaseCommand, deps: Deps, update: (text: string) => void): Promise<number> {
   return installUntilDone(
     (round) => {
-      update(`install round ${round}`)
+      update(`round ${round}`)
       return invoke(command, deps)
     },
     (round, reason) =>
