@@ -5,7 +5,6 @@ import type {Deps} from '../system/deps.js'
 import {outputTail, type RunResult} from '../system/runner.js'
 import {touchesBase, type BaseCommand} from './plan.js'
 import {count} from '../ui/count.js'
-import {count} from '../ui/count.js'
 
 /** A base step failed; `touched` says whether files of the basejail may already have changed. */
 export class BaseStepError extends OperationError {
