@@ -32,7 +32,7 @@ export default class Freeze extends TsezCommand {
     )
     if (result.dryRun) for (const line of result.plan) this.log(line)
     else {
-      this.log(`froze ${result.jail} into ${result.flavour}: ${result.entries} entries, ${result.removed} removals`)
+      this.log(`froze ${result.name} into ${result.flavour}: ${result.entries} entries, ${result.removed} removals`)
       this.log(`use it with: tsez create -f ${args.flavour} NAME IPLIST`)
     }
     return result

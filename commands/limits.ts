@@ -50,9 +50,9 @@ The rules live in the jail's jail.conf (exec.created adds them, exec.poststop re
       deps,
     )
     if (result.dryRun && result.changed) for (const line of result.plan) this.log(line)
-    else if (!result.changed && result.limits.length === 0) this.log(`${result.jail} has no limits`)
+    else if (!result.changed && result.limits.length === 0) this.log(`${result.name} has no limits`)
     else if (!result.changed) for (const rule of result.limits) this.log(rule)
-    else this.log(`updated the limits of ${result.jail}${result.applied ? ' (applied to the running jail)' : ''}`)
+    else this.log(`updated the limits of ${result.name}${result.applied ? ' (applied to the running jail)' : ''}`)
     return result
   }
 }

@@ -42,9 +42,9 @@ export default class Rollback extends TsezCommand {
     )
     if (result.dryRun) for (const line of result.plan) this.log(line)
     else {
-      this.log(`rolled ${result.jail} back to ${result.snapshot}`)
+      this.log(`rolled ${result.name} back to ${result.snapshot}`)
       for (const destroyed of result.destroyed) this.log(`destroyed ${destroyed}`)
-      if (result.restarted) this.log(`restarted ${result.jail}`)
+      if (result.restarted) this.log(`restarted ${result.name}`)
     }
     return result
   }

@@ -15,7 +15,7 @@ export default class Snapshots extends TsezCommand {
     const {config, deps} = await this.setup(flags)
     const {listSnapshotsOf} = await import('../src/snapshot/service.js')
     const result = await listSnapshotsOf(config, {name: args.name, dryRun: false, lockWaitMs: this.lockWaitMs()}, deps)
-    if (result.snapshots.length === 0) this.log(`jail ${result.jail} (${result.dataset}) has no snapshots`)
+    if (result.snapshots.length === 0) this.log(`jail ${result.name} (${result.dataset}) has no snapshots`)
     else {
       const width = Math.max(4, ...result.snapshots.map((s) => s.name.length))
       this.log(`${'NAME'.padEnd(width)}  CREATED               USED`)

@@ -21,7 +21,8 @@ export interface FreezeOptions extends FreezeRequest {
 }
 
 export interface FreezeResult {
-  jail: string
+  /** The jail's name. */
+  name: string
   flavour: string
   /** Entries written (files, directories, symlinks, hard links). */
   entries: number
@@ -41,7 +42,7 @@ export async function freezeJail(config: TsezConfig, options: FreezeOptions, dep
     if (!options.dryRun) for (const line of await sweepFreezeLeftovers(config, deps)) deps.log.info(line)
     const planned = await plan(config, options, deps)
     const result: FreezeResult = {
-      jail: planned.jail.name,
+      name: planned.jail.name,
       flavour: planned.flavour,
       entries: 0,
       removed: 0,

@@ -19,7 +19,8 @@ export interface LimitsOptions extends LimitsRequest {
 }
 
 export interface LimitsResult {
-  jail: string
+  /** The jail's name. */
+  name: string
   /** The jail's rules after the command, as `resource:action=amount[/per]`. */
   limits: string[]
   changed: boolean
@@ -33,7 +34,7 @@ export async function limitJail(config: TsezConfig, options: LimitsOptions, deps
   const name = jailNameFor(options.name)
   if (options.rules.length === 0 && options.unset.length === 0) {
     const record = await readRecord(config, name, options.name)
-    return {jail: name, limits: limitTexts(record), changed: false, applied: false, dryRun: options.dryRun, plan: []}
+    return {name, limits: limitTexts(record), changed: false, applied: false, dryRun: options.dryRun, plan: []}
   }
   const lock = await lockHost(config.dbdir, deps, `limits ${name}`, {
     waitMs: options.lockWaitMs,
@@ -60,7 +61,7 @@ export async function limitJail(config: TsezConfig, options: LimitsOptions, deps
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
     if (!options.dryRun) await apply(config, planned, deps)
     return {
-      jail: name,
+      name,
       limits: limitTexts(planned.after),
       changed: true,
       applied: planned.rctl.length > 0,

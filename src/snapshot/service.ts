@@ -15,7 +15,8 @@ interface Common {
 }
 
 export interface SnapshotResult {
-  jail: string
+  /** The jail's name. */
+  name: string
   dataset: string
   snapshot: string
   dryRun: boolean
@@ -23,13 +24,13 @@ export interface SnapshotResult {
 }
 
 export interface SnapshotsResult {
-  jail: string
+  name: string
   dataset: string
   snapshots: JailSnapshot[]
 }
 
 export interface RollbackResult {
-  jail: string
+  name: string
   dataset: string
   snapshot: string
   /** Snapshots destroyed with --destroy-later. */
@@ -79,7 +80,7 @@ export async function snapshotJail(
     if ((await listJailSnapshots(deps, dataset)).some((s) => s.name === name)) {
       throw new UsageError(`jail ${jail.name} has a snapshot ${name} already; give another name`)
     }
-    const result = {jail: jail.name, dataset, snapshot: `${dataset}@${name}`, dryRun: options.dryRun}
+    const result = {name: jail.name, dataset, snapshot: `${dataset}@${name}`, dryRun: options.dryRun}
     if (!options.dryRun) await snapshot(deps.run, dataset, name)
     return {...result, plan: [`zfs snapshot ${dataset}@${name}`]}
   })
@@ -87,7 +88,7 @@ export async function snapshotJail(
 
 export async function listSnapshotsOf(config: TsezConfig, options: Common, deps: Deps): Promise<SnapshotsResult> {
   return withJail(config, {...options, dryRun: true}, `snapshots ${options.name}`, deps, async ({jail, dataset}) => ({
-    jail: jail.name,
+    name: jail.name,
     dataset,
     snapshots: await listJailSnapshots(deps, dataset),
   }))
@@ -114,7 +115,7 @@ export async function rollbackJail(
       ? [`jail -f ${conf} -r ${jail.name}`, rollbackArgs, `jail -f ${conf} -c ${jail.name}`]
       : [rollbackArgs]
     const result = {
-      jail: jail.name,
+      name: jail.name,
       dataset,
       snapshot: checked.target.full,
       destroyed: checked.later.map((s) => s.full),
