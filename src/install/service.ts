@@ -6,6 +6,7 @@ import {UsageError} from '../errors.js'
 import {fetchLimits} from '../dist/http.js'
 import {describeMirror, parsePlatform, parseRelease} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
+import {pathExists} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {applyInstall, recoverInterruptedInstall, type AppliedInstall} from './apply.js'
 import {
@@ -88,7 +89,8 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
 
   if (request.dryRun) {
     const {plan} = await observeAndPlan(config, host, request, deps)
-    return resultOf({plan, lines: describeInstallPlan(plan, (base) => updateArgvs(config, base)), dryRun: true})
+    const lines = describeInstallPlan(plan, (base) => updateArgvs(config, base))
+    return resultOf({plan, lines, dryRun: true, cached: await cachedSets(plan)})
   }
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
   try {
@@ -124,6 +126,13 @@ async function observeAndPlan(config: TsezConfig, host: HostFacts, request: Inst
   return {plan, manifest}
 }
 
+/** The sets a run would take from the cache (verified there under their sha256) instead of the mirror. */
+async function cachedSets(plan: InstallPlan): Promise<Set<string>> {
+  const cached = new Set<string>()
+  for (const set of plan.sets) if (set.cachePath && (await pathExists(set.cachePath))) cached.add(set.name)
+  return cached
+}
+
 function updateArgvs(config: TsezConfig, base: string): string[][] {
   const paths = freebsdUpdatePaths(config.dbdir)
   const call = (command: string) => freebsdUpdateCall(base, paths, 'VERSION', [command]).argv
@@ -131,7 +140,9 @@ function updateArgvs(config: TsezConfig, base: string): string[][] {
 }
 
 /** LINES: the plan's steps, one line each (a dry run's output, and what a real run set out to do). */
-type Outcome = {plan: InstallPlan; lines: string[]} & ({dryRun: true} | {dryRun: false; applied: AppliedInstall})
+type Outcome = {plan: InstallPlan; lines: string[]} & (
+  {dryRun: true; cached: Set<string>} | {dryRun: false; applied: AppliedInstall}
+)
 
 function resultOf(outcome: Outcome): InstallResult {
   const {plan} = outcome
@@ -150,7 +161,7 @@ function resultOf(outcome: Outcome): InstallResult {
         sha256: done?.sha256 ?? planned.sha256 ?? null,
         bytes: done?.bytes ?? null,
         entries: done?.entries ?? planned.entries ?? null,
-        cached: done?.fromCache ?? false,
+        cached: outcome.dryRun ? outcome.cached.has(planned.name) : (done?.fromCache ?? false),
       }
     }),
     paths: {basejail: plan.basejail, newjail: plan.newjail, flavours: plan.flavoursDir, record: plan.record},

@@ -132,6 +132,16 @@ describe('tsez install', function () {
       ],
     )
     assert.equal(result.paths.basejail, host.dirs.basejail)
+    // A dry run tells the truth about the cache too: both sets would be taken from it.
+    const plan = await tsez([...installArgs(host), '--force', '--json', '-n'], host.env)
+    const planned = JSON.parse(plan.stdout) as {sets: Array<{name: string; cached: boolean}>}
+    assert.deepEqual(
+      planned.sets.map((s) => [s.name, s.cached]),
+      [
+        ['base', true],
+        ['lib32', true],
+      ],
+    )
   })
 
   it('a second install of the same release downloads nothing', async () => {
