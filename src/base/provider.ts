@@ -25,7 +25,7 @@ export interface BaseCommand {
   argv: string[]
   env: Record<string, string>
   /** Which step this is, for progress and failure reports. */
-  phase: 'fetch' | 'upgrade' | 'install' | 'rollback' | 'buildworld' | 'installworld'
+  phase: 'fetch' | 'upgrade' | 'install' | 'rollback' | 'buildworld' | 'installworld' | 'distribution'
   /** `install`: repeated until freebsd-update exits 2. */
   repeat: boolean
   /** pkg's words for "nothing to upgrade": the basejail is left as it was. */

@@ -17,7 +17,7 @@ import {
   type Platform,
   type Release,
 } from '../dist/release.js'
-import {parseMountP} from '../jail/fstab.js'
+import {refuseWhileMounted} from '../jail/base-mounts.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists} from '../system/files.js'
 
@@ -76,18 +76,6 @@ export async function refuseToReplace(config: TsezConfig, installed: boolean, fo
   if (!installed) return
   if (!force) throw new UsageError(`a basejail is already installed at ${config.basejail}; use --force to replace it`)
   await refuseWhileMounted(config, deps)
-}
-
-async function refuseWhileMounted(config: TsezConfig, deps: Deps): Promise<void> {
-  const result = await deps.run.run('mount', ['-p'])
-  const users = parseMountP(result.stdout).filter(
-    (m) => m.device === config.basejail || m.mountPoint.startsWith(config.basejail + '/'),
-  )
-  if (users.length > 0) {
-    throw new UsageError(
-      `the basejail is mounted at ${users.map((m) => m.mountPoint).join(', ')}: stop those jails before replacing it`,
-    )
-  }
 }
 
 /**

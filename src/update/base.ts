@@ -87,8 +87,8 @@ async function installLoop(command: BaseCommand, deps: Deps, update: (text: stri
 }
 
 /** make's output can be huge (buildworld): streamed, its last lines kept for the report, shown on stderr. */
-async function runMake(command: BaseCommand, deps: Deps): Promise<void> {
-  const child = deps.run.stream(command.program, command.argv, {env: stringEnv(deps.env)})
+export async function runMake(command: BaseCommand, deps: Deps): Promise<void> {
+  const child = deps.run.stream(command.program, command.argv, {env: {...stringEnv(deps.env), ...command.env}})
   let tail = ''
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (chunk: string) => {

@@ -66,7 +66,6 @@ export interface PlanFacts {
   /** For upgrade: where the new release's and each older release's stock /etc come from. */
   etcSources: {target: EtcSource | undefined; byRelease: Map<string, EtcSource>}
   tarballExists: (release: string) => boolean
-  sourcetree: string
   /** The basejail has /usr/src: freebsd-update's conf then lists the src component too. */
   baseHasSrc: boolean
   /** freebsd-update's workdir holds an install for the basejail that stopped half way (base/update-state.ts). */
@@ -124,7 +123,7 @@ export function planUpdate(config: TsezConfig, request: PlanRequest, facts: Plan
     resume,
     finishMerges,
     upToDate: false,
-    base: finishMerges ? [] : baseCommands(config, request, facts, resume),
+    base: finishMerges ? [] : baseCommands(request, facts, resume),
     record: installRecordPath(config),
     merges: newTarball ? facts.targets.map((target) => ({target, tarball: newTarball})) : [],
     targets: facts.targets,
@@ -184,19 +183,7 @@ function updateConfFor(request: PlanRequest, facts: PlanFacts): UpdatePlan['upda
   return facts.provider.conf(request.release, facts.baseHasSrc)
 }
 
-function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts, resume: boolean): BaseCommand[] {
-  const make = (phase: BaseCommand['phase'], argv: string[]): BaseCommand => ({
-    program: 'make',
-    argv,
-    env: {},
-    phase,
-    repeat: false,
-  })
-  if ((request.action === 'build' || request.action === 'installworld') && !facts.provider.allowsInstallworld) {
-    throw new UsageError(
-      'the basejail was installed with pkgbase: make installworld would bypass its package database; update it with tsez update -u or -U',
-    )
-  }
+function baseCommands(request: PlanRequest, facts: PlanFacts, resume: boolean): BaseCommand[] {
   switch (request.action) {
     case 'patch':
       return facts.provider.patch(resume)
@@ -205,12 +192,8 @@ function baseCommands(config: TsezConfig, request: PlanRequest, facts: PlanFacts
     case 'rollback':
       return facts.provider.rollback()
     case 'build':
-      return [
-        make('buildworld', ['-C', facts.sourcetree, 'buildworld']),
-        make('installworld', ['-C', facts.sourcetree, 'installworld', `DESTDIR=${config.basejail}`]),
-      ]
     case 'installworld':
-      return [make('installworld', ['-C', facts.sourcetree, 'installworld', `DESTDIR=${config.basejail}`])]
+      throw new Error('update -b/-i builds into staging: planned by update/source-plan.ts')
   }
 }
 

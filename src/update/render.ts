@@ -20,8 +20,9 @@ export function renderUpdate(result: UpdateResult): string[] {
       : `${result.versionBefore} -> ${after}`
   const lines = [`basejail ${result.basejail}: ${change}`]
   if (result.snapshot) lines.push(`snapshot ${result.snapshot}`)
+  lines.push(...result.notes)
   for (const outcome of [...result.jails, ...(result.newjail ? [result.newjail] : [])]) {
-    if (result.action === 'upgrade' || !outcome.ok || outcome.needsRestart || outcome.restarted)
+    if (result.etcMerged || !outcome.ok || outcome.needsRestart || outcome.restarted)
       lines.push(describeOutcome(outcome))
   }
   if (result.attention) lines.push('some jails need attention (see above); the others were updated')

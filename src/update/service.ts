@@ -21,7 +21,10 @@ import {sweepUpdateLeftovers} from './resume.js'
 import {etcSourceFor} from '../etc/bootstrap.js'
 import {ensureEtcTarball, type EtcSource} from '../etc/tarball.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
-import {recordBaseVersion, readInstallRecord, type InstallRecord} from '../base/install-record.js'
+import {installRecordPath, recordBaseVersion, readInstallRecord, type InstallRecord} from '../base/install-record.js'
+import {stagingPaths} from '../base/staging.js'
+import {recoverInterruptedInstall} from '../base/swap-install.js'
+import {applySourcePlan, fromSource, planFromSource, sourceResult} from './source.js'
 import {bootstrapTargets, mergeTargets, restartTargets, unchangedOutcomes, type JailOutcome} from './jails.js'
 import {basejailDataset, observeTargets, readBaseVersion, requireInstallRecord} from './observe.js'
 import {describeUpdatePlan, planUpdate, type UpdateAction, type UpdatePlan} from './plan.js'
@@ -61,6 +64,10 @@ export interface UpdateResult {
   dryRun: boolean
   /** The steps of this run, one line each: what a dry run would do, what a real run set out to do. */
   plan: string[]
+  /** Every jail's /etc was merged with the new release's (-U, or -b/-i building another release). */
+  etcMerged: boolean
+  /** What the report says besides the base and the jails (-b/-i of the same release: why nothing was merged). */
+  notes: string[]
 }
 
 export async function updateBasejail(config: TsezConfig, request: UpdateRequest, deps: Deps): Promise<UpdateResult> {
@@ -75,18 +82,29 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
   ) {
     throw new UsageError(`no source tree at ${sourcetree} (Makefile missing): give -s DIR or set tsez_sourcetree`)
   }
+  const source = fromSource(request)
+  if (request.dryRun && source) {
+    const {plan} = await planFromSource(config, request, sourcetree, deps)
+    return sourceResult(plan, installRecordPath(config), {dryRun: true})
+  }
   if (request.dryRun) {
-    const {plan} = await observeAndPlan(config, request, target, sourcetree, deps)
+    const {plan} = await observeAndPlan(config, request, target, deps)
     return resultOf(plan, {dryRun: true})
   }
-  await readBaseVersion(config) // no basejail: exit 2 before even the lock file is made
+  // No basejail: exit 2 before even the lock file is made (unless a killed -b/-i's swap, recovered below, moved it).
+  if (!source || !(await pathExists(stagingPaths(config.jaildir).root))) await readBaseVersion(config)
   // The lock comes before observing, so nothing observed can change before the plan is carried out.
   const lock = await lockHost(config.dbdir, deps, 'update', {waitMs: request.lockWaitMs})
   try {
     // Every program is noted in the lock: if tsez is killed, the next update waits for what it left running.
     const tracked = {...deps, run: lock.track(deps.run)}
     await sweepUpdateLeftovers(config, tracked.run)
-    const {plan, install, origin} = await observeAndPlan(config, request, target, sourcetree, tracked)
+    if (source) {
+      await recoverInterruptedInstall(config, tracked)
+      const {plan, install} = await planFromSource(config, request, sourcetree, tracked)
+      return await applySourcePlan(config, plan, install, tracked)
+    }
+    const {plan, install, origin} = await observeAndPlan(config, request, target, tracked)
     // Recorded with the new version once the base step went through: where the base now comes from.
     return await applyPlan(config, plan, install && {...install, ...origin}, tracked)
   } finally {
@@ -99,7 +117,6 @@ async function observeAndPlan(
   config: TsezConfig,
   request: UpdateRequest,
   target: Release | undefined,
-  sourcetree: string,
   deps: Deps,
 ): Promise<{plan: UpdatePlan; install: InstallRecord | undefined; origin: Partial<InstallRecord>}> {
   const versionBefore = await readBaseVersion(config)
@@ -132,7 +149,6 @@ async function observeAndPlan(
       targets,
       etcSources: {target: targetSource, byRelease},
       tarballExists: (name) => present.has(name),
-      sourcetree,
       baseHasSrc: await pathExists(path.join(config.basejail, 'usr/src/Makefile')),
       halfDoneInstall: await hasHalfDoneInstall(freebsdUpdatePaths(config.dbdir).workdir, config.basejail),
       pendingStep: await readPendingStep(config),
@@ -314,5 +330,7 @@ function resultOf(
     attention: outcomes.some((o) => !o.ok),
     dryRun: done.dryRun ?? false,
     plan: describeUpdatePlan(plan),
+    etcMerged: plan.merges.length > 0,
+    notes: [],
   }
 }

@@ -47,12 +47,11 @@ describe('base/provider', () => {
       targets: [],
       etcSources: {target: undefined, byRelease: new Map()},
       tarballExists: () => false,
-      sourcetree: '/usr/src',
       baseHasSrc: false,
       halfDoneInstall: false,
       pendingStep: undefined,
       now: new Date(0),
-    } as PlanFacts // sourcetree: only -b/-i plans read it
+    } as PlanFacts
     // -b/-i (make installworld) are refused for pkgbase where they are planned: test/commands/update-pkgbase.test.ts.
     const actions: UpdateAction[] = ['patch', 'upgrade', 'rollback']
     for (const action of actions) {

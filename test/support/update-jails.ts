@@ -62,9 +62,7 @@ export async function createUpdateSandbox(
     }
     await writeFile(path.join(config.dbdir, 'release.json'), JSON.stringify(record, null, 2) + '\n')
   }
-  const overrides = path.join(dir, 'bin')
-  await writeOverrides(overrides)
-  const env = {...host.env, PATH: `${overrides}:${host.env.PATH ?? ''}`, TSEZ_CONFIG: configFile, TSEZ_LOCK_WAIT: '0'}
+  const env = {...host.env, TSEZ_CONFIG: configFile, TSEZ_LOCK_WAIT: '0'}
   return {
     dir,
     config,
@@ -146,20 +144,4 @@ async function listTree(root: string, rel: string): Promise<string[]> {
     else lines.push(`file ${child}: ${await readFile(path.join(root, child), 'utf8')}`)
   }
   return lines
-}
-
-/** A `make` in front of the shared fakes that logs its argv (knob make.fail). */
-async function writeOverrides(dir: string): Promise<void> {
-  await mkdir(dir, {recursive: true})
-  const script = (body: string) => `#!/bin/sh\nstate=$TSEZ_FAKE_HOST\n${body}\n`
-  await writeFile(
-    path.join(dir, 'make'),
-    script(`line=make
-for arg in "$@"; do line="$line	$arg"; done
-printf '%s\n' "$line" >> "$state/calls.log"
-echo "make: building $*"
-[ -f "$state/make.fail" ] && { echo "make: *** [$*] Error 1" >&2; exit 1; }
-exit 0`),
-    {mode: 0o755},
-  )
 }

@@ -19,6 +19,8 @@ const result = (extra: Partial<UpdateResult>): UpdateResult => ({
   attention: false,
   dryRun: false,
   plan: [],
+  etcMerged: false,
+  notes: [],
   ...extra,
 })
 
