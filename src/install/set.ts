@@ -1,5 +1,6 @@
 // Installs one distribution set into the staging tree: verified bytes → xz -dc -T0 → faithful extraction.
 import type {Deps} from '../system/deps.js'
+import {pathExists} from '../system/files.js'
 import {extractTar, type ExtractedTree} from '../dist/extract.js'
 import type {FileFlags} from '../dist/file-flags.js'
 import {fetchLimits} from '../dist/http.js'
@@ -25,10 +26,21 @@ export async function installSet(
   deps: Deps,
   tree?: ExtractedTree,
 ): Promise<InstalledSet> {
-  const step = deps.progress.step(`${set.file}: fetching from ${set.from}`)
+  const cached = set.cachePath !== undefined && (await pathExists(set.cachePath))
+  const step = deps.progress.step(
+    `${set.file}: ${cached ? `from the cache (${set.cachePath})` : `fetching from ${set.from}`}`,
+  )
+  const began = deps.clock.monotonicMs()
   let downloaded = 0
   let extracted = 0
-  const status = () => `${set.file}: ${megabytes(downloaded)} read, ${extracted} entries extracted`
+  const status = () =>
+    setProgressLine({
+      file: set.file,
+      bytes: downloaded,
+      entries: extracted,
+      totalEntries: set.entries,
+      elapsedMs: deps.clock.monotonicMs() - began,
+    })
   try {
     const unpacked = await unpackSet(
       deps.run,
@@ -75,6 +87,25 @@ export async function installSet(
     step.fail(`${set.file}: failed`)
     throw error
   }
+}
+
+/**
+ * The live line of one set: bytes read and their rate, entries extracted out of MANIFEST's count and the share done
+ * (the entry count is the one total known before the end: MANIFEST gives no sizes, a cached set no Content-Length).
+ */
+export function setProgressLine(p: {
+  file: string
+  bytes: number
+  entries: number
+  totalEntries: number | undefined
+  elapsedMs: number
+}): string {
+  const rate = p.elapsedMs > 0 ? `, ${megabytes((p.bytes * 1000) / p.elapsedMs)}/s` : ''
+  const share =
+    p.totalEntries !== undefined && p.totalEntries > 0
+      ? `${p.entries}/${p.totalEntries} entries (${Math.min(100, Math.floor((100 * p.entries) / p.totalEntries))}%)`
+      : `${p.entries} entries`
+  return `${p.file}: ${megabytes(p.bytes)} read${rate}, ${share} extracted`
 }
 
 function megabytes(bytes: number): string {
