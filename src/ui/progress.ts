@@ -39,7 +39,8 @@ export function createProgress({stream, silent}: ProgressOptions): Progress {
     (await import('./parallel.js')).runWithListr(list, {...options, stream})
   // ora spins forever on a pty reporting 0 columns (toolchain.md §6): only a real, sized terminal gets a spinner.
   const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0
-  if (!interactive) return {step: (text) => plainStep(stream, text), tasks}
+  // Without a terminal the per-task lines would repeat the command's own report (update -U listed each jail twice).
+  if (!interactive) return {step: (text) => plainStep(stream, text), tasks: runPooled}
   return {step: (text) => spinnerStep(stream, text), tasks}
 }
 
