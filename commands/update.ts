@@ -21,7 +21,7 @@ export default class Update extends TsezCommand {
 
 -U upgrades it to another release, then merges each jail's /etc with etcupdate against the stock /etc of the new release (built once from its verified base set); conflicts are reported and left for etcupdate resolve.
 
--b/-i rebuild the basejail from a source tree. --rollback undoes the last complete freebsd-update install.
+-b/-i install the world of a source tree (make installworld distribution) into a staging tree, split it as install does and swap basejail and newjail at once; any failure leaves the old base in place. When the source is another release, every jail's /etc is merged with etcupdate. --rollback undoes the last complete freebsd-update install.
 
 A ZFS basejail is snapshotted first and put back if an install fails half way; without ZFS the next -u/-U finishes such an install (freebsd-update cannot undo it).`
   static override examples = [
@@ -44,8 +44,11 @@ A ZFS basejail is snapshotted first and put back if an install fails half way; w
       char: 'U',
       description: "Upgrade the basejail to -r RELEASE, then merge every jail's /etc.",
     }),
-    build: Flags.boolean({char: 'b', description: 'make buildworld, then installworld into the basejail.'}),
-    installworld: Flags.boolean({char: 'i', description: 'make installworld into the basejail (world already built).'}),
+    build: Flags.boolean({char: 'b', description: 'make buildworld, then as -i.'}),
+    installworld: Flags.boolean({
+      char: 'i',
+      description: 'make installworld and distribution into staging, then swap them in (world already built).',
+    }),
     rollback: Flags.boolean({description: 'Undo the last freebsd-update install on the basejail.'}),
     release: Flags.string({char: 'r', description: 'With -U: the release to upgrade to, e.g. 15.1-RELEASE.'}),
     host: Flags.string({

@@ -16,7 +16,10 @@ import type {PlanFacts, PlanRequest} from './plan.js'
  * `install`: an install stopped half way, which only the run that began it may finish. `merges`: an upgrade whose
  * install went through (the note stays until every /etc was merged) while tsez stopped before the merges did.
  */
-export function unfinishedWork(request: PlanRequest, facts: PlanFacts): 'install' | 'merges' | undefined {
+export function unfinishedWork(
+  request: Pick<PlanRequest, 'action' | 'release'>,
+  facts: Pick<PlanFacts, 'halfDoneInstall' | 'pendingStep' | 'versionBefore'>,
+): 'install' | 'merges' | undefined {
   const upgrade = request.action === 'upgrade'
   const note = facts.pendingStep
   if (facts.halfDoneInstall) {

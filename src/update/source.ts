@@ -6,6 +6,7 @@ import {readUserlandVersion} from '../base/freebsd-update.js'
 import {installRecordPath, type InstallRecord} from '../base/install-record.js'
 import {baseProvider} from '../base/provider.js'
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
+import {readPendingStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {parseRelease} from '../dist/release.js'
 import {OperationError, UsageError} from '../errors.js'
@@ -20,6 +21,7 @@ import {outputTail} from '../system/runner.js'
 import {runMake} from './base.js'
 import {bootstrapTargets, mergeTargets, unchangedOutcomes} from './jails.js'
 import {observeTargets, readBaseVersion, requireInstallRecord} from './observe.js'
+import {unfinishedWork} from './resume.js'
 import {
   NEWVERS,
   describeSourcePlan,
@@ -43,6 +45,12 @@ export async function planFromSource(
     'the basejail cannot be changed; lower it at boot (kern_securelevel in rc.conf) and reboot',
   )
   const install = await requireInstallRecord(config)
+  // An upgrade whose /etc merges are unfinished is finished by its own -U first (exit 2 here, naming it). A half-done
+  // freebsd-update install is not in the way: the new tree replaces the whole base, and its state is dropped.
+  unfinishedWork(
+    {action: request.action, release: undefined},
+    {halfDoneInstall: false, pendingStep: await readPendingStep(config), versionBefore},
+  )
   if (!baseProvider(config, install, versionBefore).allowsInstallworld) {
     throw new UsageError(
       'the basejail was installed with pkgbase: make installworld would bypass its package database; update it with tsez update -u or -U',

@@ -186,6 +186,16 @@ describe('tsez update -b/-i: from a source tree through staging', function () {
     assert.ok(json.plan.some((line) => line.includes('installworld')))
   })
 
+  it('an upgrade whose /etc merges are unfinished: -i refused (exit 2), naming the -U that finishes it', async () => {
+    const src = await sourceTree('14.4-RELEASE', nextWorld)
+    const note = {action: 'upgrade', targetRelease: '14.3-RELEASE', startedAt: '2026-12-01T00:00:00.000Z'}
+    await writeFile(path.join(host.dirs.dbdir, 'update-pending.json'), JSON.stringify(note) + '\n')
+    const result = await tsez(['update', '-i', '-s', src], host.env)
+    assert.equal(result.exitCode, 2)
+    assert.match(result.stderr, /stopped before every jail's \/etc was merged: run tsez update -U -r 14\.3-RELEASE/)
+    assert.deepEqual(host.fake.calls('make'), [])
+  })
+
   it('running jails have the basejail mounted: refused (exit 2) before anything is built', async () => {
     const src = await sourceTree('14.4-RELEASE', nextWorld)
     await ok(['create', 'web1', '10.0.6.1'])
