@@ -39,8 +39,7 @@ export function createProgress({stream, silent}: ProgressOptions): Progress {
     (await import('./parallel.js')).runWithListr(list, {...options, stream})
   // ora spins forever on a pty reporting 0 columns (toolchain.md §6): only a real, sized terminal gets a spinner.
   const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0
-  // Without a terminal the per-task lines would repeat the command's own report (update -U listed each jail twice).
-  if (!interactive) return {step: (text) => plainStep(stream, text), tasks: runPooled}
+  if (!interactive) return {step: (text) => plainStep(stream, text), tasks: (list, o) => plainTasks(stream, list, o)}
   return {step: (text) => spinnerStep(stream, text), tasks}
 }
 
@@ -61,6 +60,34 @@ async function runPooled<T>(tasks: Array<ProgressTask<T>>, options: {concurrency
   const workers = Math.min(Math.max(1, options.concurrency), tasks.length)
   await Promise.all(Array.from({length: workers}, worker))
   return results
+}
+
+/**
+ * Without a terminal: a count of the tasks done, at most every 2 s and at the end, never their results: the
+ * command's own report says how each went (per-task lines repeated it, update -U listed each jail twice).
+ */
+async function plainTasks<T>(
+  stream: NodeJS.WritableStream,
+  tasks: Array<ProgressTask<T>>,
+  options: {concurrency: number},
+): Promise<Array<Settled<T>>> {
+  let done = 0
+  let last = Date.now()
+  const counted = tasks.map((task): ProgressTask<T> => ({
+    title: task.title,
+    run: async (report) => {
+      try {
+        return await task.run(report)
+      } finally {
+        done++
+        if (done === tasks.length || Date.now() - last >= 2000) {
+          last = Date.now()
+          stream.write(`  ${done}/${tasks.length} done\n`)
+        }
+      }
+    },
+  }))
+  return runPooled(counted, options)
 }
 
 /** Without a terminal: the start line, updates at most every 2 s, and the final line. */

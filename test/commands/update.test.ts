@@ -225,6 +225,7 @@ describe('tsez update output streams', () => {
       assert.equal(said.length, 1, `${name}:\n${plain.stdout}\n--\n${plain.stderr}`)
       assert.match(said[0]!, /restarted/)
     }
+    assert.match(plain.stderr, /^ {2}(\d+)\/\1 done$/m, 'a plain count of the jails done, not their results')
     assert.match(plain.stderr, /basejail: freebsd-update install done/)
     const restarts = box.host.calls('jail').map((call) => `${call[3]} ${call[4]}`)
     assert.deepEqual(restarts.slice(2).sort(), ['-c jail001', '-c jail003', '-r jail001', '-r jail003'])
