@@ -1,5 +1,5 @@
-// The guard before any change to a base tree: a raised kern.securelevel forbids changing system files.
-import {OperationError} from '../errors.js'
+// The guard before any change to a base tree: a raised kern.securelevel forbids changing system files (exit 2: refused).
+import {UsageError} from '../errors.js'
 import type {CommandRunner} from '../system/runner.js'
 
 /**
@@ -9,5 +9,5 @@ import type {CommandRunner} from '../system/runner.js'
 export async function refuseRaisedSecurelevel(run: CommandRunner, consequence: string): Promise<void> {
   const result = await run.tryRun('sysctl', ['-n', 'kern.securelevel'])
   const level = Number(result.stdout.trim())
-  if (result.exitCode === 0 && level > 0) throw new OperationError(`kern.securelevel is ${level}: ${consequence}`)
+  if (result.exitCode === 0 && level > 0) throw new UsageError(`kern.securelevel is ${level}: ${consequence}`)
 }

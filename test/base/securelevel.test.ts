@@ -10,7 +10,7 @@ describe('base/securelevel', () => {
   it('refuses above 0, naming the level and what it means for the command', async () => {
     await assert.rejects(
       refuseRaisedSecurelevel(sysctl(0, '1\n'), 'the basejail cannot be changed'),
-      /^OperationError: kern\.securelevel is 1: the basejail cannot be changed$/,
+      /^UsageError: kern\.securelevel is 1: the basejail cannot be changed$/,
     )
   })
 

@@ -180,7 +180,7 @@ describe('tsez install: failures leave nothing behind', function () {
   it('refuses to patch at kern.securelevel > 0 before doing anything', async () => {
     host.fake.set('securelevel', '1')
     const {exitCode, stderr} = await tsez(installArgs(host), host.env)
-    assert.equal(exitCode, 1)
+    assert.equal(exitCode, 2, 'refused, nothing changed')
     assert.match(stderr, /kern\.securelevel is 1.*--no-patch/)
     assert.deepEqual(host.server.requests, [])
   })

@@ -29,7 +29,7 @@ describe('tsez update: safety rules', () => {
     await sandbox()
     box.host.set('securelevel', '1')
     const result = await tsez(['update', '-u'], box.env)
-    assert.equal(result.exitCode, 1)
+    assert.equal(result.exitCode, 2, 'refused, nothing changed')
     assert.match(result.stderr, /kern\.securelevel is 1/)
     assert.deepEqual(box.host.calls('freebsd-update'), [])
     assert.deepEqual((await readdir(box.config.dbdir)).sort(), ['etcupdate', 'release.json'], 'no lock, no workdir')
