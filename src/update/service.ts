@@ -289,7 +289,7 @@ function finishAdvice(plan: UpdatePlan): string {
       return 'fix the cause, then run tsez update --rollback again'
     case 'build':
     case 'installworld':
-      return 'fix the cause, then run tsez update -i again (installworld writes every file)'
+      throw new Error('update -b/-i never change the basejail in place: update/source.ts reports their failures')
   }
 }
 
