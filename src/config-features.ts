@@ -1,6 +1,6 @@
 // The tsez.conf keys of the optional host features (ZFS, VNET bridge, trusted MANIFESTs, pkgbase), checked and typed.
 import path from 'node:path'
-import {UsageError} from './errors.js'
+import {quote, UsageError} from './errors.js'
 
 /** Defaults of the feature keys, in the form config.ts's DEFAULTS table takes. */
 export const FEATURE_DEFAULTS: ReadonlyArray<readonly [string, string]> = [
@@ -41,7 +41,7 @@ const INTERFACE = /^[A-Za-z][A-Za-z0-9_.]{0,14}$/
 /** Checks and types the feature keys; GET returns a key's value or its default. */
 export function resolveFeatures(get: (key: string) => string, where: string): FeatureConfig {
   const bad = (key: string, why: string): never => {
-    throw new UsageError(`${where}: ${key} ${why}, got ${JSON.stringify(get(key))}`)
+    throw new UsageError(`${where}: ${key} ${why}, got ${quote(get(key))}`)
   }
   const zfs = get('tsez_use_zfs')
   if (!YES.test(zfs) && !NO.test(zfs)) bad('tsez_use_zfs', 'must be YES or NO')

@@ -2,7 +2,7 @@
 import path from 'node:path'
 
 import {FEATURE_DEFAULTS, resolveFeatures, type FeatureConfig} from './config-features.js'
-import {UsageError} from './errors.js'
+import {quote, UsageError} from './errors.js'
 import {readTrustedFile} from './trusted-file.js'
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/etc/tsez.conf'
@@ -95,7 +95,7 @@ export function parseConfigText(text: string, file: string, warn?: (message: str
     const line = raw.trim()
     if (line === '' || line.startsWith('#')) return
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line)
-    if (!match) throw new UsageError(`${where}: not a name="value" line: ${JSON.stringify(raw)}`)
+    if (!match) throw new UsageError(`${where}: not a name="value" line: ${quote(raw)}`)
     const [, key = '', rest = ''] = match
     const value = parseValue(rest, where, (name) => lookup(name, values, where))
     if (!KNOWN.has(key)) warn?.(`${where}: unknown key ${key} (ignored)`)
@@ -148,7 +148,7 @@ function parseValue(text: string, where: string, expand: (name: string) => strin
       out += text[i + 1]
       i += 2
     } else if ('`;&|<>()'.includes(c))
-      fail(`shell syntax ${JSON.stringify(c)} is not allowed (tsez.conf is parsed, never executed)`)
+      fail(`shell syntax ${quote(c)} is not allowed (tsez.conf is parsed, never executed)`)
     else out += text[i++]
   }
   return out
@@ -172,8 +172,7 @@ export function resolveConfig(values: Map<string, string>, file: string | undefi
   const where = file ?? 'defaults'
   for (const key of PATH_KEYS) {
     const value = get(key)
-    if (!path.isAbsolute(value))
-      throw new UsageError(`${where}: ${key} must be an absolute path, got ${JSON.stringify(value)}`)
+    if (!path.isAbsolute(value)) throw new UsageError(`${where}: ${key} must be an absolute path, got ${quote(value)}`)
     if (value.includes('\n')) throw new UsageError(`${where}: ${key} must not contain a newline`)
   }
   for (const key of JAIL_TREE_KEYS) {
@@ -185,7 +184,7 @@ export function resolveConfig(values: Map<string, string>, file: string | undefi
   }
   const ruleset = get('tsez_devfs_ruleset')
   if (!/^\d{1,5}$/.test(ruleset)) {
-    throw new UsageError(`${where}: tsez_devfs_ruleset must be a number, got ${JSON.stringify(ruleset)}`)
+    throw new UsageError(`${where}: tsez_devfs_ruleset must be a number, got ${quote(ruleset)}`)
   }
   const clean = (p: string) => path.resolve(p)
   return {

@@ -3,7 +3,7 @@ import {readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
-import {UsageError} from '../errors.js'
+import {quote, UsageError} from '../errors.js'
 import type {Platform, Release} from '../dist/release.js'
 
 /** The FreeBSD-set-* meta-packages a jail base can be made of (release/packages/sets). */
@@ -32,9 +32,7 @@ export interface PkgbaseRepo {
 export function parsePkgbaseSet(text: string): PkgbaseSet {
   const known = PKGBASE_SETS.find((set) => set === text)
   if (!known) {
-    throw new UsageError(
-      `unknown pkgbase set ${JSON.stringify(text)}: expected ${PKGBASE_SETS.join(' or ')} (FreeBSD-set-NAME)`,
-    )
+    throw new UsageError(`unknown pkgbase set ${quote(text)}: expected ${PKGBASE_SETS.join(' or ')} (FreeBSD-set-NAME)`)
   }
   return known
 }
@@ -69,9 +67,7 @@ export function describePkgbaseRepo(
   fingerprints: string,
 ): PkgbaseRepo {
   if (!/^(pkg\+)?(https?|file):\/\/[^\s"'\\]+$/.test(mirror))
-    throw new UsageError(
-      `invalid pkgbase mirror ${JSON.stringify(mirror)}: give a pkg+https://, https:// or file:// URL`,
-    )
+    throw new UsageError(`invalid pkgbase mirror ${quote(mirror)}: give a pkg+https://, https:// or file:// URL`)
   const base = mirror.replace(/\/+$/, '')
   const abi = `FreeBSD:${release.major}:${platform.arch}`
   const branch = release.branch === 'RELEASE' ? `base_release_${release.minor}` : 'base_latest'

@@ -1,4 +1,5 @@
 // Pure planning of `tsez delete`: which refusals apply, and the ordered steps that remove a jail.
+import {quote} from '../errors.js'
 import type {JailFiles, JailRecord} from '../jail/store.js'
 import type {Leftover} from '../jail/journal.js'
 import type {Ownership} from '../jail/ownership.js'
@@ -56,7 +57,7 @@ export type DeleteDecision = {steps: DeleteStep[]} | {usage: string} | {failure:
 export function planDelete(request: DeleteRequest, seen: DeleteObservation): DeleteDecision {
   const {record, files, name} = seen
   if (record === undefined && seen.leftovers.length === 0 && seen.conf !== 'tsez' && seen.fstab !== 'tsez') {
-    return {usage: `no jail named ${JSON.stringify(request.name)}; tsez list shows the jails`}
+    return {usage: `no jail named ${quote(request.name)}; tsez list shows the jails`}
   }
   if (seen.running && !request.force) {
     return {usage: `jail ${name} is running; stop it first (tsez stop ${name}) or use --force to stop it`}

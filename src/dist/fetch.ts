@@ -5,7 +5,7 @@ import {readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {Transform, type Readable, type TransformCallback} from 'node:stream'
 
-import {OperationError} from '../errors.js'
+import {OperationError, quote} from '../errors.js'
 import {startPartial, sweepPartials, usableCacheEntry} from './cache-entry.js'
 import {causeOf, httpGet, MANIFEST_MAX_BYTES, type FetchLimits} from './http.js'
 import {mirrorFileLocation, type Mirror} from './release.js'
@@ -198,5 +198,5 @@ function isInCache(options: VerifyOptions): boolean {
 }
 
 function decodedFrom(encoding: string | undefined): string {
-  return encoding ? ` (after decoding the Content-Encoding ${JSON.stringify(encoding)} the mirror sent)` : ''
+  return encoding ? ` (after decoding the Content-Encoding ${quote(encoding)} the mirror sent)` : ''
 }

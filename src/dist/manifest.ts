@@ -1,5 +1,5 @@
 // Parses (and writes back) FreeBSD's MANIFEST: six TAB-separated columns per set (file, sha256, entries, name, "description", on|off).
-import {OperationError} from '../errors.js'
+import {OperationError, quote} from '../errors.js'
 
 export interface ManifestEntry {
   file: string
@@ -19,12 +19,12 @@ export function parseManifest(text: string, source: string): Map<string, Manifes
     const [file = '', sha256 = '', entries = '', name = '', quoted = '', selected = ''] = fields
     const bad = (why: string) => new OperationError(`malformed MANIFEST from ${source}, line ${index + 1}: ${why}`)
     if (fields.length !== 6) throw bad(`expected 6 tab-separated fields, found ${fields.length}`)
-    if (!/^[\w.-]+\.txz$/.test(file)) throw bad(`bad file name ${JSON.stringify(file)}`)
+    if (!/^[\w.-]+\.txz$/.test(file)) throw bad(`bad file name ${quote(file)}`)
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw bad(`bad sha256 for ${file}`)
     if (!/^\d+$/.test(entries)) throw bad(`bad entry count for ${file}`)
     if (!/^"[^"]*"$/.test(quoted)) throw bad(`description of ${file} is not double-quoted`)
     if (selected !== 'on' && selected !== 'off') throw bad(`last field of ${file} must be on or off`)
-    if (!/^[\w-]+$/.test(name)) throw bad(`bad set name ${JSON.stringify(name)} for ${file}`)
+    if (!/^[\w-]+$/.test(name)) throw bad(`bad set name ${quote(name)} for ${file}`)
     for (const key of [`set ${name}`, `file ${file}`]) {
       const first = lineOf.get(key)
       if (first !== undefined) throw bad(`${key} listed again (first on line ${first})`)

@@ -1,7 +1,7 @@
 // Pure facts about FreeBSD releases: version strings, MACHINE/ARCH pairs, and where a mirror keeps a release.
 import path from 'node:path'
 
-import {UsageError} from '../errors.js'
+import {quote, UsageError} from '../errors.js'
 
 const VERSION =
   /^(\d{1,3})\.(\d{1,2})-(CURRENT|STABLE|PRERELEASE|RELEASE|ALPHA\d{1,2}|BETA\d{1,2}|RC\d{1,2})(?:-p(\d{1,4}))?$/
@@ -21,7 +21,7 @@ export function parseRelease(text: string): Release {
   const match = VERSION.exec(text)
   if (!match) {
     throw new UsageError(
-      `invalid release ${JSON.stringify(text)}: expected MAJOR.MINOR-BRANCH such as 14.3-RELEASE, 15.1-RC2 or 15.0-CURRENT`,
+      `invalid release ${quote(text)}: expected MAJOR.MINOR-BRANCH such as 14.3-RELEASE, 15.1-RC2 or 15.0-CURRENT`,
     )
   }
   const [, major = '', minor = '', branch = ''] = match
@@ -55,7 +55,7 @@ export function parsePlatform(text: string): Platform {
   const known = PLATFORMS[machine]
   if (rest.length > 0 || !known || !known.includes(arch)) {
     const valid = Object.entries(PLATFORMS).flatMap(([m, arches]) => arches.map((a) => `${m}/${a}`))
-    throw new UsageError(`invalid MACHINE/ARCH ${JSON.stringify(text)}: expected one of ${valid.join(', ')}`)
+    throw new UsageError(`invalid MACHINE/ARCH ${quote(text)}: expected one of ${valid.join(', ')}`)
   }
   return {machine, arch}
 }
@@ -72,10 +72,10 @@ export function resolveMirror(mirror: string, release: Release, platform: Platfo
     try {
       url = new URL(mirror)
     } catch {
-      throw new UsageError(`invalid mirror URL ${JSON.stringify(mirror)}`)
+      throw new UsageError(`invalid mirror URL ${quote(mirror)}`)
     }
     if (url.search || url.hash || url.username || url.password) {
-      throw new UsageError(`invalid mirror URL ${JSON.stringify(mirror)}: no query, fragment or credentials allowed`)
+      throw new UsageError(`invalid mirror URL ${quote(mirror)}: no query, fragment or credentials allowed`)
     }
     const base = url.href.replace(/\/+$/, '')
     const tree = release.snapshot ? 'snapshots' : 'releases'
@@ -86,14 +86,14 @@ export function resolveMirror(mirror: string, release: Release, platform: Platfo
     try {
       dir = decodeURIComponent(new URL(mirror).pathname)
     } catch {
-      throw new UsageError(`invalid mirror URL ${JSON.stringify(mirror)}`)
+      throw new UsageError(`invalid mirror URL ${quote(mirror)}`)
     }
     if (!new URL(mirror).host) return {kind: 'file', dir: path.resolve(dir)}
-    throw new UsageError(`invalid mirror ${JSON.stringify(mirror)}: file:// URLs take no host (file:///dir)`)
+    throw new UsageError(`invalid mirror ${quote(mirror)}: file:// URLs take no host (file:///dir)`)
   }
   if (mirror.startsWith('/')) return {kind: 'file', dir: path.resolve(mirror)}
   throw new UsageError(
-    `invalid mirror ${JSON.stringify(mirror)}: use http://host[/path], https://host[/path], file:///dir or an absolute path`,
+    `invalid mirror ${quote(mirror)}: use http://host[/path], https://host[/path], file:///dir or an absolute path`,
   )
 }
 

@@ -1,4 +1,5 @@
 // jail.conf(5) tokens: how jail(8)'s lexer (usr.sbin/jail/jaillex.l) cuts text into strings, variables and punctuation.
+import {quote} from '../errors.js'
 
 /** One lexeme of a string: literal text (escapes decoded), or a `$name` / `${name}` to substitute later. */
 export type Piece = {text: string} | {variable: string}
@@ -158,14 +159,14 @@ export function tokenize(text: string, file: string): Token[] {
       countLines(at, next)
     } else if (c === '\\') {
       next = at + escapeLength(text, at)
-      if (text.charCodeAt(at + 1) > 0x7f) fail(`unexpected character ${JSON.stringify(text.slice(at + 1, next))}`)
+      if (text.charCodeAt(at + 1) > 0x7f) fail(`unexpected character ${quote(text.slice(at + 1, next))}`)
       add({text: unescape(text.slice(at, next))}, line)
       countLines(at, next)
     } else if ('*+/'.includes(c)) {
       add({text: c}, line)
     } else {
       const character = String.fromCodePoint(text.codePointAt(at) ?? 0)
-      const word = sticky(WORD, text, at) ?? fail(`unexpected character ${JSON.stringify(character)}`)
+      const word = sticky(WORD, text, at) ?? fail(`unexpected character ${quote(character)}`)
       add({text: word}, line)
       next = at + word.length
     }

@@ -1,4 +1,5 @@
 // jail.conf(5) for one jail: the file tsez writes to tsez_jailconf_dir/NAME.conf, so `service jail start NAME` works.
+import {quote as quoteForMessage} from '../errors.js'
 import {formatJailAddress, type JailAddress} from './ip.js'
 import {ownershipMark} from './ownership.js'
 import {JAIL_PARAMS, validateParam} from './params.js'
@@ -55,17 +56,17 @@ const HOOK_COMMAND = /^[\w:=/,.-]+( [\w:=/,.-]+)*( \|\| true)?$/
 export function jailConfProblems(spec: JailConfSpec): string[] {
   const problems: string[] = []
   if (!JAIL_NAME.test(spec.name) || /^[0-9]+$/.test(spec.name)) {
-    problems.push(`jail name ${JSON.stringify(spec.name)} must be letters, digits and "_", and not all digits`)
+    problems.push(`jail name ${quoteForMessage(spec.name)} must be letters, digits and "_", and not all digits`)
   }
   const texts = {'host.hostname': spec.hostname, 'exec.start': spec.execStart, 'exec.stop': spec.execStop}
   for (const [param, value] of Object.entries(texts)) {
-    if (CONTROL.test(value)) problems.push(`${param} ${JSON.stringify(value)} contains a control character`)
+    if (CONTROL.test(value)) problems.push(`${param} ${quoteForMessage(value)} contains a control character`)
   }
   if (spec.hostname === '') problems.push('host.hostname is empty')
   const paths = {path: spec.path, 'mount.fstab': spec.fstab, 'exec.consolelog': spec.consoleLog}
   for (const [param, value] of Object.entries(paths)) {
     if (!value.startsWith('/') || CONTROL.test(value)) {
-      problems.push(`${param} ${JSON.stringify(value)} must be an absolute host path on one line`)
+      problems.push(`${param} ${quoteForMessage(value)} must be an absolute host path on one line`)
     }
   }
   if (!Number.isInteger(spec.devfsRuleset) || spec.devfsRuleset < 0 || spec.devfsRuleset > 65535) {
@@ -74,7 +75,7 @@ export function jailConfProblems(spec: JailConfSpec): string[] {
   for (const [name, value] of Object.entries(spec.params)) problems.push(...paramProblems(name, value))
   for (const hook of spec.hooks ?? []) {
     if (!HOOK_COMMAND.test(hook.command))
-      problems.push(`${hook.param} ${JSON.stringify(hook.command)} is not a plain command (a record edited by hand?)`)
+      problems.push(`${hook.param} ${quoteForMessage(hook.command)} is not a plain command (a record edited by hand?)`)
   }
   problems.push(...addressConflicts(spec))
   return problems

@@ -1,4 +1,5 @@
 // fstab(5) files for jail(8)'s mount.fstab, the basejail nullfs entry, and parsing `mount -p` output.
+import {quote} from '../errors.js'
 
 /*
  * jail(8) does not read mount.fstab with getfsent(3): it cuts each line at the first `#`, splits it on
@@ -28,7 +29,7 @@ export interface FstabEntry {
 export function fstabFieldProblem(value: string, what = 'fstab field'): string | undefined {
   if (value === '') return `${what} is empty`
   if (/[\s#]/.test(value) || /\p{Cc}/u.test(value)) {
-    return `${what} ${JSON.stringify(value)} contains whitespace, "#" or a control character, which jail(8) cannot mount`
+    return `${what} ${quote(value)} contains whitespace, "#" or a control character, which jail(8) cannot mount`
   }
   return undefined
 }
@@ -39,7 +40,7 @@ export function renderFstab(entries: readonly FstabEntry[]): string {
     const problems = [
       fstabFieldProblem(e.device, 'device'),
       fstabFieldProblem(e.mountPoint, 'mount point'),
-      e.mountPoint.startsWith('/') ? undefined : `mount point ${JSON.stringify(e.mountPoint)} is not absolute`,
+      e.mountPoint.startsWith('/') ? undefined : `mount point ${quote(e.mountPoint)} is not absolute`,
       fstabFieldProblem(e.type, 'file system type'),
       fstabFieldProblem(e.options, 'mount options'),
     ].filter((p) => p !== undefined)
@@ -75,7 +76,7 @@ export function parseMountP(text: string): FstabEntry[] {
       if (tab !== null) split = [head.slice(0, tab.index), head.slice(tab.index + tab[0].length)]
       else if (space !== -1 && space === head.lastIndexOf(' ')) split = [head.slice(0, space), head.slice(space + 1)]
       if (tail === null || split === undefined || split[0] === '' || split[1] === '') {
-        throw new Error(`cannot read this line of \`mount -p\` output: ${JSON.stringify(line)}`)
+        throw new Error(`cannot read this line of \`mount -p\` output: ${quote(line)}`)
       }
       return {
         device: unescape(split[0]),

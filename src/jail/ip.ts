@@ -1,4 +1,5 @@
 // Jail IP lists: strict parsing of `[iface|]addr[/prefix],…` and rendering each address as jail(8) takes it.
+import {quote} from '../errors.js'
 
 /*
  * IPLIST rules (each problem message names the element and the rule it breaks):
@@ -37,14 +38,14 @@ export function parseIpList(text: string): {addresses: JailAddress[]; problems: 
   if (/\s/.test(text)) {
     return {
       addresses: [],
-      problems: [`IP list ${JSON.stringify(text)} contains whitespace; separate addresses with ","`],
+      problems: [`IP list ${quote(text)} contains whitespace; separate addresses with ","`],
     }
   }
   const addresses: JailAddress[] = []
   const problems: string[] = []
   text.split(',').forEach((element, index) => {
     if (element === '') {
-      problems.push(`IP list ${JSON.stringify(text)} has an empty element at position ${index + 1} (a stray ",")`)
+      problems.push(`IP list ${quote(text)} has an empty element at position ${index + 1} (a stray ",")`)
       return
     }
     const parsed = parseJailAddress(element)
@@ -54,7 +55,7 @@ export function parseIpList(text: string): {addresses: JailAddress[]; problems: 
     }
     const twin = addresses.find((a) => a.family === parsed.family && a.address === parsed.address)
     if (twin) {
-      problems.push(`${JSON.stringify(element)}: address ${parsed.address} appears twice in the IP list`)
+      problems.push(`${quote(element)}: address ${parsed.address} appears twice in the IP list`)
       return
     }
     addresses.push(parsed)
@@ -64,14 +65,14 @@ export function parseIpList(text: string): {addresses: JailAddress[]; problems: 
 
 /** Parses one `[iface|]addr[/prefix]` element; a string is the problem with it. */
 export function parseJailAddress(element: string): JailAddress | string {
-  const what = JSON.stringify(element)
+  const what = quote(element)
   const bar = element.indexOf('|')
   const iface = bar === -1 ? undefined : element.slice(0, bar)
   const rest = bar === -1 ? element : element.slice(bar + 1)
   if (iface !== undefined) {
     if (iface === '') return `${what}: the interface before "|" is empty`
     if (!IFACE.test(iface)) {
-      return `${what}: ${JSON.stringify(iface)} is not an interface name (a letter, then letters, digits, "_", "." or "-"; 15 characters at most)`
+      return `${what}: ${quote(iface)} is not an interface name (a letter, then letters, digits, "_", "." or "-"; 15 characters at most)`
     }
   }
   if (rest === '') return `${what}: no address after "|"`
@@ -84,7 +85,7 @@ export function parseJailAddress(element: string): JailAddress | string {
   }
   if (address.includes(':')) return parseV6(what, address, prefixText, iface)
   if (/^[0-9.]+$/.test(address)) return parseV4(what, address, prefixText, iface)
-  return `${what}: ${JSON.stringify(address)} is neither an IPv4 nor an IPv6 address`
+  return `${what}: ${quote(address)} is neither an IPv4 nor an IPv6 address`
 }
 
 /** The element as jail(8) takes it in ip4.addr / ip6.addr: `iface|address/prefix`, parts omitted when unset. */
@@ -104,7 +105,7 @@ function parseV4(what: string, text: string, prefixText: string | undefined, ifa
   if (prefixText === undefined) return address
   const prefix = prefixText.includes('.') ? netmaskPrefix(prefixText) : decimalIn(prefixText, 32)
   if (prefix === undefined) {
-    return `${what}: ${JSON.stringify(`/${prefixText}`)} is neither a prefix length 0-32 (no leading zeros) nor a contiguous netmask`
+    return `${what}: ${quote(`/${prefixText}`)} is neither a prefix length 0-32 (no leading zeros) nor a contiguous netmask`
   }
   address.prefix = prefix
   return address
@@ -113,11 +114,11 @@ function parseV4(what: string, text: string, prefixText: string | undefined, ifa
 /** The four octets of a dotted quad, or why it is not one. */
 function ipv4Octets(text: string): number[] | string {
   const parts = text.split('.')
-  if (parts.length !== 4) return `${JSON.stringify(text)} is not a dotted quad (it has ${parts.length} parts, not 4)`
+  if (parts.length !== 4) return `${quote(text)} is not a dotted quad (it has ${parts.length} parts, not 4)`
   const octets: number[] = []
   for (const part of parts) {
-    if (part === '') return `${JSON.stringify(text)} has an empty octet`
-    if (!DECIMAL.test(part)) return `octet ${JSON.stringify(part)} of ${text} has a leading zero`
+    if (part === '') return `${quote(text)} has an empty octet`
+    if (!DECIMAL.test(part)) return `octet ${quote(part)} of ${text} has a leading zero`
     const n = Number(part)
     if (n > 255) return `octet ${part} of ${text} is out of range 0-255`
     octets.push(n)
@@ -149,15 +150,14 @@ function parseV6(what: string, text: string, prefixText: string | undefined, ifa
   if (iface !== undefined) address.iface = iface
   if (prefixText === undefined) return address
   const prefix = decimalIn(prefixText, 128)
-  if (prefix === undefined)
-    return `${what}: ${JSON.stringify(`/${prefixText}`)} is not a prefix length 0-128 (no leading zeros)`
+  if (prefix === undefined) return `${what}: ${quote(`/${prefixText}`)} is not a prefix length 0-128 (no leading zeros)`
   address.prefix = prefix
   return address
 }
 
 /** The eight 16-bit groups of an RFC 4291 address text, or why it is not one. */
 function ipv6Groups(text: string): number[] | string {
-  const quoted = JSON.stringify(text)
+  const quoted = quote(text)
   const halves = text.split('::')
   if (halves.length > 2) return `${quoted} has more than one "::"`
   const head = halves[0] === '' ? [] : (halves[0] ?? '').split(':')
@@ -174,7 +174,7 @@ function ipv6Groups(text: string): number[] | string {
     } else if (/^[0-9A-Fa-f]{1,4}$/.test(piece)) {
       groups.push([parseInt(piece, 16)])
     } else {
-      return `${quoted}: group ${JSON.stringify(piece)} is not 1 to 4 hexadecimal digits`
+      return `${quoted}: group ${quote(piece)} is not 1 to 4 hexadecimal digits`
     }
   }
   const headCount = groups.slice(0, head.length).flat().length

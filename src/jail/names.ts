@@ -1,4 +1,5 @@
 // Jail names: checking the NAME a user gives `tsez create`, and deriving the jail name and hostname from it.
+import {quote} from '../errors.js'
 
 /*
  * NAME is either a hostname (`www.example.com`) or a plain name (`www`, `build_14-amd64`).
@@ -118,11 +119,11 @@ function describeChar(char: string): string {
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
   if (char === ' ') return 'a space'
   if (code < 0x20 || code === 0x7f) return `the control character ${hex}`
-  if (code > 0x7e) return `${JSON.stringify(char)} (${hex})`
-  return JSON.stringify(char)
+  if (code > 0x7e) return `${quote(char)} (${hex})`
+  return quote(char)
 }
 
 /** NAME as it appears in a message: quoted, escaped to one line, and cut short when very long. */
 function show(text: string): string {
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)
+  return quote(text.length > 60 ? `${text.slice(0, 60)}…` : text)
 }

@@ -1,4 +1,5 @@
 // jail(8) parameters: their names and types, and checking `tsez config --param NAME=VALUE` / `--unset NAME`.
+import {quote} from '../errors.js'
 
 /*
  * The table follows jail(8) (.Dd September 1, 2023, plus FreeBSD 14's meta/env/allow.adjtime/allow.settime and
@@ -156,14 +157,13 @@ export function validateParam(
   value: string | undefined,
 ): {name: string; value?: ParamValue} | {problem: string} {
   const refused = REFUSED.get(name) ?? REFUSED.get(plainName(name) ?? '')
-  if (refused !== undefined)
-    return {problem: `jail parameter ${JSON.stringify(name)} cannot be changed here: ${refused}`}
+  if (refused !== undefined) return {problem: `jail parameter ${quote(name)} cannot be changed here: ${refused}`}
   const negated = JAIL_PARAMS.has(name) ? undefined : plainName(name)
   const canonical = negated !== undefined && JAIL_PARAMS.get(negated)?.type.kind === 'bool' ? negated : name
   const spec = JAIL_PARAMS.get(canonical)
   if (spec === undefined) {
     return {
-      problem: `unknown jail parameter ${JSON.stringify(name)}; the nearest known one is ${JSON.stringify(nearest(name))} (see jail(8))`,
+      problem: `unknown jail parameter ${quote(name)}; the nearest known one is ${quote(nearest(name))} (see jail(8))`,
     }
   }
   if (value === undefined) return {name: canonical}
@@ -179,7 +179,7 @@ function plainName(name: string): string | undefined {
 }
 
 function parseValue(name: string, type: ParamType, value: string): ParamValue | {problem: string} {
-  const bad = (rule: string) => ({problem: `jail parameter ${name}: ${JSON.stringify(value)} ${rule}`})
+  const bad = (rule: string) => ({problem: `jail parameter ${name}: ${quote(value)} ${rule}`})
   switch (type.kind) {
     case 'bool': {
       if (/^(true|yes|on|1)$/i.test(value)) return true

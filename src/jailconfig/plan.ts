@@ -1,4 +1,5 @@
 // Pure planning of `tsez config`: the jail's new record from the requested changes, every problem at once.
+import {quote} from '../errors.js'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
@@ -114,8 +115,8 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
     const name = jailNameFor(unwanted)
     // A name not on the list, or also given to --depend, is a mistake to show, not to guess at: nothing changes.
     if (!record.depend.includes(name))
-      problems.push(`--undepend ${JSON.stringify(unwanted)}: ${record.name} does not depend on it`)
-    else if (added.includes(name)) problems.push(`--undepend ${JSON.stringify(unwanted)}: also given to --depend`)
+      problems.push(`--undepend ${quote(unwanted)}: ${record.name} does not depend on it`)
+    else if (added.includes(name)) problems.push(`--undepend ${quote(unwanted)}: also given to --depend`)
     else dropped.add(name)
   }
   after.depend = after.depend.filter((d) => !dropped.has(d))
@@ -132,7 +133,7 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
   for (const assignment of request.params ?? []) {
     const eq = assignment.indexOf('=')
     if (eq <= 0) {
-      problems.push(`--param ${JSON.stringify(assignment)}: write NAME=VALUE`)
+      problems.push(`--param ${quote(assignment)}: write NAME=VALUE`)
       continue
     }
     const checked = validateParam(assignment.slice(0, eq), assignment.slice(eq + 1))

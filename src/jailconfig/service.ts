@@ -3,7 +3,7 @@ import {lstat, rename} from 'node:fs/promises'
 import path from 'node:path'
 
 import {reservedNames, type TsezConfig} from '../config.js'
-import {OperationError, UsageError, describeError} from '../errors.js'
+import {describeError, OperationError, quote, UsageError} from '../errors.js'
 import {commitConfig, configJournalFile, recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
@@ -73,8 +73,7 @@ export async function configureJail(config: TsezConfig, options: ConfigOptions, 
 
 async function observe(config: TsezConfig, name: string, request: ConfigRequest, deps: Deps) {
   const record = await readJailRecord(config, name)
-  if (record === undefined)
-    throw new UsageError(`no jail named ${JSON.stringify(request.name)}; tsez list shows the jails`)
+  if (record === undefined) throw new UsageError(`no jail named ${quote(request.name)}; tsez list shows the jails`)
   const newName = request.rename === undefined ? name : jailNameFor(request.rename)
   const files = jailFiles(config, newName)
   const newRoot = path.join(config.jaildir, newName)

@@ -1,5 +1,5 @@
 // The human table of `tsez list`: ezjail's columns plus Release, sized from their content; a pure function of the result.
-import {UsageError} from '../errors.js'
+import {quote, UsageError} from '../errors.js'
 import type {ListedJail} from './service.js'
 
 /*
@@ -35,7 +35,7 @@ export function parseColumns(text: string): ListColumn[] {
   const unknown = names.filter((n) => !(n in COLUMNS))
   if (unknown.length > 0 || names.length === 0) {
     throw new UsageError(
-      `-o: unknown column ${unknown.map((n) => JSON.stringify(n)).join(', ') || '""'}; choose from ${Object.keys(COLUMNS).join(',')}`,
+      `-o: unknown column ${unknown.map((n) => quote(n)).join(', ') || '""'}; choose from ${Object.keys(COLUMNS).join(',')}`,
     )
   }
   return names as ListColumn[]
