@@ -9,11 +9,12 @@ import {reportError} from './report-error.js'
 /**
  * oclif joins the words of a command line with ":" into a command id for as long as no command so far takes
  * arguments (`tsez list extra` asks for the command `list:extra`), so ID holds the command and the words after
- * it. (An argument that itself contains ":" shows in pieces: oclif's id cannot tell them apart.)
+ * it. The words are taken back from the command line itself when it is the one ID was made of (so an argument
+ * with a ":", `tsez install http://x`, stays one word), else from ID's pieces.
  */
 // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits hooks; this one decides synchronously
 const commandNotFound: Hook.CommandNotFound = async function ({id, argv = [], config}) {
-  const words = id.split(':')
+  const words = wordsOf(id, process.argv.slice(2))
   const prefix = (length: number) => words.slice(0, length).join(':')
   const lengths = words.map((_, index) => words.length - index)
   const commandLength = lengths.find((length) => config.findCommand(prefix(length)) !== undefined)
@@ -36,6 +37,18 @@ const commandNotFound: Hook.CommandNotFound = async function ({id, argv = [], co
   const error = new UsageError(message)
   reportError(error, json)
   throw Object.assign(error, {skipOclifErrorHandling: true})
+}
+
+/** The words of COMMANDLINE that oclif joined into ID, or ID's pieces when COMMANDLINE did not make it. */
+export function wordsOf(id: string, commandLine: readonly string[]): string[] {
+  const words: string[] = []
+  for (const word of commandLine) {
+    const joined = [...words, word].join(':')
+    if (!id.startsWith(joined)) break
+    words.push(word)
+    if (joined === id) return words
+  }
+  return id.split(':')
 }
 
 /** The words that can follow TOPIC (commands and topics under it, or at the top): what a user sees in --help. */

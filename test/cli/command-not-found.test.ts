@@ -3,7 +3,8 @@ import type {Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
 import assert from 'node:assert/strict'
 
-import commandNotFound from '../../src/cli/command-not-found.js'
+import commandNotFound, {wordsOf} from '../../src/cli/command-not-found.js'
+import {spawnTsez} from '../support/cli.js'
 
 /** A configuration with the commands `list`, `delete` and `import:ezjail` (in the topic `import`), and a hidden one. */
 const ids = ['list', 'delete', 'import:ezjail']
@@ -97,5 +98,13 @@ describe('command_not_found', () => {
       error: {code: 'usage', message: 'Unexpected argument: extra', exitCode: 2},
     })
     assert.equal((await notFound('list:extra', ['--', '--json'])).stdout, '')
+  })
+
+  it('an argument with a ":" stays one word when the command line is at hand (tsez install http://x)', async () => {
+    assert.deepEqual(wordsOf('install:http://x', ['install', 'http://x']), ['install', 'http://x'])
+    assert.deepEqual(wordsOf('list:a:b', ['-v', 'list']), ['list', 'a', 'b'], 'another command line: the pieces')
+    const spawned = await spawnTsez(['install', 'http://mirror.example/x'], {}).done
+    assert.equal(spawned.exitCode, 2)
+    assert.equal(spawned.stderr, 'tsez: Unexpected argument: http://mirror.example/x\n')
   })
 })
