@@ -5,7 +5,7 @@ import type {BaseCommand} from '../base/provider.js'
 import {stagingPaths} from '../base/staging.js'
 import type {TsezConfig} from '../config.js'
 import {parseRelease} from '../dist/release.js'
-import {UsageError} from '../errors.js'
+import {UsageError, quoteUnlessPlain} from '../errors.js'
 import {etcMergeArgv, etcTarballPath} from '../etc/etcupdate.js'
 import type {EtcSource} from '../etc/tarball.js'
 import type {EtcTarget} from './plan.js'
@@ -60,8 +60,9 @@ export interface SourcePlan {
 
 /** The release SRC/sys/conf/newvers.sh names: REVISION-BRANCH without the patch level ("14.3-RELEASE"). */
 export function releaseOfSource(sourcetree: string, newvers: string | undefined): string {
-  const file = path.join(sourcetree, NEWVERS)
-  if (newvers === undefined) throw new UsageError(`${file} is missing: ${sourcetree} is not a FreeBSD source tree`)
+  const file = quoteUnlessPlain(path.join(sourcetree, NEWVERS))
+  if (newvers === undefined)
+    throw new UsageError(`${file} is missing: ${quoteUnlessPlain(sourcetree)} is not a FreeBSD source tree`)
   const revision = /^REVISION="([^"]*)"/m.exec(newvers)?.[1]
   const branch = /^BRANCH="([^"]*)"/m.exec(newvers)?.[1]
   if (!revision || !branch) throw new UsageError(`${file} names no REVISION and BRANCH: cannot tell its release`)

@@ -9,7 +9,7 @@ import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {readPendingStep} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {parseRelease} from '../dist/release.js'
-import {OperationError, UsageError} from '../errors.js'
+import {OperationError, UsageError, quoteUnlessPlain} from '../errors.js'
 import {etcSourceFor} from '../etc/bootstrap.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
 import {ensureEtcTarball, type EtcSource} from '../etc/tarball.js'
@@ -139,7 +139,7 @@ async function fillFromSource(
   const userland = await readUserlandVersion(full)
   if (releaseOfVersion(userland) !== plan.releaseAfter) {
     throw new OperationError(
-      `${plan.sourcetree}/${NEWVERS} names ${plan.releaseAfter} but the installed world reports ${userland}`,
+      `${quoteUnlessPlain(path.join(plan.sourcetree, NEWVERS))} names ${plan.releaseAfter} but the installed world reports ${quoteUnlessPlain(userland)}`,
     )
   }
   if (plan.etcBuild) await buildStockEtc(plan.etcBuild, deps)
