@@ -25,6 +25,7 @@ export async function buildRelease(outdir = path.join(packageRoot, 'dist')) {
       ...commands,
       path.join(packageRoot, 'src/cli/oclif.ts'),
       path.join(packageRoot, 'src/cli/command-not-found.ts'),
+      path.join(packageRoot, 'src/cli/help.ts'),
     ],
     outbase: packageRoot,
     outdir,

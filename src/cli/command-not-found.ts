@@ -22,13 +22,7 @@ const commandNotFound: Hook.CommandNotFound = async function ({id, argv = [], co
   if (words[0]?.startsWith('-') === true) {
     message = flagBeforeCommand(words[0], argv, config)
   } else if (commandLength === undefined) {
-    const topicLength = lengths.find((length) => config.findTopic(prefix(length)) !== undefined) ?? 0
-    const named = words.slice(0, topicLength + 1).map(quoteUnlessPlain)
-    const help = [config.bin, ...words.slice(0, topicLength), '--help'].join(' ')
-    const topic = words.slice(0, topicLength)
-    const guess = closest(words[topicLength] ?? '', subcommands(config, topic))
-    const hint = guess === undefined ? '' : `did you mean ${[config.bin, ...topic, guess].join(' ')}? `
-    message = `unknown command ${named.join(' ')}: ${hint}${help} lists the commands`
+    message = unknownCommand(words, config)
   } else {
     message = unexpectedArguments(words.slice(commandLength))
   }
@@ -37,6 +31,19 @@ const commandNotFound: Hook.CommandNotFound = async function ({id, argv = [], co
   const error = new UsageError(message)
   reportError(error, json)
   throw Object.assign(error, {skipOclifErrorHandling: true})
+}
+
+/** WORDS name no command: which word is unknown, the closest command or topic there, and where the list is. */
+export function unknownCommand(words: readonly string[], config: Interfaces.Config): string {
+  const prefix = (length: number) => words.slice(0, length).join(':')
+  const lengths = words.map((_, index) => words.length - index)
+  const topicLength = lengths.find((length) => config.findTopic(prefix(length)) !== undefined) ?? 0
+  const named = words.slice(0, topicLength + 1).map(quoteUnlessPlain)
+  const help = [config.bin, ...words.slice(0, topicLength), '--help'].join(' ')
+  const topic = words.slice(0, topicLength)
+  const guess = closest(words[topicLength] ?? '', subcommands(config, topic))
+  const hint = guess === undefined ? '' : `did you mean ${[config.bin, ...topic, guess].join(' ')}? `
+  return `unknown command ${named.join(' ')}: ${hint}${help} lists the commands`
 }
 
 /** The words of COMMANDLINE that oclif joined into ID, or ID's pieces when COMMANDLINE did not make it. */

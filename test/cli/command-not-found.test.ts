@@ -107,4 +107,13 @@ describe('command_not_found', () => {
     assert.equal(spawned.exitCode, 2)
     assert.equal(spawned.stderr, 'tsez: Unexpected argument: http://mirror.example/x\n')
   })
+
+  it('tsez help NAME for no command or topic: the same one line and exit 2, help of a real one unchanged', async () => {
+    const unknown = await spawnTsez(['help', 'lst'], {}).done
+    assert.equal(unknown.exitCode, 2)
+    assert.equal(unknown.stderr, 'tsez: unknown command lst: did you mean tsez list? tsez --help lists the commands\n')
+    const known = await spawnTsez(['help', 'list'], {}).done
+    assert.equal(known.exitCode, 0)
+    assert.match(known.stdout, /^USAGE$/m)
+  })
 })
