@@ -1,13 +1,14 @@
 // update -b/-i: the world is made into staging, split and swapped in as install does; failures leave the base alone.
 import assert from 'node:assert/strict'
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {Ajv2020} from 'ajv/dist/2020.js'
+import {mkdir, mkdtemp, readFile, readdir, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {readUserlandVersion} from '../../src/base/freebsd-update.js'
 import {pathExists} from '../../src/system/files.js'
 import {generateRelease} from '../fixtures/release.js'
-import {spawnTsez, tsez} from '../support/cli.js'
+import {packageRoot, spawnTsez, tsez} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {snapshotTree} from '../support/tree.js'
 
@@ -184,6 +185,20 @@ describe('tsez update -b/-i: from a source tree through staging', function () {
     assert.deepEqual(await trees(), before)
     const json = JSON.parse((await ok(['update', '-i', '-s', src, '-n', '--json'])).stdout) as {plan: string[]}
     assert.ok(json.plan.some((line) => line.includes('installworld')))
+  })
+
+  it('--json of a real run follows schema/update.json, with the same-release note', async () => {
+    const src = await sourceTree('14.3-RELEASE', path.join(host.releaseDir, 'base.txz'))
+    const result = await ok(['update', '-i', '-s', src, '--json'])
+    const output = JSON.parse(result.stdout) as {action: string; etcMerged: boolean; notes: string[]}
+    const ajv = new Ajv2020({allErrors: true, strict: true})
+    const schemas = path.join(packageRoot, 'schema')
+    for (const file of (await readdir(schemas)).filter((name) => name.endsWith('.json')))
+      ajv.addSchema(JSON.parse(await readFile(path.join(schemas, file), 'utf8')) as object)
+    const validate = ajv.getSchema('https://tsez.invalid/schema/update.json')!
+    assert.ok(validate(output), JSON.stringify(validate.errors))
+    assert.deepEqual([output.action, output.etcMerged], ['installworld', false])
+    assert.match(output.notes.join('\n'), /no jail's \/etc is merged/)
   })
 
   it('an upgrade whose /etc merges are unfinished: -i refused (exit 2), naming the -U that finishes it', async () => {
