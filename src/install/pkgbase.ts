@@ -65,26 +65,28 @@ export async function installFromPkgbase(
   const lines = describe(config, repo, set, host.installed, flavoursToInstall)
   if (request.dryRun) return resultOf(config, host, set, repo, lines)
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
+  // Every program is noted in the lock: if tsez is killed, the next command waits for what it left running.
+  const tracked = {...deps, run: lock.track(deps.run)}
   try {
-    await recoverInterruptedInstall(config, deps)
+    await recoverInterruptedInstall(config, tracked)
     const installed = await observeInstalled(config)
-    await refuseToReplace(config, installed, request.force, deps)
+    await refuseToReplace(config, installed, request.force, tracked)
     const plan = {basejail: config.basejail, newjail: config.newjail, record: installRecordPath(config)}
     const fill = async (full: string) => {
-      const step = deps.progress.step(`pkg: installing ${setPackage(set)} from ${repo.url}`)
+      const step = tracked.progress.step(`pkg: installing ${setPackage(set)} from ${repo.url}`)
       try {
         const root = {root: full, confDir: repoConfDir(config), repo, set, landmarks: PKGBASE_LANDMARKS}
-        await fillFromPkgbase(deps.run, stringEnv(deps.env), root)
+        await fillFromPkgbase(tracked.run, stringEnv(tracked.env), root)
       } catch (error) {
         step.fail(`pkg: ${setPackage(set)} failed`)
         throw error
       }
       step.succeed(`pkg: ${setPackage(set)} installed from ${repo.url}`)
-      return pkgbaseRecord(host, set, repo, await readUserlandVersion(full), deps.clock.now())
+      return pkgbaseRecord(host, set, repo, await readUserlandVersion(full), tracked.clock.now())
     }
-    const record = await buildAndSwap(config, plan, {fill, afterSplit: moveBasePkgDb}, deps)
+    const record = await buildAndSwap(config, plan, {fill, afterSplit: moveBasePkgDb}, tracked)
     await afterSwap(config, config.basejail)
-    const installedFlavours = await installShippedFlavours({flavoursDir: config.flavours, flavoursToInstall}, deps)
+    const installedFlavours = await installShippedFlavours({flavoursDir: config.flavours, flavoursToInstall}, tracked)
     return resultOf(config, host, set, repo, lines, {record, flavours: installedFlavours})
   } finally {
     await lock.release()

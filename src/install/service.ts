@@ -93,14 +93,16 @@ export async function installBase(config: TsezConfig, request: InstallRequest, d
     return resultOf({plan, lines, dryRun: true, cached: await cachedSets(plan)})
   }
   const lock = await lockHost(config.dbdir, deps, 'install', {waitMs: request.lockWaitMs})
+  // Every program is noted in the lock: if tsez is killed, the next command waits for what it left running.
+  const tracked = {...deps, run: lock.track(deps.run)}
   try {
-    await recoverInterruptedInstall(config, deps)
+    await recoverInterruptedInstall(config, tracked)
     // Another install may have finished, and jails mounted its base, while this one waited: look again.
     const now = {...host, installed: await observeInstalled(config)}
-    await refuseToReplace(config, now.installed, request.force, deps)
-    const {plan, manifest} = await observeAndPlan(config, now, request, deps)
+    await refuseToReplace(config, now.installed, request.force, tracked)
+    const {plan, manifest} = await observeAndPlan(config, now, request, tracked)
     const lines = describeInstallPlan(plan, (base) => updateArgvs(config, base))
-    return resultOf({plan, lines, dryRun: false, applied: await applyInstall(config, plan, manifest, deps)})
+    return resultOf({plan, lines, dryRun: false, applied: await applyInstall(config, plan, manifest, tracked)})
   } finally {
     await lock.release()
   }

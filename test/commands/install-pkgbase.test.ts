@@ -239,6 +239,10 @@ describe('tsez install --pkgbase', function () {
     while (host.fake.calls('pkg').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
     child.kill('SIGKILL')
     await done
+    // Its pkg lives on (a SIGKILL reaches tsez alone) and is named in the lock: no install may start beside it.
+    const early = await tsez(pkgArgs('--force'), {...host.env, TSEZ_LOCK_WAIT: '0'})
+    assert.equal(early.exitCode, 1, early.stderr)
+    assert.match(early.stderr, /pkg \(pid \d+\), still running for tsez install \(pid \d+.*holds the host lock/)
     await new Promise((resolve) => setTimeout(resolve, 3000)) // the orphaned pkg finishes its sleep and its update
     assert.deepEqual([...(await snapshotTree(host.dirs.basejail)).keys()], old)
     host.fake.unset('pkg.sleep')
