@@ -99,8 +99,18 @@ describe('tsez import ezjail', () => {
     assert.equal(release.adoptedFrom, 'ezjail')
     assert.equal(release.release, '14.3-RELEASE')
 
+    // The datasets ezjail hands to the ZFS jail (exec.created: zfs jail NAME DATASET) exist on the host.
+    const pool = host.fake.read('zfs.datasets') ?? ''
+    host.fake.set('zfs.datasets', `${pool}${['tank', 'tank/data', 'tank/logs'].map((n) => `${n}\t-\n`).join('')}`)
     const started = await tsez(['start', '-a'], host.env)
     assert.equal(started.exitCode, 0, started.stderr)
+    assert.deepEqual(
+      host.fake.calls('zfs').filter((argv) => argv[1] === 'jail'),
+      [
+        ['zfs', 'jail', 'zfsjail', 'tank/data'],
+        ['zfs', 'jail', 'zfsjail', 'tank/logs'],
+      ],
+    )
     const running = new Map(host.fake.jails().map((j) => [j.name, j]))
     assert.equal(running.get('www_example_com')?.hostname, 'www.example.com')
     assert.equal(running.get('www_example_com')?.path, www.root)
