@@ -58,7 +58,10 @@ export async function deleteJail(config: TsezConfig, options: DeleteOptions, dep
       decision = planDelete(options, seen)
     }
     if ('usage' in decision) throw new UsageError(decision.usage)
-    if ('failure' in decision) throw new OperationError(decision.failure)
+    // A refusal that changed nothing is exit 2; after --force stopped the jail, something did change: exit 1.
+    if ('failure' in decision && stop !== undefined && !options.dryRun)
+      throw new OperationError(`${decision.failure} (the jail was stopped first, by --force)`)
+    if ('failure' in decision) throw new UsageError(decision.failure)
     const result: DeleteResult = {
       name,
       wiped: decision.steps.some((s) => s.kind === 'remove-tree' || s.kind === 'destroy-dataset'),

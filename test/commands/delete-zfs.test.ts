@@ -60,14 +60,14 @@ describe('tsez delete -w on ZFS', function () {
     assert.equal(poolNames(host).filter((name) => name.includes('@')).length, 1)
   })
 
-  it('refuses (exit 1, nothing destroyed) when a snapshot of the jail is cloned', async function () {
+  it('refuses (exit 2, nothing destroyed) when a snapshot of the jail is cloned', async function () {
     await ok('create', 'web1', '10.0.0.1')
     host.fake.set('zfs.snapshots', `${host.fake.read('zfs.snapshots')}${ZFS_PARENT}/web1@mine\t99\t0\n`)
     const pool = host.fake.read('zfs.datasets') ?? ''
     host.fake.set('zfs.datasets', `${pool}${ZFS_PARENT}/copy\t-\t${ZFS_PARENT}/web1@mine\n`)
     const before = zfsChanges(host).length
     const refused = await tsez(['delete', '-w', '--force', 'web1'], host.env)
-    assert.equal(refused.exitCode, 1)
+    assert.equal(refused.exitCode, 2)
     assert.match(
       refused.stderr,
       /snapshots of zroot\/tsez\/web1 are cloned \(zroot\/tsez\/web1@mine by zroot\/tsez\/copy\)/,

@@ -72,7 +72,7 @@ describe('tsez delete', () => {
     for (const file of files()) assert.equal(await exists(file), false)
   })
 
-  it('-w refuses while something is mounted under the root, and removes nothing', async () => {
+  it('-w refuses while something is mounted under the root, and removes nothing (exit 2: nothing changed)', async () => {
     const outside = path.join(host.root, 'data')
     await mkdir(outside)
     await writeFile(path.join(outside, 'precious'), 'host data\n')
@@ -80,8 +80,8 @@ describe('tsez delete', () => {
     await exec('mount', ['-t', 'nullfs', outside, path.join(root(), 'mnt/data')], {env: host.env})
     const before = await snapshotTree(path.join(host.root, 'host'))
     const result = await tsez(['delete', '-w', '--force', 'web1'], host.env)
-    assert.equal(result.exitCode, 1)
-    assert.match(result.stderr, /mnt\/data mounted under .*web1; unmount first/)
+    assert.equal(result.exitCode, 2)
+    assert.match(result.stderr, /mnt\/data mounted under .*web1; unmount first \(see mount -p\)$/m)
     assert.deepEqual(
       diffTrees(before, await snapshotTree(path.join(host.root, 'host')), {ignoreMtimeOf: ['var/db/tsez']}),
       [],
