@@ -2,18 +2,19 @@
 import {mkdir, readFile, rename} from 'node:fs/promises'
 import path from 'node:path'
 
-import {readUserlandVersion} from '../base/freebsd-update.js'
+import {freebsdUpdatePaths, readUserlandVersion} from '../base/freebsd-update.js'
 import {installRecordPath, type InstallRecord} from '../base/install-record.js'
 import {baseProvider} from '../base/provider.js'
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
-import {readPendingStep} from '../base/update-journal.js'
+import {clearPendingStep, readPendingStep, writePendingStep} from '../base/update-journal.js'
+import {forgetBasedir} from '../base/update-state.js'
 import type {TsezConfig} from '../config.js'
 import {parseRelease} from '../dist/release.js'
 import {OperationError, UsageError, quoteUnlessPlain} from '../errors.js'
 import {etcSourceFor} from '../etc/bootstrap.js'
 import {etcTarballPath} from '../etc/etcupdate.js'
 import {ensureEtcTarball, type EtcSource} from '../etc/tarball.js'
-import {afterSwap, buildAndSwap} from '../base/swap-install.js'
+import {buildAndSwap} from '../base/swap-install.js'
 import {refuseWhileMounted} from '../jail/base-mounts.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, removeOwnTree} from '../system/files.js'
@@ -94,19 +95,28 @@ export async function applySourcePlan(
   for (const tarball of plan.tarballs) await ensureEtcTarball(config, tarball.source, deps)
   await bootstrapTargets(plan.bootstraps, options, deps)
   const record = installRecordPath(config)
-  const committed = await buildAndSwapFromSource(config, plan, install, record, deps).catch((error: unknown) => {
+  const recordBefore = await readFile(record, 'utf8')
+  const committed = await buildAndSwapFromSource(config, plan, install, record, deps).catch(async (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error)
+    // Only the removal of the staging tree comes after the commit (release.json renamed into place).
+    if ((await readFile(record, 'utf8').catch(() => recordBefore)) !== recordBefore) {
+      const merge = plan.etcBuild
+        ? `; no jail's /etc was merged yet: tsez update -U -r ${plan.releaseAfter} merges them`
+        : ''
+      throw new OperationError(`${message}; the new base is in place and recorded${merge}`)
+    }
+    await clearPendingStep(config)
     throw new OperationError(
-      `${error instanceof Error ? error.message : String(error)}; the basejail is unchanged (${plan.versionBefore}), ` +
+      `${message}; the basejail is unchanged (${plan.versionBefore}), ` +
         'no staging tree is left (or the next tsez run sweeps it) and no jail was touched',
     )
   })
-  await afterSwap(config, plan.basejail)
+  // freebsd-update's state for the basejail path described the tree just replaced (as after an install).
+  await forgetBasedir(freebsdUpdatePaths(config.dbdir).workdir, plan.basejail)
   const baseDone = deps.clock.monotonicMs()
-  if (plan.merges.length === 0) deps.log.info(sameReleaseNote(plan))
   const outcomes =
-    plan.merges.length > 0
-      ? await mergeTargets(plan.merges, false, options, deps)
-      : unchangedOutcomes(plan.targets).map((outcome) => ({...outcome, needsRestart: false}))
+    plan.merges.length > 0 ? await mergeTargets(plan.merges, false, options, deps) : unchangedOutcomes(plan.targets)
+  await clearPendingStep(config)
   return sourceResult(plan, record, {
     versionAfter: committed.userland,
     release: committed.release,
@@ -125,11 +135,12 @@ async function buildAndSwapFromSource(
 ): Promise<InstallRecord> {
   if (plan.buildworld) await runStep(plan.buildworld, deps)
   const targets = {basejail: plan.basejail, newjail: plan.newjail, record}
-  return buildAndSwap(config, targets, {fill: (full) => fillFromSource(plan, install, full, deps)}, deps)
+  return buildAndSwap(config, targets, {fill: (full) => fillFromSource(config, plan, install, full, deps)}, deps)
 }
 
 /** installworld and distribution into FULL, the release checked, the new stock /etc built: the record to commit. */
 async function fillFromSource(
+  config: TsezConfig,
   plan: SourcePlan,
   install: InstallRecord,
   full: string,
@@ -142,7 +153,13 @@ async function fillFromSource(
       `${quoteUnlessPlain(path.join(plan.sourcetree, NEWVERS))} names ${plan.releaseAfter} but the installed world reports ${quoteUnlessPlain(userland)}`,
     )
   }
-  if (plan.etcBuild) await buildStockEtc(plan.etcBuild, deps)
+  if (plan.etcBuild) {
+    await buildStockEtc(plan.etcBuild, deps)
+    // Noted before the commit, as -U notes its upgrade: a kill before every merge ran is finished by -U -r RELEASE.
+    const startedAt = deps.clock.now().toISOString()
+    if (plan.merges.length > 0)
+      await writePendingStep(config, {action: 'upgrade', targetRelease: plan.releaseAfter, startedAt})
+  }
   return {
     ...install,
     release: plan.releaseAfter,

@@ -165,6 +165,38 @@ describe('tsez update -b/-i: from a source tree through staging', function () {
     assert.equal(await pathExists(staging()), false)
   })
 
+  it('SIGKILL after the swap, before the merges: -i refused naming -U -r, which merges every jail', async () => {
+    const src = await sourceTree('14.4-RELEASE', nextWorld)
+    await ok(['create', 'web1', '10.0.6.1'])
+    const calls = host.fake.calls('etcupdate').length
+    host.fake.set('etcupdate.sleep', '1')
+    const {child, done} = spawnTsez(['update', '-i', '-s', src], host.env)
+    const merging = () =>
+      host.fake
+        .calls('etcupdate')
+        .slice(calls)
+        .some((call) => call[1] === '-D')
+    while (!merging()) await new Promise((resolve) => setTimeout(resolve, 50))
+    child.kill('SIGKILL')
+    await done
+    host.fake.unset('etcupdate.sleep')
+    assert.equal(await readUserlandVersion(host.dirs.basejail), '14.4-RELEASE')
+    const env = {...host.env, TSEZ_LOCK_WAIT: '30'}
+    const again = await tsez(['update', '-i', '-s', src], env)
+    assert.equal(again.exitCode, 2)
+    assert.match(again.stderr, /before every jail's \/etc was merged: run tsez update -U -r 14\.4-RELEASE first/)
+    const before = host.fake.calls('etcupdate').length
+    const finish = await tsez(['update', '-U', '-r', '14.4-RELEASE'], env)
+    assert.equal(finish.exitCode, 0, finish.stderr)
+    const merged = host.fake
+      .calls('etcupdate')
+      .slice(before)
+      .filter((call) => call[1] === '-D')
+    assert.ok(merged.some((call) => call[2]?.endsWith('/web1') && call[4]?.endsWith('etc-14.4-RELEASE.tbz')))
+    assert.deepEqual(host.fake.calls('freebsd-update'), [])
+    assert.equal(await pathExists(path.join(host.dirs.dbdir, 'update-pending.json')), false)
+  })
+
   it('-n prints the make runs with their variables, the swap and the etcupdate runs, and changes nothing', async () => {
     const src = await sourceTree('14.4-RELEASE', nextWorld)
     await ok(['create', 'web1', '10.0.6.1'])
