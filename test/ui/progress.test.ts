@@ -48,13 +48,14 @@ describe('ui/progress', () => {
     assert.equal(written, '')
   })
 
-  it('without a TTY: plain lines per task through listr2, same results', async () => {
+  it('without a TTY: a plain count of the tasks done, never their results (the command reports those), same results', async () => {
     const stream = Object.assign(new PassThrough(), {isTTY: false}) as unknown as NodeJS.WriteStream
     let written = ''
     ;(stream as unknown as PassThrough).on('data', (chunk: Buffer) => (written += String(chunk)))
     const {tasks, peak} = sampleTasks(4)
     expectSettled(await createProgress({stream, silent: false}).tasks(tasks, {concurrency: 2}), 4)
     assert.equal(peak(), 2)
-    for (const line of ['task 0 done', 'task 3 done', 'task 2 done', 'task 1 broke']) assert.ok(written.includes(line))
+    assert.match(written, /^ {2}4\/4 done$/m)
+    for (const line of ['task 0 done', 'task 1 broke']) assert.ok(!written.includes(line), written)
   })
 })
