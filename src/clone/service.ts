@@ -8,7 +8,7 @@ import {OperationError, UsageError, describeError} from '../errors.js'
 import {removeInsideRoot} from '../jail/flavour-remove.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {writeJailFilesAndRecord} from '../jail/files.js'
-import {leftoversOf, removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
+import {beginJournal, leftoversOf, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
@@ -116,16 +116,7 @@ async function observe(
 /** Journal, the copy into staging, renamed into place, fstab, conf, record (the commit), journal removed. */
 async function apply(config: TsezConfig, plan: ClonePlan, deps: Deps): Promise<void> {
   const {record, staging, source} = plan
-  await writeJournal(config, {
-    version: 1,
-    name: record.name,
-    ...(staging === undefined ? {} : {staging}),
-    root: record.root,
-    ownsRoot: staging !== undefined,
-    ...(plan.zfs === undefined ? {} : {dataset: {name: plan.zfs.dataset, origin: plan.zfs.snapshot}}),
-    pid: process.pid,
-    started: deps.clock.now().toISOString(),
-  })
+  await beginJournal(config, {name: record.name, root: record.root, staging, zfs: plan.zfs}, deps.clock.now())
   try {
     if (staging !== undefined) {
       await mkdir(path.dirname(staging), {recursive: true, mode: 0o755})

@@ -17,7 +17,7 @@ import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {REMOVE_LIST, applyRemoveList} from '../jail/flavour-remove.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
-import {removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
+import {beginJournal, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {allocateEpair} from '../jail/vnet.js'
@@ -138,16 +138,7 @@ async function observeVnet(
 /** Journal, staging copy, flavours, fstab, conf, root into place, record (the commit), journal removed. */
 async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<void> {
   const {record, files, staging} = plan
-  await writeJournal(config, {
-    version: 1,
-    name: record.name,
-    ...(staging === undefined ? {} : {staging}),
-    root: record.root,
-    ownsRoot: staging !== undefined,
-    ...(plan.zfs === undefined ? {} : {dataset: {name: plan.zfs.dataset, origin: plan.zfs.snapshot}}),
-    pid: process.pid,
-    started: deps.clock.now().toISOString(),
-  })
+  await beginJournal(config, {name: record.name, root: record.root, staging, zfs: plan.zfs}, deps.clock.now())
   try {
     if (plan.templateEtc) await bootstrapTemplateEtc(config, plan.newjail, plan.templateEtc.release, deps)
     if (staging !== undefined) await buildRoot(plan, staging, deps)

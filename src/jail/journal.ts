@@ -35,8 +35,29 @@ export function journalFile(config: TsezConfig, name: string): string {
   return path.join(config.dbdir, `${PREFIX}${name}.json`)
 }
 
-export async function writeJournal(config: TsezConfig, journal: CreateJournal): Promise<void> {
+async function writeJournal(config: TsezConfig, journal: CreateJournal): Promise<void> {
   await writeFileAtomic(journalFile(config, journal.name), JSON.stringify(journal) + '\n', 0o600)
+}
+
+/**
+ * Notes a jail about to be made (create, clone, restore) before its first change: its root is the maker's to remove
+ * exactly when it is copied into place from STAGING; on ZFS the clone and the snapshot it comes from.
+ */
+export async function beginJournal(
+  config: TsezConfig,
+  jail: {name: string; root: string; staging: string | undefined; zfs?: {dataset: string; snapshot: string}},
+  now: Date,
+): Promise<void> {
+  await writeJournal(config, {
+    version: 1,
+    name: jail.name,
+    ...(jail.staging === undefined ? {} : {staging: jail.staging}),
+    root: jail.root,
+    ownsRoot: jail.staging !== undefined,
+    ...(jail.zfs === undefined ? {} : {dataset: {name: jail.zfs.dataset, origin: jail.zfs.snapshot}}),
+    pid: process.pid,
+    started: now.toISOString(),
+  })
 }
 
 export async function removeJournal(config: TsezConfig, name: string): Promise<void> {

@@ -11,7 +11,7 @@ import {extractTar, type ExtractResult} from '../dist/extract.js'
 import type {ArchiveMeta} from '../jail/archive-format.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
-import {leftoversOf, removeJournal, sweepInterruptedCreates, writeJournal} from '../jail/journal.js'
+import {beginJournal, leftoversOf, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {recoverInterruptedRenames} from '../jail/rename-journal.js'
@@ -139,15 +139,7 @@ async function apply(
   const parent = path.dirname(staging)
   const madeParent = await mkdir(parent, {recursive: true, mode: 0o755})
   const parentTimes = madeParent === undefined ? await lstat(parent) : undefined
-  await writeJournal(config, {
-    version: 1,
-    name: record.name,
-    staging,
-    root: record.root,
-    ownsRoot: true,
-    pid: process.pid,
-    started: deps.clock.now().toISOString(),
-  })
+  await beginJournal(config, {name: record.name, root: record.root, staging}, deps.clock.now())
   let entries: number
   try {
     await mkdir(staging, {mode: 0o700})
