@@ -130,6 +130,13 @@ describe('--json output against schema/*.json', function () {
     })
   }
 
+  it('update --rollback: its output (action "rollback") is valid', async () => {
+    const argv = ['update', '--rollback', '-n', '--json']
+    const output = parsed(await tsez(argv, host.env), argv)
+    assertValid(validator(ajv, 'update'), output, argv)
+    assert.equal((output as {action?: string}).action, 'rollback')
+  })
+
   it('an unknown command under --json: the error object, exit 2', async () => {
     const result = await tsez(['bogus', '--json'], host.env)
     assertValid(validator(ajv, 'common', '#/$defs/errorOutput'), parsed(result, ['bogus']), ['bogus'])
