@@ -148,7 +148,11 @@ export function describeClonePlan(plan: ClonePlan): string[] {
   const {record, files, source} = plan
   const lines = [`write ${files.journal} (create journal)`]
   if (plan.staging !== undefined) {
-    lines.push(`copy ${source.root} -> ${plan.staging} (owners, modes, links, mtimes; without /${FIRSTBOOT_DIR})`)
+    lines.push(
+      `run find -x ${source.root} ! -flags 0 -print0 and stat -f %Sf -- PATH... (the source's file flags)`,
+      `copy ${source.root} -> ${plan.staging} (owners, modes, links, mtimes; without /${FIRSTBOOT_DIR})`,
+      `run mkfifo -m 0600 -- PATH... for the source's FIFOs`,
+    )
   }
   if (plan.zfs !== undefined) {
     const {snapshot, dataset, properties} = plan.zfs
@@ -158,8 +162,10 @@ export function describeClonePlan(plan: ClonePlan): string[] {
       `remove ${path.join(record.root, FIRSTBOOT_DIR)}`,
     )
   }
+  if (plan.staging !== undefined) {
+    lines.push(`rename ${plan.staging} -> ${record.root}`, `run chflags -h FLAGS PATH... with the source's flags`)
+  }
   lines.push(`write ${files.fstab}`, `write ${files.conf}`)
-  if (plan.staging !== undefined) lines.push(`rename ${plan.staging} -> ${record.root}`)
   lines.push(`write ${files.record} (commit)`, `remove ${files.journal}`)
   return lines
 }

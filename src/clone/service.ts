@@ -4,6 +4,7 @@ import {lstat, mkdir, rename} from 'node:fs/promises'
 import path from 'node:path'
 
 import {reservedNames, type TsezConfig} from '../config.js'
+import {applyFileFlags, readTreeFlags} from '../dist/file-flags.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {removeInsideRoot} from '../jail/flavour-remove.js'
 import {recoverInterruptedConfigs} from '../jail/config-journal.js'
@@ -15,8 +16,9 @@ import {recoverInterruptedRenames} from '../jail/rename-journal.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
 import {FIRSTBOOT_DIR, jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
-import {copyTree} from '../system/copy-tree.js'
+import {copyTree, type CopySpecials} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
+import {makeFifos} from '../system/fifos.js'
 import {lockHost} from '../system/lock.js'
 import {cloneSnapshot, datasetAt, datasetExists, snapshot} from '../system/zfs.js'
 import {sweepOrphanCloneSnapshots} from './orphans.js'
@@ -113,15 +115,24 @@ async function observe(
   }
 }
 
-/** Journal, the copy into staging, renamed into place, fstab, conf, record (the commit), journal removed. */
+/**
+ * Journal, the copy into staging (FIFOs made after it), renamed into place, the source's file flags (last: schg
+ * forbids any later change), fstab, conf, record (the commit), journal removed.
+ */
 async function apply(config: TsezConfig, plan: ClonePlan, deps: Deps): Promise<void> {
   const {record, staging, source} = plan
   await beginJournal(config, {name: record.name, root: record.root, staging, zfs: plan.zfs}, deps.clock.now())
   try {
     if (staging !== undefined) {
       await mkdir(path.dirname(staging), {recursive: true, mode: 0o755})
-      copyRoot(source.root, staging, deps)
+      const flags = (await readTreeFlags(deps.run, source.root)).filter((entry) => !isFirstBoot(entry.path))
+      const specials = copyRoot(source.root, staging, deps)
+      await makeFifos(deps.run, staging, specials.fifos)
       await rename(staging, record.root)
+      await applyFileFlags(deps.run, record.root, flags)
+      if (specials.skipped.length > 0) {
+        deps.log.warn(`not copied (sockets and device nodes are made by what runs): ${specials.skipped.join(', ')}`)
+      }
     }
     if (plan.zfs !== undefined) {
       const at = plan.zfs.snapshot.indexOf('@')
@@ -150,12 +161,18 @@ async function apply(config: TsezConfig, plan: ClonePlan, deps: Deps): Promise<v
   await removeJournal(config, record.name)
 }
 
-/** The source's tree into STAGING, faithfully, without its pending first-start scripts. */
-function copyRoot(root: string, staging: string, deps: Deps): void {
+function isFirstBoot(rel: string): boolean {
+  return rel === FIRSTBOOT_DIR || rel.startsWith(`${FIRSTBOOT_DIR}/`)
+}
+
+/** The source's tree into STAGING, faithfully, without its pending first-start scripts; its FIFOs left to make. */
+function copyRoot(root: string, staging: string, deps: Deps): CopySpecials {
   const step = deps.progress.step(`copying ${root} to ${staging}`)
   try {
-    const copied = copyTree(root, staging, {fs: deps.fs, skip: (rel) => rel === FIRSTBOOT_DIR})
+    const specials: CopySpecials = {fifos: [], skipped: []}
+    const copied = copyTree(root, staging, {fs: deps.fs, skip: (rel) => rel === FIRSTBOOT_DIR, specials})
     step.succeed(`copied ${copied.files + copied.hardLinks + copied.symlinks + copied.directories} entries`)
+    return specials
   } catch (error) {
     step.fail(`copying ${root} failed`)
     throw error

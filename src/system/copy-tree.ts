@@ -15,8 +15,9 @@ import {PATH_BUDGET, enterDirectory, inDirectory, joinName, leaveDirectory} from
  * then chmod when the mode has setuid/setgid (chown clears them on Linux and FreeBSD), then utimes. Directories
  * are made mode 0700 first and get their owner, mode and mtime last, deepest first, so writing into them cannot
  * disturb their mtime and nobody else can enter while the copy runs. Files sharing an inode in the source
- * (nlink > 1) share one in the copy (link(2)). Device nodes, FIFOs and sockets are refused: a newjail or flavour
- * has none.
+ * (nlink > 1) share one in the copy (link(2)). Device nodes, FIFOs and sockets are refused (a newjail or flavour
+ * has none) unless `specials` is given (a jail's root): FIFOs are then listed for the caller to make (Node cannot
+ * mkfifo) and sockets and device nodes, runtime objects, are left out and listed.
  *
  * Any name, any depth (src/system/cwd-walk.ts): the working directory follows the walk through the source, entered
  * by name one level at a time (each chdir checked against the lstat before it), and source entries are named
@@ -52,6 +53,25 @@ export interface CopyOptions {
   skip?: (rel: string) => boolean
   /** The per-file copy (Deps.fs); the real one by default. */
   fs?: CopyFs
+  /** Filled instead of refusing FIFOs, sockets and device nodes. */
+  specials?: CopySpecials
+}
+
+/** A FIFO of the source: its relative path and what mkfifo cannot set. */
+export interface FifoEntry {
+  path: string
+  mode: number
+  uid: number
+  gid: number
+  atime: Date
+  mtime: Date
+}
+
+export interface CopySpecials {
+  /** FIFOs not copied: the caller makes them once the copy is done (their directories exist then). */
+  fifos: FifoEntry[]
+  /** Sockets and device nodes left out, by source path. */
+  skipped: string[]
 }
 
 export interface CopyStats {
@@ -199,7 +219,10 @@ export function copyTree(source: string, destination: string, options: CopyOptio
       const dest = joinName(frame.dest, name)
       if (st.isFile()) copyFile(src, dest, st, rel)
       else if (st.isSymbolicLink()) copySymlink(src, dest, st, rel)
-      else if (!st.isDirectory()) {
+      else if (!st.isDirectory() && options.specials !== undefined) {
+        if (st.isFIFO()) options.specials.fifos.push({path: rel, ...pick(st)})
+        else options.specials.skipped.push(sourcePath(rel))
+      } else if (!st.isDirectory()) {
         throw new OperationError(`cannot copy ${sourcePath(rel)}: device nodes, FIFOs and sockets are not copied`)
       } else if (st.dev !== rootStat.dev) {
         throw new OperationError(`refusing to copy ${sourcePath(rel)}: it is on another file system than ${source}`)
@@ -214,6 +237,10 @@ export function copyTree(source: string, destination: string, options: CopyOptio
   })
   for (const finish of finishing.reverse()) finish()
   return stats
+}
+
+function pick(st: Stats): Omit<FifoEntry, 'path'> {
+  return {mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, atime: st.atime, mtime: st.mtime}
 }
 
 function setDirectoryMetadata(dest: Buffer, st: Stats): void {

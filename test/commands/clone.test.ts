@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
-import {chmod, chown, link, mkdir, readFile, readdir, rm, symlink, writeFile} from 'node:fs/promises'
+import {execFileSync} from 'node:child_process'
+import {chmod, chown, link, lstat, mkdir, readFile, readdir, readlink, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {CloneResult} from '../../src/clone/service.js'
 import type {ListResult} from '../../src/list/service.js'
 import {tsez} from '../support/cli.js'
+import {fakeFlagsUnder, setFakeFlags} from '../support/fake-flags.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
@@ -80,11 +82,43 @@ describe('tsez clone (UFS)', () => {
     assert.match(named.stdout, /cloned web2 to jail web3 \(www3\.example\.org\) at /)
   })
 
+  it('keeps file flags, FIFOs, hard links and symlinks: the clone is the same tree, flags included', async function () {
+    this.timeout(60_000)
+    await ok(['create', 'flag1', '10.0.5.1'])
+    const root = path.join(host.dirs.jaildir, 'flag1')
+    await writeFile(path.join(root, 'etc/immutable.conf'), 'schg\n')
+    await mkdir(path.join(root, 'var/log'), {recursive: true})
+    await writeFile(path.join(root, 'var/log/append.log'), 'line\n')
+    await writeFile(path.join(root, 'etc/pair-a'), 'linked\n')
+    await link(path.join(root, 'etc/pair-a'), path.join(root, 'etc/pair-b'))
+    await symlink('../etc/pair-a', path.join(root, 'var/to-pair'))
+    execFileSync('mkfifo', ['-m', '0620', path.join(root, 'var/run-fifo')])
+    await chown(path.join(root, 'var/run-fifo'), 0, 5)
+    setFakeFlags(host.fake, 'schg', path.join(root, 'etc/immutable.conf'), path.join(root, 'etc/pair-a'))
+    setFakeFlags(host.fake, 'uappnd,nodump', path.join(root, 'var/log/append.log'), path.join(root, 'var/log'))
+    const flags = fakeFlagsUnder(host.fake, root)
+    assert.equal(Object.keys(flags).length, 4)
+    const before = await snapshotTree(root)
+
+    await ok(['clone', 'flag1', 'flag2', '10.0.5.2'])
+    const copy = path.join(host.dirs.jaildir, 'flag2')
+    const expected = new Map([...before].filter(([rel]) => !rel.startsWith('var/db/tsez/firstboot')))
+    assert.deepEqual(diffTrees(expected, await snapshotTree(copy)), [])
+    assert.equal(before.get('var/run-fifo')?.type, 'other')
+    assert.ok((await lstat(path.join(copy, 'var/run-fifo'))).isFIFO())
+    assert.equal(await readlink(path.join(copy, 'var/to-pair')), '../etc/pair-a')
+    assert.deepEqual(fakeFlagsUnder(host.fake, copy), flags)
+    assert.deepEqual(fakeFlagsUnder(host.fake, root), flags, 'the source keeps its flags')
+    assert.deepEqual(await hidden(), [])
+  })
+
   it('--dry-run prints the steps and changes nothing', async function () {
     this.timeout(60_000)
     await ok(['create', 'db1', '10.0.3.1'])
     const dry = await ok(['clone', '-n', 'db1', 'db2', '10.0.3.2'])
-    assert.match(dry.stdout, /^write .*create-db2\.json \(create journal\)\ncopy .*db1 -> .*\.tsez-clone-db2\./)
+    assert.match(dry.stdout, /^write .*create-db2\.json \(create journal\)\nrun find -x .*db1 ! -flags 0/)
+    assert.match(dry.stdout, /\ncopy .*db1 -> .*\.tsez-clone-db2\./)
+    assert.match(dry.stdout, /\nrun chflags -h FLAGS PATH\.\.\. with the source's flags\n/)
     assert.match(dry.stdout, /write .*db2\.json \(commit\)/)
     assert.equal(
       (await listed()).some((jail) => jail.name === 'db2'),
