@@ -7,6 +7,7 @@ import path from 'node:path'
 
 import {OperationError} from '../errors.js'
 import type {CommandRunner, RunOptions} from './runner.js'
+import type {PooledRunner} from './shell-pool.js'
 
 export interface LockHolder {
   pid: number
@@ -207,26 +208,33 @@ function heldLock(file: string, me: LockHolder): HostLock {
     }
     return {options: {...options, onSpawn}, ended}
   }
+  const track = (run: CommandRunner): CommandRunner => ({
+    tryRun: async (program, args, options) => {
+      const watched = watch(program, options)
+      return run.tryRun(program, args, watched.options).finally(watched.ended)
+    },
+    run: async (program, args, options) => {
+      const watched = watch(program, options)
+      return run.run(program, args, watched.options).finally(watched.ended)
+    },
+    stream: (program, args, options) => {
+      const watched = watch(program, options)
+      const streaming = run.stream(program, args, watched.options)
+      return {...streaming, done: streaming.done.finally(watched.ended)}
+    },
+    // A pool's jobs are noted too, each by the pid of the shell running it (system/shell-pool.ts).
+    pool: run.pool && (async (size) => trackedPool(await run.pool!(size), track)),
+  })
   return {
     release: async () => {
       if ((await readLockFile(file))?.holder?.token === me.token) await rm(file, {force: true})
     },
-    track: (run) => ({
-      tryRun: async (program, args, options) => {
-        const watched = watch(program, options)
-        return run.tryRun(program, args, watched.options).finally(watched.ended)
-      },
-      run: async (program, args, options) => {
-        const watched = watch(program, options)
-        return run.run(program, args, watched.options).finally(watched.ended)
-      },
-      stream: (program, args, options) => {
-        const watched = watch(program, options)
-        const streaming = run.stream(program, args, watched.options)
-        return {...streaming, done: streaming.done.finally(watched.ended)}
-      },
-    }),
+    track,
   }
+}
+
+function trackedPool(pool: PooledRunner, track: (run: CommandRunner) => CommandRunner): PooledRunner {
+  return {...track(pool), directory: pool.directory, close: () => pool.close()}
 }
 
 /** Alive, and not a zombie no one reaps (Linux /proc; FreeBSD's init reaps orphans at once). */

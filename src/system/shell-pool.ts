@@ -17,11 +17,13 @@ export interface PooledRunner extends CommandRunner {
 interface Job {
   file: string
   args: readonly string[]
+  onSpawn?: (pid: number) => void
   resolve: (result: RunResult) => void
 }
 
 /**
- * SIZE workers for FALLBACK's plain calls (no cwd, env, terminal, stdin or pid wanted: those go to FALLBACK itself).
+ * SIZE workers for FALLBACK's plain calls (no cwd, env, terminal or stdin: those go to FALLBACK itself). onSpawn gets
+ * the pid of the shell that runs the job: it lives as long as the program does (the host lock notes it).
  * Each job is one line of sh: the argv, every word single-quoted (never re-split or expanded), stdin /dev/null,
  * stdout and stderr into files of a private directory, then `tsez-done ID STATUS` on the worker's own stdout.
  * A worker that dies fails its job (exit 127, said so) and the rest go to the others, or to FALLBACK.
@@ -54,7 +56,7 @@ export async function openShellPool(
       return fallback.tryRun(file, args, options)
     describe.show(file, args)
     return new Promise<RunResult>((resolve) => {
-      waiting.push({file, args, resolve})
+      waiting.push({file, args, onSpawn: options?.onSpawn, resolve})
       dispatch()
     })
   }
@@ -73,7 +75,7 @@ export async function openShellPool(
 
 function plainCall(options: RunOptions | undefined): boolean {
   if (options === undefined) return true
-  return !options.cwd && !options.env && !options.inherit && !options.stdin && !options.onSpawn
+  return !options.cwd && !options.env && !options.inherit && !options.stdin
 }
 
 /** One /bin/sh reading jobs on its stdin. */
@@ -105,6 +107,7 @@ class Worker {
   start(job: Job): void {
     const id = this.nextId()
     this.current = {id, job}
+    if (this.child.pid !== undefined) job.onSpawn?.(this.child.pid)
     const out = shellWord(path.join(this.dir, `${id}.out`))
     const err = shellWord(path.join(this.dir, `${id}.err`))
     const command = [job.file, ...job.args].map(shellWord).join(' ')

@@ -1,4 +1,5 @@
-// The per-jail phases of update, run N jails at a time: bootstrap etcupdate state, merge /etc, restart.
+// The per-jail phases of update, run N jails at a time through a shell pool: bootstrap etcupdate state, merge /etc,
+// restart.
 import {describeError, OperationError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {extractEtcState, mergeEtc} from '../etc/etcupdate.js'
@@ -29,14 +30,16 @@ export async function bootstrapTargets(
   deps: Deps,
 ): Promise<void> {
   if (items.length === 0) return
-  const tasks: Array<ProgressTask<null>> = items.map(({target, tarball}) => ({
-    title: `${target.name}: etcupdate extract (state for ${target.release})`,
-    run: async () => {
-      await extractEtcState(deps.run, target.root, tarball)
-      return {value: null, title: `${target.name}: etcupdate state bootstrapped for ${target.release}`}
-    },
-  }))
-  const settled = await deps.progress.tasks(tasks, {concurrency: options.parallel})
+  const settled = await throughPool(items.length, options, deps, (batch) => {
+    const tasks: Array<ProgressTask<null>> = items.map(({target, tarball}) => ({
+      title: `${target.name}: etcupdate extract (state for ${target.release})`,
+      run: async () => {
+        await extractEtcState(batch.run, target.root, tarball)
+        return {value: null, title: `${target.name}: etcupdate state bootstrapped for ${target.release}`}
+      },
+    }))
+    return batch.progress.tasks(tasks, {concurrency: options.parallel})
+  })
   const failed = settled.flatMap((result, index) =>
     result.ok ? [] : [`${items[index]!.target.name}: ${describeError(result.error)}`],
   )
@@ -52,24 +55,26 @@ export async function mergeTargets(
   options: JailPhaseOptions,
   deps: Deps,
 ): Promise<JailOutcome[]> {
-  const tasks: Array<ProgressTask<JailOutcome>> = items.map(({target, tarball}) => ({
-    title: `${target.name}: etcupdate`,
-    run: async (report) => {
-      const {conflicts, error} = await mergeEtc(deps.run, target.root, tarball)
-      const outcome = blankOutcome(target)
-      outcome.conflicts = conflicts
-      outcome.error = error
-      outcome.ok = conflicts.length === 0 && error === null
-      if (outcome.ok && restart && target.running) await restartJail(target, deps, report, outcome)
-      return {value: outcome, title: describeOutcome(outcome), failed: !outcome.ok}
-    },
-  }))
-  return settle(
-    items.map((item) => item.target),
-    tasks,
-    options,
-    deps,
-  )
+  return throughPool(items.length, options, deps, (batch) => {
+    const tasks: Array<ProgressTask<JailOutcome>> = items.map(({target, tarball}) => ({
+      title: `${target.name}: etcupdate`,
+      run: async (report) => {
+        const {conflicts, error} = await mergeEtc(batch.run, target.root, tarball)
+        const outcome = blankOutcome(target)
+        outcome.conflicts = conflicts
+        outcome.error = error
+        outcome.ok = conflicts.length === 0 && error === null
+        if (outcome.ok && restart && target.running) await restartJail(target, batch, report, outcome)
+        return {value: outcome, title: describeOutcome(outcome), failed: !outcome.ok}
+      },
+    }))
+    return settle(
+      items.map((item) => item.target),
+      tasks,
+      options,
+      batch,
+    )
+  })
 }
 
 /** After a patch, rollback or installworld: restart running jails (--restart) or say which need it. */
@@ -80,21 +85,44 @@ export async function restartTargets(
   deps: Deps,
 ): Promise<JailOutcome[]> {
   const restarting = restart ? targets.filter((target) => target.running) : []
-  const tasks: Array<ProgressTask<JailOutcome>> = restarting.map((target) => ({
-    title: `${target.name}: restart`,
-    run: async (report) => {
-      const outcome = blankOutcome(target)
-      await restartJail(target, deps, report, outcome)
-      return {value: outcome, title: describeOutcome(outcome)}
-    },
-  }))
-  const restarted = await settle(restarting, tasks, options, deps)
+  const restarted = await throughPool(restarting.length, options, deps, (batch) => {
+    const tasks: Array<ProgressTask<JailOutcome>> = restarting.map((target) => ({
+      title: `${target.name}: restart`,
+      run: async (report) => {
+        const outcome = blankOutcome(target)
+        await restartJail(target, batch, report, outcome)
+        return {value: outcome, title: describeOutcome(outcome)}
+      },
+    }))
+    return settle(restarting, tasks, options, batch)
+  })
   return targets.map((target) => restarted[restarting.indexOf(target)] ?? blankOutcome(target))
 }
 
 /** Every target as it was: the base did not change, so no jail needs a restart. */
 export function unchangedOutcomes(targets: EtcTarget[]): JailOutcome[] {
   return targets.map((target) => ({...blankOutcome(target), needsRestart: false}))
+}
+
+/**
+ * PHASE with its programs run through a pool of shells, one per jail at once (Node's spawn blocks its thread ~10 ms a
+ * child: with 8 at once that, not the programs, set the pace), closed when the phase is over, however it ends. One
+ * jail, -p 1, or a runner without a pool: DEPS as they are.
+ */
+async function throughPool<T>(
+  jails: number,
+  options: JailPhaseOptions,
+  deps: Deps,
+  phase: (batch: Deps) => Promise<T>,
+) {
+  const size = Math.min(options.parallel, jails)
+  const pool = size > 1 ? await deps.run.pool?.(size) : undefined
+  if (!pool) return phase(deps)
+  try {
+    return await phase({...deps, run: pool})
+  } finally {
+    await pool.close()
+  }
 }
 
 async function settle(

@@ -4,19 +4,19 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {freebsdUpdatePaths, readUserlandVersion} from '../base/freebsd-update.js'
-import {clearPendingStep, finishCommand, readPendingStep, writePendingStep} from '../base/update-journal.js'
-import {discardPendingInstall, hasHalfDoneInstall} from '../base/update-state.js'
+import {clearPendingStep, readPendingStep, writePendingStep} from '../base/update-journal.js'
+import {hasHalfDoneInstall} from '../base/update-state.js'
 import {refuseRaisedSecurelevel} from '../base/securelevel.js'
 import {baseProvider} from '../base/provider.js'
 import {requirePkgbaseKeys} from '../base/pkgbase.js'
-import {OperationError, UsageError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import {parseRelease, type Release} from '../dist/release.js'
 import type {Deps} from '../system/deps.js'
-import {ExternalCommandError, outputTail} from '../system/runner.js'
 import * as zfs from '../system/zfs.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {BaseStepError, runBaseCommands} from './base.js'
+import {recoverFromBaseFailure} from './base-failure.js'
 import {sweepUpdateLeftovers} from './resume.js'
 import {etcSourceFor} from '../etc/bootstrap.js'
 import {ensureEtcTarball, type EtcSource} from '../etc/tarball.js'
@@ -54,8 +54,7 @@ export interface UpdateResult {
   snapshot: string | null
   jails: JailOutcome[]
   newjail: JailOutcome | null
-  /** Wall time of the base step and of the per-jail phase (etcupdate merges or restarts). */
-  /** Wall time of the basejail's step and of the jails' /etc merges, in milliseconds. */
+  /** Wall time of the base step and of the per-jail phase (etcupdate merges or restarts), in milliseconds. */
   durationMs: {base: number; jails: number}
   /** Nothing was installed: -U to the release the basejail runs, or freebsd-update fetch found no updates. */
   upToDate: boolean
@@ -229,68 +228,6 @@ function upToDate(plan: UpdatePlan, install: InstallRecord | undefined, baseMs =
     outcomes: unchangedOutcomes(plan.targets),
     durationMs: {base: Math.round(baseMs), jails: 0},
   })
-}
-
-/**
- * After a failed base step: when files may have changed and a snapshot was taken, the basejail goes back to it
- * (then freebsd-update's half-done install is dropped, as it no longer matches). One line says what failed,
- * what state the base is in, and what to do.
- */
-async function recoverFromBaseFailure(
-  config: TsezConfig,
-  plan: UpdatePlan,
-  error: BaseStepError,
-  deps: Deps,
-): Promise<OperationError> {
-  const version = async () => readUserlandVersion(config.basejail).catch(() => 'unknown')
-  if (!error.touched) {
-    await clearPendingStep(config)
-    return new OperationError(
-      `${error.message}; the basejail is unchanged (${await version()}) and no jail was touched`,
-    )
-  }
-  if (plan.snapshot) {
-    const snapshot = `${plan.snapshot.dataset}@${plan.snapshot.name}`
-    const why = await zfs.rollback(deps.run, snapshot, {destroyLater: false}).then(
-      () => undefined,
-      (failure: unknown) => (failure instanceof ExternalCommandError ? outputTail(failure.result, 1) : String(failure)),
-    )
-    if (why === undefined) {
-      // The basejail is the snapshot again: it holds nothing more, and a retry within this second reuses its name.
-      await zfs.destroy(deps.run, snapshot).catch((kept: Error) => deps.log.warn(`${snapshot} kept: ${kept.message}`))
-      if (plan.updateConf) await discardPendingInstall(plan.updateConf.workdir, config.basejail)
-      await clearPendingStep(config)
-      return new OperationError(
-        `${error.message}; the basejail was restored from ${snapshot} (${await version()}) and no jail was touched`,
-      )
-    }
-    return new OperationError(
-      `${error.message}; restoring ${snapshot} failed too (${why}): the basejail may be half changed ` +
-        `(${await version()}); run zfs rollback ${snapshot}`,
-    )
-  }
-  return new OperationError(
-    `${error.message}; the basejail is half changed (bin/freebsd-version says ${await version()}) and no jail's ` +
-      `/etc was touched: ${finishAdvice(plan)}`,
-  )
-}
-
-/** Without a snapshot the only way to a whole base is forward: each of these commands resumes what stopped. */
-function finishAdvice(plan: UpdatePlan): string {
-  switch (plan.action) {
-    case 'patch':
-    case 'upgrade': {
-      const again = finishCommand({action: plan.action, targetRelease: plan.targetRelease ?? null})
-      if (plan.base.some((command) => command.program === 'pkg'))
-        return `pkg stopped part way; fix the cause, then ${again} runs pkg upgrade again and finishes it`
-      return `freebsd-update cannot undo a half-done install; fix the cause, then ${again} finishes it (not --rollback)`
-    }
-    case 'rollback':
-      return 'fix the cause, then run tsez update --rollback again'
-    case 'build':
-    case 'installworld':
-      throw new Error('update -b/-i never change the basejail in place: update/source.ts reports their failures')
-  }
 }
 
 /** -U's -r, parsed once here: everything further in takes the Release. */

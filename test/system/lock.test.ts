@@ -148,4 +148,20 @@ describe('system/lock', () => {
     await (await acquireHostLock({dbdir, command: 'update', waitMs: 5000, now})).release()
     assert.ok(Date.now() - started > 500, 'it waited for the program')
   })
+
+  it("notes a pool's jobs too, each by the shell running it, while it runs", async () => {
+    const lock = await acquireHostLock({dbdir, command: 'update', waitMs: 0, now})
+    const pool = await lock.track(createRunner()).pool!(2)
+    try {
+      // The job prints the lock as it is while the job runs, and the pid of the shell running it (its parent).
+      const job = await pool.run('sh', ['-c', `cat '${path.join(dbdir, 'lock')}'; echo $PPID`])
+      const [during = '', shell] = job.stdout.trim().split('\n')
+      assert.deepEqual((JSON.parse(during) as LockHolder).children, [{pid: Number(shell), program: 'sh'}])
+      assert.notEqual(Number(shell), process.pid, 'run by a shell of the pool, not spawned by node')
+      assert.deepEqual((JSON.parse(await readFile(path.join(dbdir, 'lock'), 'utf8')) as LockHolder).children, [])
+    } finally {
+      await pool.close()
+      await lock.release()
+    }
+  })
 })

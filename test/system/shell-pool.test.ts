@@ -67,6 +67,13 @@ describe('system/shell-pool: many short programs through a few long-lived shells
     assert.equal(result.stdout, `${scratch}\nx\n`)
   })
 
+  it("onSpawn gets the pid of the shell running the job, the program's parent: the job still runs in the pool", async () => {
+    const spawned: number[] = []
+    const result = await pool.run('sh', ['-c', 'echo $PPID'], {onSpawn: (pid) => spawned.push(pid)})
+    assert.deepEqual(spawned, [Number(result.stdout)])
+    assert.notEqual(spawned[0], process.pid)
+  })
+
   it('a shell killed under its job fails that job only; the others carry on', async () => {
     const killer = pool.tryRun('sh', ['-c', 'kill -9 $PPID; sleep 5'])
     const killed = await killer
