@@ -8,7 +8,7 @@ import type {Compression} from '../src/jail/archive-format.js'
 
 export default class Archive extends TsezCommand {
   static override summary = 'Archive jails: own tree, jail.conf, fstab, record; one checksummed file.'
-  static override description = `Writes DIR/NAME-YYYYMMDDTHHMMSSZ.tsez.tar.xz (default DIR tsez_archives) and NAME-....tsez.tar.xz.sha256 (sha256sum's format). The archive holds tsez-archive.json (format, record, release, host, sizes), the jail's jail.conf and fstab, and root/: the jail's own tree, never the basejail mounted in it nor anything else mounted under its root. It is written under a temporary name and renamed into place only when complete, synced and checksummed. A running jail is refused unless -f. With several jails, one failure does not stop the others; the exit status is then 1. See docs/archive.md.`
+  static override description = `Writes DIR/NAME-YYYYMMDDTHHMMSSZ.tsez.tar.xz (default DIR tsez_archives) and NAME-....tsez.tar.xz.sha256 (sha256sum's format). The archive holds tsez-archive.json (format, record, release, host, sizes), the jail's jail.conf and fstab, and root/: the jail's own tree, never the basejail mounted in it nor anything else mounted under its root. It is written under a temporary name and renamed into place only when complete, synced and checksummed. A running jail is refused unless -f; a jail in a ZFS dataset is archived from a read-only clone of a fresh snapshot, running or not, the snapshot and clone destroyed before the rename. With several jails, one failure does not stop the others; the exit status is then 1. See docs/archive.md.`
   static override strict = false
   static override usage = '<%= command.id %> [-d DIR] [-c xz|zstd|none] [-f] NAME... | -A'
   static override examples = [
@@ -23,7 +23,10 @@ export default class Archive extends TsezCommand {
       default: 'xz',
       description: 'Compression: xz (.tsez.tar.xz), zstd (.tsez.tar.zst) or none (.tsez.tar).',
     }),
-    force: Flags.boolean({char: 'f', description: 'Archive a running jail too (its files may change meanwhile).'}),
+    force: Flags.boolean({
+      char: 'f',
+      description: 'Archive a running jail too (its files may change meanwhile); not needed on ZFS.',
+    }),
     all: Flags.boolean({char: 'A', description: 'Archive every jail.'}),
     'dry-run': dryRunFlag,
   }

@@ -27,7 +27,7 @@ complete -c tsez -n '__fish_seen_subcommand_from archive' -l config -r -F -d 'Co
 complete -c tsez -n '__fish_seen_subcommand_from archive' -l verbose -s v -d 'Echo every program tsez runs, on stderr.'
 complete -c tsez -n '__fish_seen_subcommand_from archive' -l dir -s d -r -F -d 'Directory for the archives (default tsez_archives).'
 complete -c tsez -n '__fish_seen_subcommand_from archive' -l compress -s c -x -a 'xz zstd none' -d 'Compression xz (.tsez.tar.xz), zstd (.tsez.tar.zst) or none (.tsez.tar).'
-complete -c tsez -n '__fish_seen_subcommand_from archive' -l force -s f -d 'Archive a running jail too (its files may change meanwhile).'
+complete -c tsez -n '__fish_seen_subcommand_from archive' -l force -s f -d 'Archive a running jail too (its files may change meanwhile); not needed on ZFS.'
 complete -c tsez -n '__fish_seen_subcommand_from archive' -l all -s A -d 'Archive every jail.'
 complete -c tsez -n '__fish_seen_subcommand_from archive' -l dry-run -s n -d 'Print the plan (directories, files, programs with their argv) and change nothing.'
 complete -c tsez -n '__fish_seen_subcommand_from archive' -a '(tsez __complete jails 2>/dev/null)'

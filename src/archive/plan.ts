@@ -7,6 +7,7 @@ import {archiveFileName, type Compression} from '../jail/archive-format.js'
 import {jailNameFor} from '../jail/names.js'
 import {within} from '../jail/roots.js'
 import type {JailRecord} from '../jail/store.js'
+import {describeArchiveZfs, planArchiveZfs, type ArchiveZfsStep} from './zfs.js'
 
 export interface ArchiveRequest {
   names: string[]
@@ -39,6 +40,8 @@ export interface ArchiveJob {
   /** DIR/.NAME-STAMP.tsez.tar.xz.partial-NONCE: written, synced, then renamed to file. */
   temp: string
   sha256: string
+  /** A jail in a dataset: archived from a read-only clone of a fresh snapshot (running or not). */
+  zfs?: ArchiveZfsStep
 }
 
 export interface ArchivePlan {
@@ -66,14 +69,16 @@ export function planArchive(
     if (within(dir, record.root) || within(seen.dirReal, record.root)) {
       problems.push(`archive directory ${dir} lies inside jail ${record.name}'s root; choose another -d`)
     }
-    if (seen.running.includes(record.name) && !request.force) {
+    if (seen.running.includes(record.name) && !request.force && record.dataset === undefined) {
       problems.push(`jail ${record.name} is running: stop it first, or give -f to archive it as it runs`)
     }
   }
   if (problems.length > 0) return problems
   const jobs = records.map((record) => {
     const base = archiveFileName(record.name, seen.now, request.compression)
+    const zfs = planArchiveZfs(record, seen.now, seen.nonce)
     return {
+      ...(zfs === undefined ? {} : {zfs}),
       record,
       running: seen.running.includes(record.name),
       file: path.join(dir, base),
@@ -92,9 +97,12 @@ export function describeArchivePlan(plan: ArchivePlan, compression: Compression)
   const program = compression === 'xz' ? 'xz -T0 -c' : compression === 'zstd' ? 'zstd -T0 -q -c' : undefined
   for (const job of plan.jobs) {
     const through = program === undefined ? '' : ` through ${program}`
+    const zfs = job.zfs === undefined ? undefined : describeArchiveZfs(job.zfs)
     lines.push(
-      `pack tsez-archive.json, jail.conf, fstab and ${job.record.root} (as root/, nothing mounted under it)` +
-        `${through} -> ${job.temp}`,
+      ...(zfs?.before ?? []),
+      `pack tsez-archive.json, jail.conf, fstab and ${job.zfs?.mountpoint ?? job.record.root} (as root/, nothing ` +
+        `mounted under it)${through} -> ${job.temp}`,
+      ...(zfs?.after ?? []),
       `write ${job.sha256}`,
       `rename ${job.temp} -> ${job.file}`,
     )

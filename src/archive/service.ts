@@ -16,15 +16,17 @@ import {
   type ArchiveMeta,
 } from '../jail/archive-format.js'
 import {parseMountP} from '../jail/fstab.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {resolveExisting, within} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
-import {jailFiles, listJailRecords} from '../jail/store.js'
+import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {readFileFlags} from './fflags.js'
-import {countTree, packArchive} from './pack.js'
+import {countTree, packArchive, type TreeCount, type TreeScope} from './pack.js'
 import {describeArchivePlan, planArchive, type ArchiveJob, type ArchiveRequest} from './plan.js'
+import {dropArchiveSnapshot, mountArchiveSnapshot, sweepInterruptedArchives} from './zfs.js'
 
 export interface ArchiveOptions extends ArchiveRequest {
   dryRun: boolean
@@ -59,7 +61,11 @@ export async function archiveJails(config: TsezConfig, options: ArchiveOptions, 
   })
   try {
     const dir = path.resolve(options.dir ?? config.archives)
-    if (!options.dryRun) for (const line of await sweepArchiveLeftovers(dir)) deps.log.info(line)
+    if (!options.dryRun) {
+      await recoverInterruptedJailWork(config, deps)
+      for (const line of await sweepInterruptedArchives(config, deps.run)) deps.log.info(line)
+      for (const line of await sweepArchiveLeftovers(dir)) deps.log.info(line)
+    }
     const planned = planArchive(config, options, await observe(config, dir, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
     const result: ArchiveResult = {
@@ -104,7 +110,10 @@ async function archOf(deps: Deps): Promise<string> {
   return `${machine.stdout.trim()}/${arch.stdout.trim()}`
 }
 
-/** One jail: metadata, count, pack to the temporary name, sha256 file, rename (the commit). */
+/**
+ * One jail: metadata, count, pack to the temporary name, sha256 file, rename (the commit). On ZFS the tree is read
+ * from a read-only clone of a fresh snapshot, both destroyed before the commit: a failing zfs fails the archive.
+ */
 async function archiveOne(
   config: TsezConfig,
   job: ArchiveJob,
@@ -112,38 +121,20 @@ async function archiveOne(
   context: {release: string; arch: string},
   deps: Deps,
 ): Promise<ArchivedJail> {
-  const {record} = job
-  const files = jailFiles(config, record.name)
-  const mounts = parseMountP((await deps.run.run('mount', ['-p'])).stdout)
-  const mountPoints = mounts.map((m) => m.mountPoint).filter((p) => p !== record.root && within(p, record.root))
-  const scope = {root: record.root, mountPoints}
+  const {record, zfs} = job
   const step = deps.progress.step(`archiving ${record.name} to ${job.file}`)
   try {
+    const scope = zfs === undefined ? await scopeOf(record.root, deps) : {root: zfs.mountpoint, mountPoints: []}
+    if (zfs !== undefined) await mountArchiveSnapshot(config, record.name, zfs, deps)
     const count = await countTree(scope)
     if (count.skipped.length > 0) {
       deps.log.warn(`${record.name}: left out ${count.skipped.length} sockets or device nodes`)
     }
-    const meta: ArchiveMeta = {
-      format: 'tsez-archive',
-      version: ARCHIVE_FORMAT_VERSION,
-      jail: record,
-      release: context.release,
-      arch: context.arch,
-      host: hostname(),
-      created: deps.clock.now().toISOString(),
-      tsez: options.version,
-      compression: options.compression,
-      entries: count.entries,
-      bytes: count.bytes,
-    }
-    const members = [
-      {name: ARCHIVE_MEMBERS.meta, content: JSON.stringify(meta, null, 2) + '\n'},
-      {name: ARCHIVE_MEMBERS.conf, content: await readFile(files.conf, 'utf8').catch(() => '')},
-      {name: ARCHIVE_MEMBERS.fstab, content: await readFile(files.fstab, 'utf8').catch(() => '')},
-    ]
-    const flags = await readFileFlags(deps.run, record.root)
+    const members = await membersOf(config, record, count, options, context, deps)
+    const flags = await readFileFlags(deps.run, scope.root)
     const packed = await packArchive(job.temp, members, scope, flags, options.compression, deps)
     try {
+      if (zfs !== undefined) await dropArchiveSnapshot(config, record.name, zfs, deps.run)
       await writeFileAtomic(job.sha256, sha256Line(packed.sha256, path.basename(job.file)), 0o600)
       await rename(job.temp, job.file)
     } catch (error) {
@@ -160,9 +151,52 @@ async function archiveOne(
       entries: count.entries,
     }
   } catch (error) {
+    if (zfs !== undefined) {
+      await dropArchiveSnapshot(config, record.name, zfs, deps.run).catch((undo: unknown) => {
+        deps.log.warn(
+          `could not remove ${zfs.clone} and ${zfs.snapshot} (the next archive will): ${describeError(undo)}`,
+        )
+      })
+    }
     step.fail(`archiving ${record.name} failed: ${describeError(error)}`)
     throw error
   }
+}
+
+/** The jail's root and what is mounted under it (mount -p), left out of the archive. */
+async function scopeOf(root: string, deps: Deps): Promise<TreeScope> {
+  const mounts = parseMountP((await deps.run.run('mount', ['-p'])).stdout)
+  return {root, mountPoints: mounts.map((m) => m.mountPoint).filter((p) => p !== root && within(p, root))}
+}
+
+/** The small members before the tree: tsez-archive.json, the jail's jail.conf and fstab. */
+async function membersOf(
+  config: TsezConfig,
+  record: JailRecord,
+  count: TreeCount,
+  options: ArchiveOptions,
+  context: {release: string; arch: string},
+  deps: Deps,
+): Promise<Array<{name: string; content: string}>> {
+  const files = jailFiles(config, record.name)
+  const meta: ArchiveMeta = {
+    format: 'tsez-archive',
+    version: ARCHIVE_FORMAT_VERSION,
+    jail: record,
+    release: context.release,
+    arch: context.arch,
+    host: hostname(),
+    created: deps.clock.now().toISOString(),
+    tsez: options.version,
+    compression: options.compression,
+    entries: count.entries,
+    bytes: count.bytes,
+  }
+  return [
+    {name: ARCHIVE_MEMBERS.meta, content: JSON.stringify(meta, null, 2) + '\n'},
+    {name: ARCHIVE_MEMBERS.conf, content: await readFile(files.conf, 'utf8').catch(() => '')},
+    {name: ARCHIVE_MEMBERS.fstab, content: await readFile(files.fstab, 'utf8').catch(() => '')},
+  ]
 }
 
 /**

@@ -6,7 +6,7 @@ import type {TsezConfig} from '../config.js'
 import {jailFiles} from './store.js'
 import {pathExists, removeOwnTree, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
-import {datasetExists, destroy, originOf} from '../system/zfs.js'
+import {datasetExists, destroy, originOf, propertyOf} from '../system/zfs.js'
 
 /*
  * create writes the journal before it touches anything else and removes it after the record (the commit
@@ -23,13 +23,19 @@ export interface CreateJournal {
   root: string
   /** True when create copies the root into place (not -x): the root is then create's to remove. */
   ownsRoot: boolean
-  /** ZFS: the clone create makes at the root, and the snapshot it is cloned from (what makes it create's). */
-  dataset?: {name: string; origin: string}
+  /**
+   * ZFS: the dataset made at the root, and what makes it the maker's: the snapshot a clone comes from (create,
+   * clone), or the value restore gives its dataset's tsez:restore property.
+   */
+  dataset?: {name: string; origin: string} | {name: string; mark: string}
   pid: number
   started: string
 }
 
 const PREFIX = 'create-'
+
+/** The user property restore marks its dataset with (a random value): the sweep destroys only that dataset. */
+export const RESTORE_MARK = 'tsez:restore'
 
 export function journalFile(config: TsezConfig, name: string): string {
   return path.join(config.dbdir, `${PREFIX}${name}.json`)
@@ -45,7 +51,12 @@ async function writeJournal(config: TsezConfig, journal: CreateJournal): Promise
  */
 export async function beginJournal(
   config: TsezConfig,
-  jail: {name: string; root: string; staging: string | undefined; zfs?: {dataset: string; snapshot: string}},
+  jail: {
+    name: string
+    root: string
+    staging: string | undefined
+    zfs?: {dataset: string; snapshot: string} | {dataset: string; mark: string}
+  },
   now: Date,
 ): Promise<void> {
   await writeJournal(config, {
@@ -54,10 +65,14 @@ export async function beginJournal(
     ...(jail.staging === undefined ? {} : {staging: jail.staging}),
     root: jail.root,
     ownsRoot: jail.staging !== undefined,
-    ...(jail.zfs === undefined ? {} : {dataset: {name: jail.zfs.dataset, origin: jail.zfs.snapshot}}),
+    ...(jail.zfs === undefined ? {} : {dataset: datasetNote(jail.zfs)}),
     pid: process.pid,
     started: now.toISOString(),
   })
+}
+
+function datasetNote(zfs: {dataset: string; snapshot: string} | {dataset: string; mark: string}) {
+  return 'mark' in zfs ? {name: zfs.dataset, mark: zfs.mark} : {name: zfs.dataset, origin: zfs.snapshot}
 }
 
 export async function removeJournal(config: TsezConfig, name: string): Promise<void> {
@@ -90,6 +105,8 @@ export interface Leftover {
   kind: 'tree' | 'file' | 'dataset'
   /** A dataset's: the snapshot create cloned it from; anything else under its name is left alone. */
   origin?: string
+  /** A restored dataset's: its tsez:restore value; anything else under its name is left alone. */
+  mark?: string
   /** A dataset's: its mountpoint, removed when zfs leaves it empty. */
   mountpoint?: string
 }
@@ -102,13 +119,10 @@ export async function leftoversOf(config: TsezConfig, name: string): Promise<Lef
   const own: Leftover = {path: journalFile(config, name), kind: 'file'}
   if (await pathExists(files.record)) return [own]
   const {dataset} = journal
-  const clone = dataset && {
-    path: dataset.name,
-    kind: 'dataset' as const,
-    origin: dataset.origin,
-    mountpoint: journal.root,
-  }
-  if (clone) return [clone, ...(await present([{path: files.conf, kind: 'file'}, {path: files.fstab, kind: 'file'}])), own] // prettier-ignore
+  const clone = dataset && {path: dataset.name, kind: 'dataset' as const, ...ownerOf(dataset), mountpoint: journal.root}
+  // restore's dataset is mounted in its staging directory until it is complete: destroyed first, staging after.
+  const staging = journal.staging === undefined ? undefined : {path: journal.staging, kind: 'tree' as const}
+  if (clone) return [clone, ...(await present([staging, {path: files.conf, kind: 'file'}, {path: files.fstab, kind: 'file'}])), own] // prettier-ignore
   const candidates: Array<Leftover | undefined> = [
     journal.staging === undefined ? undefined : {path: journal.staging, kind: 'tree'},
     journal.ownsRoot ? {path: journal.root, kind: 'tree'} : undefined,
@@ -118,6 +132,10 @@ export async function leftoversOf(config: TsezConfig, name: string): Promise<Lef
   return [...(await present(candidates)), own]
 }
 
+function ownerOf(dataset: NonNullable<CreateJournal['dataset']>): {origin: string} | {mark: string} {
+  return 'mark' in dataset ? {mark: dataset.mark} : {origin: dataset.origin}
+}
+
 async function present(candidates: Array<Leftover | undefined>): Promise<Leftover[]> {
   const found: Leftover[] = []
   for (const candidate of candidates) if (candidate && (await pathExists(candidate.path))) found.push(candidate)
@@ -125,11 +143,17 @@ async function present(candidates: Array<Leftover | undefined>): Promise<Leftove
 }
 
 /**
- * Destroys an interrupted create's clone, only when it is one: the dataset exists and its origin is the snapshot
- * the journal names (a dataset of that name made by anyone else is never touched). False when there was none.
+ * Destroys an interrupted create's clone (or restore's dataset), only when it is one: the dataset exists and its
+ * origin is the snapshot the journal names (its tsez:restore is the journal's mark); a dataset of that name made by
+ * anyone else is never touched. False when there was none.
  */
 export async function destroyLeftoverClone(run: CommandRunner, item: Leftover): Promise<boolean> {
-  if (!(await datasetExists(run, item.path)) || (await originOf(run, item.path)) !== item.origin) return false
+  if (!(await datasetExists(run, item.path))) return false
+  const ours =
+    item.mark !== undefined
+      ? (await propertyOf(run, item.path, RESTORE_MARK)) === item.mark
+      : item.origin !== undefined && (await originOf(run, item.path)) === item.origin
+  if (!ours) return false
   await destroy(run, item.path)
   if (item.mountpoint !== undefined) await rmdir(item.mountpoint).catch(() => undefined)
   return true
@@ -156,11 +180,15 @@ export async function sweepInterruptedCreates(
   const names = only === undefined ? await journalNames(config) : [only]
   const removed: string[] = only === undefined ? await sweepKilledWrites(config) : []
   for (const name of names) {
+    // A dataset that is not the journal's stays, and so does the staging directory it may be mounted in.
+    let keptDataset = false
     for (const item of await leftoversOf(config, name)) {
       if (item.kind === 'dataset') {
         if (await destroyLeftoverClone(run, item)) removed.push(`dataset ${item.path}`)
+        else keptDataset = await datasetExists(run, item.path)
         continue
       }
+      if (item.kind === 'tree' && keptDataset) continue
       if (item.kind === 'tree') await removeOwnTree(run, item.path)
       else await rm(item.path, {force: true})
       removed.push(item.path)

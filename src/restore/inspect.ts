@@ -15,6 +15,8 @@ export interface Inspection {
   entries: number
   /** The member holding the jail's tree: root (tsez) or ezjail. */
   tree: string
+  /** That member's times, for a tree extracted into a directory that existed before (a dataset's mountpoint). */
+  treeTimes?: {atime: Date; mtime: Date}
 }
 
 /** What an archive holds, and where: tsez's own layout or ezjail's. */
@@ -109,6 +111,7 @@ export class ArchiveInspector {
   private count = 0
   private entries = 0
   private ended = false
+  private treeTimes: Inspection['treeTimes']
 
   constructor(
     private readonly file: string,
@@ -152,7 +155,8 @@ export class ArchiveInspector {
     if (!this.ended) this.fail(this.refuse('truncated archive (no end-of-archive marker)'))
     if (this.kinds.get(layout.tree) !== 'dir') this.fail(this.refuse(`no ${layout.tree}/ member: not ${layout.kind}`))
     if (this.failure || this.meta === undefined) throw this.failure ?? this.refuse('no metadata')
-    return {meta: this.meta, entries: this.entries, tree: layout.tree}
+    const {treeTimes} = this
+    return {meta: this.meta, entries: this.entries, tree: layout.tree, ...(treeTimes === undefined ? {} : {treeTimes})}
   }
 
   private refuse(why: string): UsageError {
@@ -169,6 +173,9 @@ export class ArchiveInspector {
       const first = this.count++ === 0
       const rel = checkEntry(entry, first, this.layout, this.kinds, (why) => this.refuse(why))
       if (rel.startsWith(`${this.layout.tree}/`)) this.entries++
+      if (rel === this.layout.tree && entry.mtime !== undefined) {
+        this.treeTimes = {atime: entry.atime ?? entry.mtime, mtime: entry.mtime}
+      }
       if (first) {
         const chunks: Buffer[] = []
         entry.on('data', (chunk: Buffer) => chunks.push(chunk))

@@ -8,7 +8,7 @@ import {jailConfProblems} from '../jail/conf-render.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
 import {fstabFieldProblem} from '../jail/fstab.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
-import {journalFile} from '../jail/journal.js'
+import {RESTORE_MARK, journalFile} from '../jail/journal.js'
 import {jailNameFor, validateJailName} from '../jail/names.js'
 import type {Ownership} from '../jail/ownership.js'
 import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
@@ -37,6 +37,8 @@ export interface RestoreObservation {
   around: RootSurroundings
   conf: Ownership
   fstab: Ownership
+  /** tsez_use_zfs: whether tsez_zfs_parent/NAME exists and is not what an interrupted restore left. */
+  datasetTaken: boolean
   nonce: string
 }
 
@@ -47,6 +49,11 @@ export interface RestorePlan {
   staging: string
   /** What of the archived record is not carried over, one line each (warnings). */
   dropped: string[]
+  /**
+   * tsez_use_zfs: the jail's dataset, made (tsez:restore=MARK, tsez_zfs_properties) mounted at STAGING/TREE,
+   * extracted into there, then mounted at the root once complete.
+   */
+  zfs?: {dataset: string; mark: string; properties: string[]}
 }
 
 /** Parameters jail(8) runs or mounts on the host: an archive from elsewhere never brings these. */
@@ -78,6 +85,9 @@ export function planRestore(
   const files = jailFiles(config, name)
   if (seen.conf === 'foreign') problems.push(`${files.conf} exists and was not written by tsez; move it away first`)
   if (seen.fstab === 'foreign') problems.push(`${files.fstab} exists and was not written by tsez; move it away first`)
+  const dataset = config.useZfs ? `${config.zfsParent}/${name}` : undefined
+  if (seen.datasetTaken)
+    problems.push(`dataset ${dataset} exists already and is not a tsez jail; rename or destroy it first`)
 
   const dropped: string[] = []
   const params: JailRecord['params'] = {}
@@ -103,6 +113,7 @@ export function planRestore(
     release: archived.release,
     created: archived.created,
     ...(archived.thick === true ? {thick: true as const} : {}),
+    ...(dataset === undefined ? {} : {dataset}),
   }
   if (problems.length === 0) problems.push(...jailConfProblems(jailConfSpecFor(config, record)))
   if (problems.length > 0) return problems
@@ -111,7 +122,13 @@ export function planRestore(
     files: {...files, journal: journalFile(config, name)},
     staging: path.join(path.dirname(root), `.tsez-restore-${name}.${seen.nonce}`),
     dropped,
+    ...(dataset === undefined ? {} : {zfs: {dataset, mark: seen.nonce, properties: config.zfsProperties}}),
   }
+}
+
+/** The restored dataset's properties besides its mountpoint: the journal's mark, then tsez_zfs_properties. */
+export function datasetProperties(zfs: NonNullable<RestorePlan['zfs']>): string[] {
+  return [`${RESTORE_MARK}=${zfs.mark}`, ...zfs.properties]
 }
 
 /** `[iface|]addr[/prefix]` → addr. */
@@ -134,15 +151,19 @@ function majorMinor(release: string): string | undefined {
   return /^(\d+\.\d+)-/.exec(release)?.[1]
 }
 
-/** The plan as --dry-run prints it. */
-export function describeRestorePlan(plan: RestorePlan, archive: string): string[] {
-  const {record, files, staging} = plan
+/** The plan as --dry-run prints it (TREE: the archive's member holding the jail's tree). */
+export function describeRestorePlan(plan: RestorePlan, archive: string, tree: string): string[] {
+  const {record, files, staging, zfs} = plan
+  const options = zfs && [`mountpoint=${path.join(staging, tree)}`, ...datasetProperties(zfs)].map((o) => `-o ${o}`)
   return [
     `write ${files.journal} (create journal)`,
+    ...(zfs === undefined ? [] : [`make directory ${staging}`, `run zfs create ${options?.join(' ')} ${zfs.dataset}`]),
     `extract ${archive} -> ${staging} (FIFOs with mkfifo -m 0600)`,
     `write ${files.fstab}`,
     `write ${files.conf}`,
-    `rename ${path.join(staging, 'root')} -> ${record.root}`,
+    zfs === undefined
+      ? `rename ${path.join(staging, tree)} -> ${record.root}`
+      : `run zfs set mountpoint=${record.root} ${zfs.dataset}`,
     `run chflags -h FLAGS PATH... for every path the archive carries SCHILY.fflags for`,
     `remove ${staging}`,
     `write ${files.record} (commit)`,

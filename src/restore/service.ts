@@ -7,19 +7,19 @@ import {Readable} from 'node:stream'
 import {reservedNames, type TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
-import {extractTar, type ExtractResult} from '../dist/extract.js'
+import {extractTar, type ExtractResult, type ExtractedTree} from '../dist/extract.js'
 import type {ArchiveMeta} from '../jail/archive-format.js'
-import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {beginJournal, leftoversOf, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
 import {ownershipOf} from '../jail/ownership.js'
-import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
+import {createDataset, datasetExists, setProperty} from '../system/zfs.js'
 import {ezjailLayout} from './ezjail-archive.js'
 import {openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from './archive-file.js'
 import {
@@ -30,7 +30,7 @@ import {
   type ArchiveLayout,
   type Inspection,
 } from './inspect.js'
-import {describeRestorePlan, planRestore, type RestorePlan, type RestoreRequest} from './plan.js'
+import {datasetProperties, describeRestorePlan, planRestore, type RestorePlan, type RestoreRequest} from './plan.js'
 import {applyRootFlags, makeFifos} from './specials.js'
 
 export interface RestoreOptions extends RestoreRequest {
@@ -63,7 +63,7 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
     const inspected = options.dryRun ? await inspectArchive(archive, deps.run, layout) : undefined
     const meta = inspected?.meta ?? (await readArchiveMeta(archive, deps.run, layout))
     const nonce = randomBytes(4).toString('hex')
-    const planned = planRestore(config, options, await observe(config, options, meta, nonce))
+    const planned = planRestore(config, options, await observe(config, options, meta, nonce, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
     const unchecked = `${file} is an ezjail archive without a .sha256 beside it: restored unchecked`
     if (unsummed && options.dryRun) deps.log.warn(unchecked)
@@ -75,7 +75,7 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       verified: options.verify,
       dropped: planned.dropped,
       dryRun: options.dryRun,
-      plan: describeRestorePlan(planned, file),
+      plan: describeRestorePlan(planned, file, layout.tree),
     }
     if (options.dryRun) return result
     const lock = await lockHost(config.dbdir, deps, `restore ${planned.record.name}`, {waitMs: options.lockWaitMs})
@@ -83,10 +83,9 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       for (const removed of await sweepInterruptedCreates(config, deps.run)) {
         deps.log.info(`removed ${removed}, left by an interrupted tsez create or restore`)
       }
-      for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
-      for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+      await recoverInterruptedJailWork(config, deps)
       // Under the lock the host may have changed since we looked: plan again before touching anything.
-      const again = planRestore(config, options, await observe(config, options, meta, nonce))
+      const again = planRestore(config, options, await observe(config, options, meta, nonce, deps))
       if (Array.isArray(again)) throw new UsageError(again.join('; '))
       result.entries = await apply(config, again, archive, layout, deps)
       // Only now: a refused archive says one line, its refusal.
@@ -101,12 +100,14 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
   }
 }
 
-async function observe(config: TsezConfig, request: RestoreRequest, meta: ArchiveMeta, nonce: string) {
+async function observe(config: TsezConfig, request: RestoreRequest, meta: ArchiveMeta, nonce: string, deps: Deps) {
   const records = await listJailRecords(config)
   const name = jailNameFor(request.name ?? meta.jail.hostname)
   const rootPath = path.resolve(config.jaildir, request.rootdir ?? name)
-  // A root an interrupted create or restore of this name left is swept under the lock before anything is made.
-  const leftover = (await leftoversOf(config, name)).some((item) => item.path === rootPath)
+  // A root or dataset an interrupted create or restore of this name left is swept under the lock before anything.
+  const leftovers = await leftoversOf(config, name)
+  const leftover = leftovers.some((item) => item.path === rootPath || item.mountpoint === rootPath)
+  const dataset = `${config.zfsParent}/${name}`
   const root = leftover ? undefined : await lstat(rootPath).catch(() => undefined)
   const files = jailFiles(config, name)
   return {
@@ -119,14 +120,19 @@ async function observe(config: TsezConfig, request: RestoreRequest, meta: Archiv
     around: await observeRootSurroundings(config, records),
     conf: await ownershipOf(files.conf, name),
     fstab: await ownershipOf(files.fstab, name),
+    datasetTaken:
+      config.useZfs &&
+      !leftovers.some((item) => item.kind === 'dataset' && item.path === dataset) &&
+      (await datasetExists(deps.run, dataset)),
     nonce,
   }
 }
 
 /**
  * Journal, extraction into staging (checked as it goes), fstab, conf, root into place, flags, record (the commit),
- * journal removed; the number of members under the tree. A refused archive (UsageError, exit 2) leaves nothing:
- * staging and journal are removed and the directory that held staging gets its times back.
+ * journal removed; the number of members under the tree. On ZFS the tree is extracted into the jail's dataset,
+ * mounted in staging, and the dataset is mounted at the root once complete. A refused archive (UsageError, exit 2)
+ * leaves nothing: staging, dataset and journal are removed and the directory that held staging gets its times back.
  */
 async function apply(
   config: TsezConfig,
@@ -135,24 +141,32 @@ async function apply(
   layout: ArchiveLayout,
   deps: Deps,
 ): Promise<number> {
-  const {record, files, staging} = plan
+  const {record, files, staging, zfs} = plan
   const parent = path.dirname(staging)
   const madeParent = await mkdir(parent, {recursive: true, mode: 0o755})
   const parentTimes = madeParent === undefined ? await lstat(parent) : undefined
-  await beginJournal(config, {name: record.name, root: record.root, staging}, deps.clock.now())
+  const dataset = zfs && {dataset: zfs.dataset, mark: zfs.mark}
+  const note = {name: record.name, root: record.root, staging, ...(dataset === undefined ? {} : {zfs: dataset})}
+  await beginJournal(config, note, deps.clock.now())
   let entries: number
   try {
     await mkdir(staging, {mode: 0o700})
-    const {extracted, inspection} = await extractChecked(archive, staging, layout, deps)
+    const tree = path.join(staging, layout.tree)
+    if (zfs !== undefined) await createDataset(deps.run, zfs.dataset, tree, datasetProperties(zfs))
+    const over = zfs === undefined ? undefined : new Map([[layout.tree, 'dir' as const]])
+    const {extracted, inspection} = await extractChecked(archive, staging, layout, deps, over)
     entries = inspection.entries
     await makeFifos(deps.run, staging, extracted.fifos)
+    const {treeTimes} = inspection
+    if (zfs !== undefined && treeTimes !== undefined) await utimes(tree, treeTimes.atime, treeTimes.mtime)
     const outcomes = await Promise.allSettled([
       writeFileAtomic(files.fstab, renderJailFstab(config, record)),
       writeFileAtomic(files.conf, renderJailConfFor(config, record)),
     ])
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
-    await rename(path.join(staging, inspection.tree), record.root)
+    if (zfs === undefined) await rename(tree, record.root)
+    else await setProperty(deps.run, zfs.dataset, `mountpoint=${record.root}`)
     await applyRootFlags(deps.run, record.root, inspection.tree, extracted.flags)
     await rm(staging, {recursive: true, force: true})
     await writeJailRecord(config, record)
@@ -185,6 +199,7 @@ async function extractChecked(
   staging: string,
   layout: ArchiveLayout,
   deps: Deps,
+  over: ExtractedTree | undefined,
 ): Promise<{extracted: ExtractResult; inspection: Inspection}> {
   const tar = tarStreamOf(archive, deps.run)
   const inspector = new ArchiveInspector(archive.file, layout)
@@ -207,7 +222,8 @@ async function extractChecked(
       (error: unknown) => error,
     )
   try {
-    const extracted = await extractTar(Readable.from(checked(), {objectMode: false}), staging, {fifos: true})
+    const input = Readable.from(checked(), {objectMode: false})
+    const extracted = await extractTar(input, staging, {fifos: true, ...(over === undefined ? {} : {over})})
     inspector.decompressed(await decompressed())
     const inspection = inspector.finish()
     deps.log.info(`extracted ${extracted.entries} entries from ${archive.file}`)

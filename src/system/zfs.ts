@@ -1,4 +1,4 @@
-// zfs(8) for the verbs that keep jails in datasets (install, create, delete, update, snapshot): one argv per call.
+// zfs(8) for the verbs that keep jails in datasets (install, create, delete, update, snapshot...): one argv per call.
 import path from 'node:path'
 
 import {ExternalCommandError, type CommandRunner, type RunResult} from './runner.js'
@@ -124,6 +124,11 @@ export async function setProperty(run: CommandRunner, dataset: string, setting: 
 /** DATASET's mountpoint property (a path, none or legacy). */
 export async function mountpointOf(run: CommandRunner, dataset: string): Promise<string> {
   return (await zfs(run, ['get', '-H', '-o', 'value', 'mountpoint', dataset])).stdout.trim()
+}
+
+/** DATASET's PROPERTY as zfs get prints it (`-` when unset, for a user property such as tsez:restore). */
+export async function propertyOf(run: CommandRunner, dataset: string, property: string): Promise<string> {
+  return (await zfs(run, ['get', '-H', '-o', 'value', property, dataset])).stdout.trim()
 }
 
 /** The file systems directly below DATASET. */
