@@ -1,4 +1,6 @@
-// Benchmark: tsez create on ZFS (CLI start + one zfs clone) against node -e 0 + one run of the same fake clone.
+// Benchmark: tsez create on ZFS (CLI start + one zfs clone) against node -e 0 + one run of the same fake clone,
+// with the parts that remain apart: start-up (a refused create) and the one zfs list.
+import {spawnSync} from 'node:child_process'
 import path from 'node:path'
 
 import {packageRoot} from '../test/support/cli.js'
@@ -18,6 +20,8 @@ export async function benchCreateZfs(): Promise<void> {
     if (!snapshot.startsWith(`${ZFS_PARENT}/newjail@`)) throw new Error('the first create took no snapshot')
     const cli: number[] = []
     const baseline: number[] = []
+    const lists: number[] = []
+    const starts: number[] = []
     for (let i = 0; i < ROUNDS; i++) {
       const node = await measure([process.execPath, '-e', '0'])
       const mountpoint = `mountpoint=${path.join(host.root, `bare${i}`)}`
@@ -25,6 +29,12 @@ export async function benchCreateZfs(): Promise<void> {
         env: host.env,
       })
       baseline.push(node.seconds + clone.seconds)
+      // The one zfs list a create also needs (the newjail's snapshots and `written`, the jail's dataset), apart.
+      const template = `${ZFS_PARENT}/newjail`
+      const listArgs = ['list', '-H', '-p', '-o', 'name,written', '-t', 'filesystem,snapshot', '-d', '1', template]
+      lists.push((await measure(['zfs', ...listArgs], {env: host.env})).seconds)
+      // CLI start-up alone: oclif and the create command loaded, the arguments refused before any work.
+      starts.push(timeRefused(tsez('create', `z${i}`, '10.3.1.256'), host.env))
       const run = await measure(tsez('create', `z${i}`, `10.3.1.${i + 1}`), {env: host.env})
       cli.push(run.seconds)
     }
@@ -34,10 +44,24 @@ export async function benchCreateZfs(): Promise<void> {
       [`tsez create x${ROUNDS} (node bin/run.js)`, `median ${ms(median(cli))}`],
       [`node -e 0 + zfs clone (the fake) x${ROUNDS}`, `median ${ms(median(baseline))}`],
       ['ratio CLI / baseline', `${(median(cli) / median(baseline)).toFixed(2)}x medians (target <= 1.2x)`],
+      [`of which: tsez create refused (start-up, no program run) x${ROUNDS}`, `median ${ms(median(starts))}`],
+      [`of which: zfs list of the newjail (the fake) x${ROUNDS}`, `median ${ms(median(lists))}`],
+      [
+        'floor: node -e 0 + zfs list + zfs clone',
+        `median ${ms(median(baseline) + median(lists))}, CLI ${(median(cli) / (median(baseline) + median(lists))).toFixed(2)}x`,
+      ],
     ])
   } finally {
     await host.cleanup()
   }
+}
+
+/** Seconds a run that must exit 2 (bad input, refused before any program runs) takes. */
+function timeRefused([file = '', ...args]: string[], env: NodeJS.ProcessEnv): number {
+  const started = performance.now()
+  const refused = spawnSync(file, args, {env, stdio: 'ignore'})
+  if (refused.status !== 2) throw new Error(`${file} ${args.join(' ')} exited ${refused.status}, not 2`)
+  return (performance.now() - started) / 1000
 }
 
 function median(values: number[]): number {

@@ -62,7 +62,7 @@ NAME may be a hostname: the jail name is NAME with every character other than le
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<WithJailObjects<CreateResult, 'jail'>> {
+  async run(): Promise<CreateResult | WithJailObjects<CreateResult, 'jail'>> {
     const {args, flags} = await this.parse(Create)
     const {config, deps} = await this.setup(flags)
     const {createJail} = await import('../src/create/service.js')
@@ -92,6 +92,8 @@ NAME may be a hostname: the jail name is NAME with every character other than le
       // tsez's own words first; the jail.conf works without tsez too.
       this.log(`start it with: tsez start ${jail.name}  (or jail -f ${result.files.conf} -c ${jail.name})`)
     }
+    // Only --json shows the jail object: its state needs jls, which a plain create does without.
+    if (!this.jsonEnabled()) return result
     const describe = await this.jailDescriber(config, deps)
     return {...result, jail: describe(result.jail, result.dryRun)}
   }

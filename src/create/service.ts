@@ -46,18 +46,18 @@ export interface CreateResult {
 }
 
 export async function createJail(config: TsezConfig, options: CreateOptions, deps: Deps): Promise<CreateResult> {
-  const planned = planCreate(config, options, await observe(config, options, deps))
-  if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
-  const result: CreateResult = {
-    jail: planned.record,
-    files: {conf: planned.files.conf, fstab: planned.files.fstab, record: planned.files.record},
-    firstboot: planned.flavours.flatMap((f) => (f.script ? [`/${f.script.target}`] : [])),
-    dryRun: options.dryRun,
-    plan: describeCreatePlan(planned),
+  const withZfs = config.useZfs && !options.existingRoot
+  if (options.dryRun)
+    return resultOf(planOrRefuse(config, options, await observe(config, options, deps, withZfs)), true)
+  // Bad input is refused before the lock. On ZFS the pool is listed once, under the lock, where the plan that is
+  // carried out is made; here only to name every problem of a refusal at once.
+  const first = planCreate(config, options, await observe(config, options, deps, false))
+  if (Array.isArray(first)) {
+    const full = withZfs ? planCreate(config, options, await observe(config, options, deps, true)) : first
+    throw new UsageError((Array.isArray(full) ? full : first).join('; '))
   }
-  if (options.dryRun) return result
 
-  const lock = await lockHost(config.dbdir, deps, `create ${planned.record.name}`, {waitMs: options.lockWaitMs})
+  const lock = await lockHost(config.dbdir, deps, `create ${jailNameFor(options.name)}`, {waitMs: options.lockWaitMs})
   try {
     for (const removed of await sweepInterruptedCreates(config, deps.run)) {
       deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
@@ -65,20 +65,57 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
     for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
     for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
     // Under the lock the host may have changed since we looked: plan again before touching anything.
-    const again = planCreate(config, options, {...(await observe(config, options, deps)), nonce: nonceOf(planned)})
-    if (Array.isArray(again)) throw new UsageError(again.join('; '))
-    await apply(config, again, deps)
+    const seen = await observe(config, options, deps, withZfs)
+    const plan = planOrRefuse(config, options, {...seen, nonce: nonceOf(first)})
+    await apply(config, plan, deps)
+    return resultOf(plan, false)
   } finally {
     await lock.release()
   }
-  return result
+}
+
+/** The plan, or every problem as one UsageError (exit 2, nothing changed). */
+function planOrRefuse(config: TsezConfig, request: CreateRequest, seen: CreateObservation): CreatePlan {
+  const planned = planCreate(config, request, seen)
+  if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
+  return planned
+}
+
+function resultOf(plan: CreatePlan, dryRun: boolean): CreateResult {
+  return {
+    jail: plan.record,
+    files: {conf: plan.files.conf, fstab: plan.files.fstab, record: plan.files.record},
+    firstboot: plan.flavours.flatMap((f) => (f.script ? [`/${f.script.target}`] : [])),
+    dryRun,
+    plan: describeCreatePlan(plan),
+  }
 }
 
 function nonceOf(plan: CreatePlan): string {
   return plan.staging === undefined ? randomBytes(4).toString('hex') : (plan.staging.split('.').pop() ?? '')
 }
 
-async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): Promise<CreateObservation> {
+/** The host as a create sees it; the one `zfs list` (WITHZFS) runs beside the file system reads. */
+async function observe(
+  config: TsezConfig,
+  request: CreateRequest,
+  deps: Deps,
+  withZfs: boolean,
+): Promise<CreateObservation> {
+  const name = jailNameFor(request.name)
+  const [zfs, local] = await Promise.all([
+    withZfs ? observeZfs(config, name, deps) : undefined,
+    observeFiles(config, request, name, deps),
+  ])
+  return {...local, ...(zfs === undefined ? {} : {zfs})}
+}
+
+async function observeFiles(
+  config: TsezConfig,
+  request: CreateRequest,
+  name: string,
+  deps: Deps,
+): Promise<CreateObservation> {
   const records = await listJailRecords(config)
   const flavourNames = await readdir(config.flavours, {withFileTypes: true}).catch(() => [])
   const availableFlavours = flavourNames.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name)
@@ -93,7 +130,6 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
       }
     }
   }
-  const name = jailNameFor(request.name)
   const rootPath = path.resolve(config.jaildir, request.rootdir ?? name)
   const root = await lstat(rootPath).catch(() => undefined)
   const files = jailFiles(config, name)
@@ -112,7 +148,6 @@ async function observe(config: TsezConfig, request: CreateRequest, deps: Deps): 
     release: await readUserlandVersion(config.basejail).catch(() => undefined),
     now: deps.clock.now(),
     nonce: randomBytes(4).toString('hex'),
-    ...(config.useZfs && !request.existingRoot ? {zfs: await observeZfs(config, deps)} : {}),
     ...(request.vnet === true ? await observeVnet(config, request, records, rootPath, deps) : {}),
   }
 }

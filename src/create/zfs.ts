@@ -4,9 +4,9 @@ import {quote} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import * as zfs from '../system/zfs.js'
 
-/** What one `zfs list` of tsez's parent dataset says, for one create. */
+/** What one `zfs list` of the newjail dataset and the jail's says, for one create. */
 export interface ZfsObservation {
-  /** Every file system and snapshot down to the parent's children's snapshots. */
+  /** The newjail dataset and its snapshots, and the jail's dataset when it exists. */
   names: string[]
   /** The newjail dataset changed since its newest snapshot (its `written` is not 0), or has none. */
   templateChanged: boolean
@@ -25,17 +25,29 @@ export interface ZfsCloneStep {
 
 export const templateDataset = (config: TsezConfig) => `${config.zfsParent}/newjail`
 
-export async function observeZfs(config: TsezConfig, deps: Deps): Promise<ZfsObservation> {
+/**
+ * One `zfs list` of exactly what a create of NAME needs: the newjail dataset with its snapshots and `written`, and
+ * PARENT/NAME. Not the whole parent: that listed every jail and its snapshots, and grew with them. zfs lists the
+ * targets that exist and says `cannot open 'X': dataset does not exist` (exit 1) for each other one, so PARENT/NAME
+ * missing, the usual case, is exit 1 too. Anything else zfs says leaves nothing known: no dataset is then seen.
+ */
+export async function observeZfs(config: TsezConfig, name: string, deps: Deps): Promise<ZfsObservation> {
   const template = templateDataset(config)
-  const args = ['list', '-H', '-p', '-o', 'name,written', '-t', 'filesystem,snapshot', '-d', '2', config.zfsParent]
+  const dataset = `${config.zfsParent}/${name}`
+  const args = ['list', '-H', '-p', '-o', 'name,written', '-t', 'filesystem,snapshot', '-d', '1', template, dataset]
   const result = await deps.run.tryRun('zfs', args)
-  if (result.exitCode !== 0) return {names: [], templateChanged: true}
+  const said = result.stderr.split('\n').filter(Boolean)
+  const understood = said.every(
+    (line) =>
+      line.startsWith(`cannot open '${dataset}': `) || line === `cannot open '${template}': dataset does not exist`,
+  )
+  if (!understood || (result.exitCode !== 0 && said.length === 0)) return {names: [], templateChanged: true}
   const rows = result.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split('\t'))
-  const written = rows.find(([name]) => name === template)?.[1]
-  return {names: rows.map(([name = '']) => name), templateChanged: written !== '0'}
+  const written = rows.find(([row]) => row === template)?.[1]
+  return {names: rows.map(([row = '']) => row), templateChanged: written !== '0'}
 }
 
 /** The jail a ZFS create is for, as planCreate knows it. */
@@ -55,7 +67,8 @@ export interface ZfsJail {
  * The clone for JAIL (undefined on UFS and with -x), or every problem: a bad --quota, --quota without ZFS, no
  * newjail dataset (tsez install makes PARENT/newjail), or PARENT/NAME existing (tsez never takes over, nor
  * destroys, a dataset it did not make). The newest tsez-* snapshot of the newjail is reused while the newjail
- * has not changed since.
+ * has not changed since. SEEN undefined: the pool not looked at yet (create's check before the host lock), so no
+ * problem with it is known and the step is provisional: a snapshot to take.
  */
 export function planZfsClone(
   config: TsezConfig,
@@ -77,7 +90,7 @@ export function planZfsClone(
   const names = seen?.names ?? []
   const template = templateDataset(config)
   const dataset = `${config.zfsParent}/${jail.name}`
-  if (!names.includes(template)) {
+  if (seen !== undefined && !names.includes(template)) {
     problems.push(
       `tsez_use_zfs is YES but there is no dataset ${template} for the newjail; run tsez install --force to ` +
         `install into ${config.zfsParent}`,

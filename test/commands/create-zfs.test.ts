@@ -65,6 +65,35 @@ describe('tsez create on ZFS', function () {
     assert.equal(await readFile(path.join(host.dirs.jaildir, 'web2/etc/motd.template'), 'utf8'), 'changed\n')
   })
 
+  it("lists only the newjail and the jail's dataset, once, then clones: no jls without --json", async function () {
+    assert.equal((await tsez(['create', 'web1', '10.0.0.1'], host.env)).exitCode, 0)
+    const before = host.fake.calls().length
+    const second = await tsez(['create', 'web2', '10.0.0.2'], host.env)
+    assert.equal(second.exitCode, 0, second.stderr)
+    const calls = host.fake.calls().slice(before)
+    const list = ['zfs', 'list', '-H', '-p', '-o', 'name,written', '-t', 'filesystem,snapshot', '-d', '1']
+    assert.deepEqual(
+      calls.map((call) => call.slice(0, 2).join(' ')),
+      ['zfs list', 'zfs clone'],
+    )
+    assert.deepEqual(calls[0], [...list, `${ZFS_PARENT}/newjail`, `${ZFS_PARENT}/web2`])
+    const json = await tsez(['create', '--json', 'web3', '10.0.0.3'], host.env)
+    assert.equal(json.exitCode, 0, json.stderr)
+    assert.equal((JSON.parse(json.stdout) as {jail: {state: string}}).jail.state, 'stopped')
+    assert.equal(host.fake.calls('jls').length, 1, '--json shows the jail object, its state from jls')
+  })
+
+  it('a refusal names every problem at once, the dataset in the way among them', async function () {
+    const pool = host.fake.read('zfs.datasets') ?? ''
+    host.fake.set('zfs.datasets', `${pool}${ZFS_PARENT}/web1\t-\n`)
+    const refused = await tsez(['create', 'web1', '10.0.0.300'], host.env)
+    assert.equal(refused.exitCode, 2)
+    assert.equal(refused.stderr.trimEnd().split('\n').length, 1, refused.stderr)
+    assert.match(refused.stderr, /10\.0\.0\.300/)
+    assert.match(refused.stderr, /dataset zroot\/tsez\/web1 exists already and is not a tsez jail/)
+    assert.deepEqual(zfsChanges(host), [])
+  })
+
   it("--quota SIZE sets the clone's quota", async function () {
     const created = await tsez(['create', '--quota', '10G', 'web1', '10.0.0.1'], host.env)
     assert.equal(created.exitCode, 0, created.stderr)
