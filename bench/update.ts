@@ -1,12 +1,12 @@
-// Benchmark: tsez update -U over 1, 10 and 100 jails; the base step must not grow with N, etcupdate scales by -p.
-import {mkdir, readdir, writeFile} from 'node:fs/promises'
+// Benchmark: tsez update -U over 1, 10 and 100 jails (the base step must not grow with N, etcupdate scales by -p),
+// then the etcupdate phase of 100 jails against xargs -P 8 (update-phase.ts).
 import path from 'node:path'
 
 import {packageRoot} from '../test/support/cli.js'
-import {createUpdateSandbox} from '../test/support/update-jails.js'
 import type {UpdateResult} from '../src/update/service.js'
 import {barePool, withLeanFakes} from './fakes.js'
 import {measure, report} from './measure.js'
+import {benchUpdatePhase, upgradeSandbox} from './update-phase.js'
 
 const COUNTS = [1, 10, 100]
 const PARALLEL = 8
@@ -17,16 +17,9 @@ export async function benchUpdate(): Promise<void> {
   const lines: Array<[string, string]> = []
   let baseAtOne = 0
   for (const count of COUNTS) {
-    const box = await createUpdateSandbox()
+    // Every jail already bootstrapped and the tarball cached: the run measures the base step and the merges.
+    const {box, roots, tarball} = await upgradeSandbox(count)
     try {
-      await box.seedJails(count)
-      // Every jail already bootstrapped and the tarball cached: the run measures the base step and the merges.
-      for (const name of await readdir(box.config.jaildir)) {
-        await mkdir(path.join(box.config.jaildir, name, 'var/db/etcupdate/current'), {recursive: true})
-      }
-      await mkdir(path.join(box.config.dbdir, 'etcupdate'), {recursive: true})
-      const tarball = path.join(box.config.dbdir, 'etcupdate/etc-15.1-RELEASE.tbz')
-      await writeFile(tarball, 'cached')
       box.host.set('freebsd-update.sleep', String(FREEBSD_UPDATE_SECONDS))
       box.host.set('etcupdate.sleep', String(ETCUPDATE_SECONDS))
       // etcupdate is the test fake in lean mode (argv logged, then sleep): its full model's CPU is not tsez's cost.
@@ -40,14 +33,7 @@ export async function benchUpdate(): Promise<void> {
       const updates = box.host.calls('freebsd-update').length
       const merges = box.host.calls('etcupdate').length
       if (result.attention || merges !== count + 1) throw new Error(`update failed: ${run.stdout.slice(0, 400)}`)
-      const roots = [...(await readdir(box.config.jaildir)).filter((n) => n.startsWith('jail')), 'newjail']
-      const commands = roots.map((n): [string, ...string[]] => [
-        'etcupdate',
-        '-D',
-        path.join(box.config.jaildir, n),
-        '-t',
-        tarball,
-      ])
+      const commands = roots.map((root): [string, ...string[]] => ['etcupdate', '-D', root, '-t', tarball])
       if (commands.length !== merges) throw new Error(`expected ${merges} roots, found ${commands.length}`)
       const achievable = await barePool(commands, PARALLEL, env)
       if (count === 1) baseAtOne = seconds.base
@@ -83,4 +69,5 @@ export async function benchUpdate(): Promise<void> {
     `update -U: fake freebsd-update ${FREEBSD_UPDATE_SECONDS} s/run, lean fake etcupdate ${ETCUPDATE_SECONDS * 1000} ms`,
     lines,
   )
+  await benchUpdatePhase()
 }
