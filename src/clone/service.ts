@@ -7,12 +7,11 @@ import {reservedNames, type TsezConfig} from '../config.js'
 import {applyFileFlags, readTreeFlags} from '../dist/file-flags.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {removeInsideRoot} from '../jail/flavour-remove.js'
-import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {writeJailFilesAndRecord} from '../jail/files.js'
 import {beginJournal, leftoversOf, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
 import {ownershipOf} from '../jail/ownership.js'
-import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
 import {FIRSTBOOT_DIR, jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
@@ -65,8 +64,7 @@ export async function cloneJail(config: TsezConfig, options: CloneOptions, deps:
     for (const removed of await sweepInterruptedCreates(config, deps.run)) {
       deps.log.info(`removed ${removed}, left by an interrupted tsez create, restore or clone`)
     }
-    for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
-    for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+    await recoverInterruptedJailWork(config, deps)
     for (const line of await sweepOrphanCloneSnapshots(config, deps.run)) deps.log.info(line)
     // Under the lock the host may have changed since we looked (the source started, say): plan again.
     const again = planClone(config, options, await observe(config, options, deps, nonce))

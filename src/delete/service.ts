@@ -7,8 +7,7 @@ import {ownershipOf} from '../jail/ownership.js'
 import {destroyLeftoverClone, leftoversOf, sweepKilledWrites} from '../jail/journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
-import {recoverInterruptedRenames} from '../jail/rename-journal.js'
-import {recoverInterruptedConfigs} from '../jail/config-journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {within} from '../jail/roots.js'
 import {jailFiles, listJailRecords, readJailRecord, writeJailRecord} from '../jail/store.js'
 import {parseMountP} from '../jail/fstab.js'
@@ -44,8 +43,7 @@ export async function deleteJail(config: TsezConfig, options: DeleteOptions, dep
   })
   try {
     if (!options.dryRun) {
-      for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
-      for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+      await recoverInterruptedJailWork(config, deps)
       for (const file of await sweepKilledWrites(config)) deps.log.info(`removed ${file}, left by an interrupted write`)
     }
     let seen = await observe(config, name, options, deps)

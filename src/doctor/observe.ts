@@ -7,6 +7,7 @@ import {readUserlandVersion} from '../base/freebsd-update.js'
 import {installRecordPath} from '../base/install-record.js'
 import {pendingRecord, stagingPaths} from '../base/staging.js'
 import {journalNames, leftoversOf} from '../jail/journal.js'
+import {interruptedConfigJournals} from '../jail/recover.js'
 import {listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {atomicTemps, pathExists} from '../system/files.js'
@@ -127,12 +128,13 @@ async function observeBoot(root: string): Promise<BootFacts> {
   }
 }
 
-/** Interrupted creates (their journals and what they name), install staging, and killed atomic writes. */
+/** Interrupted creates (their journals and what they name) and configs, install staging, killed atomic writes. */
 async function observeLeftovers(config: TsezConfig): Promise<LeftoverFacts[]> {
   const found: LeftoverFacts[] = []
   for (const name of await journalNames(config)) {
     for (const item of await leftoversOf(config, name)) found.push({kind: 'interrupted create', path: item.path})
   }
+  for (const file of await interruptedConfigJournals(config)) found.push({kind: 'interrupted config', path: file})
   const staging = [stagingPaths(config.jaildir).root, pendingRecord(installRecordPath(config))]
   for (const file of staging) if (await pathExists(file)) found.push({kind: 'install staging', path: file})
   for (const dir of [config.dbdir, config.confdir, config.jailconfDir, config.fstabDir]) {

@@ -6,6 +6,7 @@ import {installRecordPath} from '../base/install-record.js'
 import {recoverStaging, stagingPaths} from '../base/staging.js'
 import {recoverDatasetSwap} from '../base/zfs-swap.js'
 import {sweepInterruptedCreates} from '../jail/journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
 import {zfsStamp} from '../system/zfs.js'
@@ -51,8 +52,8 @@ async function fixJaildirMode(facts: DoctorFacts): Promise<string[]> {
 }
 
 /**
- * Under the host lock (taking over a stale one), what interrupted creates and installs left, as the next create
- * or install would: journals with their staging, roots and files, killed atomic writes, and install staging
+ * Under the host lock (taking over a stale one), what interrupted configs, creates and installs left, as the next
+ * command would: journals with their staging, roots and files, killed atomic writes, and install staging
  * (an unfinished swap is rolled back to the previous basejail). Nothing while another tsez is at work.
  */
 async function sweepLeftovers(
@@ -67,6 +68,10 @@ async function sweepLeftovers(
   const lock = await lockHost(config.dbdir, deps, 'doctor --fix', {waitMs: options.lockWaitMs})
   try {
     const run = lock.track(deps.run)
+    await recoverInterruptedJailWork(config, {
+      run,
+      log: {info: (line) => changed.push(line), warn: (line) => deps.log.warn(line)},
+    })
     changed.push(...(await sweepInterruptedCreates(config, run)).map((file) => `removed ${file}`))
     const targets = {basejail: config.basejail, newjail: config.newjail, record: installRecordPath(config)}
     const staged = facts.leftovers.filter((item) => item.kind === 'install staging')

@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {listJailRecords} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {removeOwnTree} from '../system/files.js'
@@ -39,7 +40,10 @@ export async function freezeJail(config: TsezConfig, options: FreezeOptions, dep
     dryRun: options.dryRun,
   })
   try {
-    if (!options.dryRun) for (const line of await sweepFreezeLeftovers(config, deps)) deps.log.info(line)
+    if (!options.dryRun) {
+      await recoverInterruptedJailWork(config, deps)
+      for (const line of await sweepFreezeLeftovers(config, deps)) deps.log.info(line)
+    }
     const planned = await plan(config, options, deps)
     const result: FreezeResult = {
       name: planned.jail.name,

@@ -8,6 +8,7 @@ import {readUserlandVersion} from '../base/freebsd-update.js'
 import {parseJailConf, type JailConfFile} from '../jail/conf-parse.js'
 import {writeJailFilesAndRecord} from '../jail/files.js'
 import {sweepKilledWrites} from '../jail/journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {observeRootSurroundings, rootPlacementProblems, seePath} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
@@ -59,6 +60,7 @@ export async function importJailConf(
     dryRun: options.dryRun,
   })
   try {
+    if (!options.dryRun) await recoverInterruptedJailWork(config, deps)
     const records = await listJailRecords(config)
     const around = await observeRootSurroundings(config, records)
     const now = deps.clock.now()

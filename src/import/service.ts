@@ -7,6 +7,7 @@ import {installRecordPath, readInstallRecord, renderInstallRecord} from '../base
 import {writeJailFilesAndRecord} from '../jail/files.js'
 import {sweepKilledWrites} from '../jail/journal.js'
 import {jailNameFor} from '../jail/names.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
@@ -42,6 +43,7 @@ export interface ImportResult {
 export async function importEzjail(config: TsezConfig, options: ImportOptions, deps: Deps): Promise<ImportResult> {
   const lock = await lockHost(config.dbdir, deps, 'import ezjail', {waitMs: options.lockWaitMs, dryRun: options.dryRun})
   try {
+    if (!options.dryRun) await recoverInterruptedJailWork(config, deps)
     const host = readEzjailHost(await readOptional(options.ezjailConf), options.ezjailConf)
     const base = await observeBase(config, host, deps)
     const {seen, ignored} = await observeEzjail(config, host, options, deps)
@@ -94,6 +96,7 @@ export async function undoEzjailImport(
     dryRun: options.dryRun,
   })
   try {
+    if (!options.dryRun) await recoverInterruptedJailWork(config, deps)
     const records = await listJailRecords(config)
     const imported = records.filter((r) => r.origin?.from === 'ezjail')
     const wanted = new Set(options.names.map(jailNameFor))

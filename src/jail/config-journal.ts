@@ -10,9 +10,10 @@ import {writeFileAtomic} from '../system/files.js'
 /*
  * `tsez config NAME` (no rename) writes this journal (the record it commits), then the record (the commit), then
  * NAME.conf rendered from it, then removes the journal. Before the commit nothing of the jail changed; after it
- * only the conf may lag behind the record. The next tsez that holds the host lock (config, create, delete, start,
- * stop, restart) finds the journal and, when the record is the journal's, renders the conf from it; either way the
- * journal goes. So the jail is old or new as a whole, never a record of one and a conf of the other.
+ * only the conf may lag behind the record. The next tsez that holds the host lock (every command reading or
+ * writing jails' configuration: src/jail/recover.ts) finds the journal and, when the record is the journal's,
+ * renders the conf from it; either way the journal goes. So the jail is old or new as a whole, never a record of
+ * one and a conf of the other.
  */
 
 export interface ConfigJournal {
@@ -44,12 +45,9 @@ export async function commitConfig(config: TsezConfig, record: JailRecord, start
  * then be running, so every journal belongs to a dead one.
  */
 export async function recoverInterruptedConfigs(config: TsezConfig): Promise<string[]> {
-  const files = (await readdir(config.dbdir).catch(() => [] as string[]))
-    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
-    .sort()
   const done: string[] = []
-  for (const file of files) {
-    const journal = await readJournal(path.join(config.dbdir, file))
+  for (const file of await configJournalFiles(config)) {
+    const journal = await readJournal(file)
     if (journal === undefined) continue
     const {name} = journal.to
     const record = await readJailRecord(config, name)
@@ -59,9 +57,17 @@ export async function recoverInterruptedConfigs(config: TsezConfig): Promise<str
     } else {
       done.push(`jail ${name} keeps its settings: an interrupted tsez config had not changed it`)
     }
-    await rm(path.join(config.dbdir, file), {force: true})
+    await rm(file, {force: true})
   }
   return done
+}
+
+/** The journals interrupted configs left, by path, sorted. */
+export async function configJournalFiles(config: TsezConfig): Promise<string[]> {
+  return (await readdir(config.dbdir).catch(() => [] as string[]))
+    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
+    .sort()
+    .map((file) => path.join(config.dbdir, file))
 }
 
 async function readJournal(file: string): Promise<ConfigJournal | undefined> {

@@ -13,7 +13,7 @@ import {pathExists, writeFileAtomic} from '../system/files.js'
  * the root moves; without a move the record is the commit), then rewrites the depend lists of the jails that
  * named OLD, removes OLD's record, conf and fstab, and last the journal. Before the commit OLD is whole (NEW's
  * files point at a root that is not there yet); after it NEW is. The next tsez that holds the host lock
- * (config, create) finds the journal and rolls back (removes NEW's files) or forward (dependents, OLD's files).
+ * (src/jail/recover.ts) finds the journal and rolls back (removes NEW's files) or forward (dependents, OLD's files).
  */
 
 export interface RenameJournal {
@@ -38,14 +38,19 @@ export async function writeRenameJournal(config: TsezConfig, journal: RenameJour
   await writeFileAtomic(renameJournalFile(config, journal.from.name), JSON.stringify(journal) + '\n', 0o600)
 }
 
-async function readRenameJournals(config: TsezConfig): Promise<RenameJournal[]> {
-  const files = (await readdir(config.dbdir).catch(() => [] as string[]))
+/** The journals interrupted renames left, by path, sorted. */
+export async function renameJournalFiles(config: TsezConfig): Promise<string[]> {
+  return (await readdir(config.dbdir).catch(() => [] as string[]))
     .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
     .sort()
+    .map((file) => path.join(config.dbdir, file))
+}
+
+async function readRenameJournals(config: TsezConfig): Promise<RenameJournal[]> {
   const journals: RenameJournal[] = []
-  for (const file of files) {
+  for (const file of await renameJournalFiles(config)) {
     try {
-      const parsed = JSON.parse(await readFile(path.join(config.dbdir, file), 'utf8')) as Partial<RenameJournal>
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<RenameJournal>
       if (parsed.version === 1 && parsed.from !== undefined && parsed.to !== undefined) {
         journals.push(parsed as RenameJournal)
       }

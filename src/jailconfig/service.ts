@@ -4,14 +4,14 @@ import path from 'node:path'
 
 import {reservedNames, type TsezConfig} from '../config.js'
 import {describeError, OperationError, quote, UsageError} from '../errors.js'
-import {commitConfig, configJournalFile, recoverInterruptedConfigs} from '../jail/config-journal.js'
+import {commitConfig, configJournalFile} from '../jail/config-journal.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {readRunningJails} from '../jail/running.js'
 import {sweepInterruptedCreates} from '../jail/journal.js'
 import {
   finishRename,
-  recoverInterruptedRenames,
   renameJournalFile,
   rollBackRename,
   writeRenameJournal,
@@ -53,8 +53,7 @@ export async function configureJail(config: TsezConfig, options: ConfigOptions, 
       for (const removed of await sweepInterruptedCreates(config, deps.run)) {
         deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
       }
-      for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
-      for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+      await recoverInterruptedJailWork(config, deps)
     }
     const planned = planConfig(config, options, await observe(config, name, options, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))

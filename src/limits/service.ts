@@ -1,11 +1,11 @@
 // tsez limits: show a jail's rctl rules, or change them (record and jail.conf, journaled) and re-apply them when it runs.
 import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError, quote} from '../errors.js'
-import {commitConfig, configJournalFile, recoverInterruptedConfigs} from '../jail/config-journal.js'
+import {commitConfig, configJournalFile} from '../jail/config-journal.js'
 import {sweepInterruptedCreates} from '../jail/journal.js'
 import {rctlAddArgv, rctlRemoveArgv} from '../jail/limits.js'
 import {jailNameFor} from '../jail/names.js'
-import {recoverInterruptedRenames} from '../jail/rename-journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailFiles, readJailRecord, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
@@ -46,8 +46,7 @@ export async function limitJail(config: TsezConfig, options: LimitsOptions, deps
       for (const removed of await sweepInterruptedCreates(config, deps.run)) {
         deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
       }
-      for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
-      for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+      await recoverInterruptedJailWork(config, deps)
     }
     const record = await readRecord(config, name, options.name)
     const running = (await readRunningJails(deps.run)).has(name)

@@ -2,8 +2,8 @@
 import {halfUpdatedBaseWarning} from '../base/update-journal.js'
 import type {TsezConfig} from '../config.js'
 import {describeError} from '../errors.js'
-import {recoverInterruptedConfigs} from '../jail/config-journal.js'
 import {sweepKilledWrites} from '../jail/journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailNameFor} from '../jail/names.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
@@ -13,6 +13,7 @@ import {lockHost} from '../system/lock.js'
 import {sysctlNumber} from '../system/sysctl.js'
 import {outputTail} from '../system/runner.js'
 import {pendingFirstbootScripts, runFirstbootScripts} from './firstboot.js'
+import {settleRollbackNotes} from './rollback-notes.js'
 import {startOrder} from './order.js'
 import {describeRunPlan, planStart, planStop, selectTargets, type JailStep, type RunPlan} from './plan.js'
 import {mountedPoints, readStartFacts, type StartFacts} from './preflight.js'
@@ -76,10 +77,11 @@ export async function runJails(
   const lock = await lockHost(config.dbdir, deps, command, {waitMs: request.lockWaitMs})
   try {
     // Under the lock: what a killed config left is finished first, then the records are read as they now are.
-    for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+    await recoverInterruptedJailWork(config, deps, {rollbackNotes: false})
     for (const file of await sweepKilledWrites(config)) deps.log.info(`removed ${file}, left by an interrupted write`)
     const records = await listJailRecords(config)
     const targets = selectTargets(records, selection)
+    await settleRollbackNotes(config, command, targets, deps)
     if (command !== 'stop') {
       const warning = await halfUpdatedBaseWarning(config)
       if (warning) deps.log.warn(warning)

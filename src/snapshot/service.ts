@@ -1,6 +1,15 @@
 // tsez snapshot, snapshots and rollback: a jail's own dataset, snapshotted, listed and rolled back under the host lock.
 import type {TsezConfig} from '../config.js'
 import {UsageError} from '../errors.js'
+import {recoverInterruptedJailWork, type RecoveryOptions} from '../jail/recover.js'
+import {
+  checkRollbackNotes,
+  describeRollbackNote,
+  readRollbackNote,
+  removeRollbackNote,
+  rollbackNoteFile,
+  writeRollbackNote,
+} from '../jail/rollback-journal.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
@@ -35,7 +44,7 @@ export interface RollbackResult {
   snapshot: string
   /** Snapshots destroyed with --destroy-later. */
   destroyed: string[]
-  /** --force on a running jail: stopped before and started after. */
+  /** --force on a running jail, or completing an interrupted rollback of it: started after. */
   restarted: boolean
   dryRun: boolean
   plan: string[]
@@ -46,16 +55,18 @@ interface Target {
   dataset: string
 }
 
-/** Runs WORK holding the host lock (none for a dry run) with the jail and its dataset. */
+/** Runs WORK holding the host lock (none for a dry run) with the jail and its dataset, interrupted work settled. */
 async function withJail<T>(
   config: TsezConfig,
   options: Common,
   what: string,
   deps: Deps,
   work: (target: Target) => Promise<T>,
+  recovery: RecoveryOptions = {},
 ): Promise<T> {
   const lock = await lockHost(config.dbdir, deps, what, {waitMs: options.lockWaitMs, dryRun: options.dryRun})
   try {
+    if (!options.dryRun) await recoverInterruptedJailWork(config, deps, recovery)
     const records = await listJailRecords(config)
     const jail = records.find((r) => r.name === options.name) ?? records.find((r) => r.hostname === options.name)
     const dataset =
@@ -99,40 +110,82 @@ export async function rollbackJail(
   options: Common & {snapshot: string; force: boolean; destroyLater: boolean},
   deps: Deps,
 ): Promise<RollbackResult> {
-  return withJail(config, options, `rollback ${options.name}`, deps, async ({jail, dataset}) => {
+  const work = async ({jail, dataset}: Target): Promise<RollbackResult> => {
     const snapshots = await listJailSnapshots(deps, dataset)
     const index = snapshots.findIndex((s) => s.name === options.snapshot)
     const laterClones = index === -1 || !options.destroyLater ? [] : await clonesOfAll(deps, snapshots.slice(index + 1))
     const checked = checkRollback(jail.name, snapshots, options.snapshot, {...options, clonesOfLater: laterClones})
     if (typeof checked === 'string') throw new UsageError(checked)
-    const running = (await readRunningJails(deps.run)).has(jail.name)
+    const runningJails = new Set((await readRunningJails(deps.run)).keys())
+    const running = runningJails.has(jail.name)
     if (running && !options.force) {
       throw new UsageError(`jail ${jail.name} is running: stop it first (tsez stop ${jail.name}) or add --force`)
     }
+    if (!options.dryRun) await sayRollbackNotes(config, deps, runningJails, jail.name)
+    // A rollback this jail's interrupted one left undone: completed, the jail started after it as it would have been.
+    const interrupted = running ? undefined : await readRollbackNote(config, jail.name)
+    if (interrupted !== undefined) {
+      deps.log.info(`${describeRollbackNote(interrupted)}: this rollback starts it again afterwards`)
+    }
+    const restart = running || interrupted !== undefined
     const conf = jailFiles(config, jail.name).conf
     const rollbackArgs = `zfs rollback${checked.later.length > 0 ? ' -r' : ''} ${checked.target.full}`
-    const plan = running
-      ? [`jail -f ${conf} -r ${jail.name}`, rollbackArgs, `jail -f ${conf} -c ${jail.name}`]
-      : [rollbackArgs]
+    const noteFile = rollbackNoteFile(config, jail.name)
+    const note = `write ${noteFile} (the restart still owed)`
+    const plan = [
+      ...(restart ? [note] : []),
+      ...(running ? [`jail -f ${conf} -r ${jail.name}`] : []),
+      rollbackArgs,
+      ...(restart ? [`jail -f ${conf} -c ${jail.name}`, `remove ${noteFile}`] : []),
+    ]
     const result = {
       name: jail.name,
       dataset,
       snapshot: checked.target.full,
       destroyed: checked.later.map((s) => s.full),
-      restarted: running,
+      restarted: restart,
       dryRun: options.dryRun,
       plan,
     }
     if (options.dryRun) return result
+    if (restart) {
+      const started = deps.clock.now().toISOString()
+      await writeRollbackNote(config, {
+        version: 1,
+        name: jail.name,
+        snapshot: checked.target.full,
+        created: jail.created,
+        pid: process.pid,
+        started,
+      })
+    }
     if (running) await deps.run.run('jail', ['-f', conf, '-r', jail.name])
     try {
       await rollback(deps.run, checked.target.full, {destroyLater: checked.later.length > 0})
     } finally {
       // Started again whether or not the rollback went through: --force never leaves a jail it found running stopped.
-      if (running) await deps.run.run('jail', ['-f', conf, '-c', jail.name])
+      if (restart) {
+        try {
+          await deps.run.run('jail', ['-f', conf, '-c', jail.name])
+        } finally {
+          await removeRollbackNote(config, jail.name)
+        }
+      }
     }
     return result
-  })
+  }
+  return withJail(config, options, `rollback ${options.name}`, deps, work, {rollbackNotes: false})
+}
+
+/** The other jails' rollback notes: stale ones removed, the rest warned about (this jail's own is completed). */
+async function sayRollbackNotes(config: TsezConfig, deps: Deps, running: ReadonlySet<string>, own: string) {
+  const notes = await checkRollbackNotes(
+    config,
+    () => Promise.resolve(running),
+    (name) => name === own,
+  )
+  for (const line of notes.info) deps.log.info(line)
+  for (const line of notes.warnings) deps.log.warn(line)
 }
 
 /** DATASET's own snapshots, oldest first, with creation and used. */

@@ -94,9 +94,11 @@ describe('tsez snapshot, snapshots, rollback', () => {
     )
     const planned = await ok(['rollback', '-n', '--force', '--destroy-later', 'web1', name])
     const conf = path.join(host.dirs.jailconf, 'web1.conf')
+    const note = path.join(host.dirs.dbdir, 'rollback-web1.json')
     assert.equal(
       planned.stdout,
-      `jail -f ${conf} -r web1\nzfs rollback -r ${first.snapshot}\njail -f ${conf} -c web1\n`,
+      `write ${note} (the restart still owed)\njail -f ${conf} -r web1\nzfs rollback -r ${first.snapshot}\n` +
+        `jail -f ${conf} -c web1\nremove ${note}\n`,
     )
     const calls = zfsCalls().length
     const rolled = JSON.parse(

@@ -1,0 +1,39 @@
+// What every command that reads or writes jails' configuration runs first under the host lock: killed configs settled.
+import type {TsezConfig} from '../config.js'
+import type {Log} from '../system/deps.js'
+import type {CommandRunner} from '../system/runner.js'
+import {configJournalFiles, recoverInterruptedConfigs} from './config-journal.js'
+import {recoverInterruptedRenames, renameJournalFiles} from './rename-journal.js'
+import {checkRollbackNotes} from './rollback-journal.js'
+import {readRunningJails} from './running.js'
+
+export interface RecoveryOptions {
+  /**
+   * Whether to report what interrupted rollbacks left (default true). start, stop, restart and rollback settle
+   * those notes themselves, once they know which jails they act on (src/jail/rollback-journal.ts).
+   */
+  rollbackNotes?: boolean
+}
+
+/**
+ * Rolls every interrupted `tsez config --rename` back or forward, finishes or drops every interrupted plain
+ * `tsez config`, and warns about jails an interrupted `tsez rollback --force` left stopped; says what it did.
+ * Call it holding the host lock (no config or rollback can be running then), before reading records.
+ */
+export async function recoverInterruptedJailWork(
+  config: TsezConfig,
+  deps: {run: CommandRunner; log: Log},
+  options: RecoveryOptions = {},
+): Promise<void> {
+  for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
+  for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+  if (options.rollbackNotes === false) return
+  const notes = await checkRollbackNotes(config, async () => new Set((await readRunningJails(deps.run)).keys()))
+  for (const line of notes.info) deps.log.info(line)
+  for (const line of notes.warnings) deps.log.warn(line)
+}
+
+/** The journals recoverInterruptedJailWork finishes or rolls back (doctor reports them), by path. */
+export async function interruptedConfigJournals(config: TsezConfig): Promise<string[]> {
+  return [...(await renameJournalFiles(config)), ...(await configJournalFiles(config))]
+}
