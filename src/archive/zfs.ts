@@ -79,13 +79,18 @@ export async function mountArchiveSnapshot(config: TsezConfig, name: string, ste
  */
 export async function dropArchiveSnapshot(config: TsezConfig, name: string, step: ArchiveZfsStep, run: CommandRunner) {
   const removed: string[] = []
-  if ((await datasetExists(run, step.clone)) && (await originOf(run, step.clone)) === step.snapshot) {
+  const cloned = await datasetExists(run, step.clone)
+  const ours = cloned && (await originOf(run, step.clone)) === step.snapshot
+  if (ours) {
     await destroy(run, step.clone)
     removed.push(`dataset ${step.clone}`)
   }
-  await rmdir(step.mountpoint).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error
-  })
+  // A file system of that name made by anyone else stays, and so does whatever it has mounted.
+  if (!cloned || ours) {
+    await rmdir(step.mountpoint).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+    })
+  }
   if (await datasetExists(run, step.snapshot)) {
     await destroy(run, step.snapshot)
     removed.push(`snapshot ${step.snapshot}`)

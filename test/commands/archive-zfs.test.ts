@@ -96,6 +96,13 @@ describe('tsez archive and restore on ZFS', function () {
     await ok(['delete', '-w', '--force', 'web1'])
     assert.equal(poolNames(host).includes(`${ZFS_PARENT}/web1`), false)
     const restoring = zfsChanges(host).length
+    const dryRestore = (await ok(['restore', '-n', file])).stdout
+    assert.match(
+      dryRestore,
+      /^run zfs create -o mountpoint=\S+\/\.tsez-restore-web1\.[0-9a-f]+\/root -o tsez:restore=/m,
+    )
+    assert.match(dryRestore, new RegExp(`^run zfs set mountpoint=${root} ${ZFS_PARENT}/web1$`, 'm'))
+    assert.equal(zfsChanges(host).length, restoring, 'restore --dry-run changes no dataset')
     await ok(['restore', file])
     assert.deepEqual(diffTrees(before, await snapshotTree(root)), [])
     assert.deepEqual(fakeFlagsUnder(host.fake, root), flags)
@@ -141,6 +148,50 @@ describe('tsez archive and restore on ZFS', function () {
       assert.deepEqual(await hidden(), [], `zfs ${failing}`)
       assert.deepEqual(await journals(), [], `zfs ${failing}`)
     }
+  })
+
+  it("the sweeps destroy only what their journal made: not another restore's dataset, not another clone", async function () {
+    this.timeout(120_000)
+    host = await useZfs(host)
+    await ok(['create', 'web1', '10.0.23.1'])
+    const fakeZfs = (...args: string[]) => execFileSync(path.join(host.fake.binDir, 'zfs'), args, {env: host.fake.env})
+    const snapshot = `${ZFS_PARENT}/web1@tsez-archive-20260101T000000Z-abc`
+    const clone = `${ZFS_PARENT}/.tsez-archive-web1.abc`
+    const mountpoint = path.join(host.dirs.jaildir, '.tsez-archive-web1.abc')
+    // A clone of that name made from another snapshot; the journal's own snapshot was never taken.
+    fakeZfs('snapshot', `${ZFS_PARENT}/web1@mine`)
+    fakeZfs('clone', '-o', `mountpoint=${mountpoint}`, `${ZFS_PARENT}/web1@mine`, clone)
+    const archiveJournal = {version: 1, name: 'web1', dataset: `${ZFS_PARENT}/web1`, snapshot, clone, mountpoint}
+    await writeFile(path.join(host.dirs.dbdir, 'archive-web1.json'), JSON.stringify(archiveJournal))
+    // A dataset under a restored jail's name with another mark than its create journal's.
+    fakeZfs(
+      'create',
+      '-o',
+      `mountpoint=${path.join(host.dirs.jaildir, 'db1')}`,
+      '-o',
+      'tsez:restore=theirs',
+      `${ZFS_PARENT}/db1`,
+    )
+    const root = path.join(host.dirs.jaildir, 'db1')
+    const createJournal = {
+      version: 1,
+      name: 'db1',
+      root,
+      ownsRoot: true,
+      dataset: {name: `${ZFS_PARENT}/db1`, mark: 'ours'},
+    }
+    await writeFile(
+      path.join(host.dirs.dbdir, 'create-db1.json'),
+      JSON.stringify({...createJournal, pid: 1, started: ''}),
+    )
+    const pool = poolNames(host)
+
+    const file = await archive('-d', path.join(host.root, 'archives'), 'web1')
+    assert.deepEqual(await journals(), ['create-db1.json'], "the archive's journal is done with")
+    const refused = await tsez(['restore', '--name', 'db1', '--ip', '10.0.23.2', file], host.env)
+    assert.equal(refused.exitCode, 2, refused.stderr)
+    assert.match(refused.stderr, /dataset zroot\/tsez\/db1 exists already/)
+    assert.deepEqual(poolNames(host), pool, 'neither dataset was destroyed')
   })
 
   it('archives are interchangeable: a UFS archive restored into a dataset, a ZFS one into a directory', async function () {
