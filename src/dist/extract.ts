@@ -1,349 +1,189 @@
-// Streams a distribution set (tar) into a directory as root, faithful to `bsdtar -xpf --numeric-owner`.
-import {once} from 'node:events'
+// Streams a tar into a directory as root, faithful to `bsdtar -xpf --numeric-owner`, in a worker thread of its own.
 import fs from 'node:fs'
-import path from 'node:path'
 import type {Readable} from 'node:stream'
-
-import {Parser, type ReadEntry} from 'tar'
+import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads'
 
 import {OperationError} from '../errors.js'
+import {startExtraction, type EngineOptions, type ExtractProgress, type ExtractResult} from './tar-extraction.js'
 
-export interface ExtractProgress {
-  /** Archive entries handled so far. */
-  entries: number
-  /** Uncompressed tar bytes consumed so far. */
-  bytes: number
-}
+export {safePath} from './tar-extraction.js'
+export type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult} from './tar-extraction.js'
 
-export interface ExtractResult {
-  /** Archive entries processed: the MANIFEST's count, `tar tvf | wc -l`. */
-  entries: number
-  /** SCHILY.fflags per path (relative, no leading ./ or trailing /), in archive order; the caller applies them. */
-  flags: Array<{path: string; flags: string}>
-  /** Device nodes and FIFOs: counted in `entries` but not created (FreeBSD base has none, devfs provides them). */
-  skipped: string[]
-  /** With `fifos`: the FIFOs, their paths reserved and parents made; the caller makes them (mkfifo) and sets this. */
-  fifos: Array<{path: string} & EntryMeta>
-  /** Every path the destination now holds from this and earlier extractions (for the next set: `over`). */
-  tree: ExtractedTree
-}
-
-/** Relative path → what an extraction made there ('' is the destination itself). */
-export type ExtractedTree = ReadonlyMap<string, Kind>
-
-export interface ExtractOptions {
-  /** Called at most every 100 ms while extracting, and once more at the end with the totals. */
-  onProgress?: (progress: ExtractProgress) => void
+export interface ExtractOptions extends Omit<EngineOptions, 'onStop'> {
   signal?: AbortSignal
-  /**
-   * The tree an earlier extractTar made in the same destination (lib32 over base): its directories are reused,
-   * taking the owner, mode and mtime of their entries as bsdtar does; any other path of it is a duplicate entry.
-   * Without it the destination must be empty.
-   */
-  over?: ExtractedTree
-  /** Reserve FIFO entries (not devices) and report them in `fifos` rather than skipping them unchecked. */
-  fifos?: boolean
 }
-
-const PROGRESS_MS = 100
-const {O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW} = fs.constants
-const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
-
-type Kind = 'dir' | 'file' | 'symlink' | 'fifo'
-
-export interface EntryMeta {
-  mode: number
-  uid: number
-  gid: number
-  atime: Date
-  mtime: Date
-}
-type Meta = EntryMeta
 
 /**
- * Extracts an uncompressed tar stream into `destination`, which must exist and be empty (or hold just `over`).
- * File flags are only reported: the caller applies them after everything else (schg forbids later changes).
- * Rejects on the first problem: an unsafe path (absolute, `..`, beneath a symlink of the archive), a filesystem
- * error, an unsupported entry type, a damaged or truncated archive, or the signal; the input stream is then
- * destroyed, which stops a producer such as `xz -dc`. Filesystem calls are synchronous on purpose: one thread
- * making ~6 syscalls per file, while xz decodes in its own process, costs half the CPU of the threadpool.
+ * Bytes handed to the worker and not yet taken by its parser. Above HIGH the input is paused, below LOW resumed:
+ * memory stays bounded whatever the producer's speed, and a producer such as `xz -dc` is never starved either.
+ */
+const BACKLOG_HIGH = 16 * 1024 * 1024
+const BACKLOG_LOW = 4 * 1024 * 1024
+const WORKER_ROLE = 'tsez-extract'
+
+interface WorkerInput {
+  role: typeof WORKER_ROLE
+  destination: string
+  options: Pick<EngineOptions, 'over' | 'fifos'>
+}
+
+type ToWorker = {type: 'chunk'; data: Uint8Array} | {type: 'end'} | {type: 'stop'}
+type FromWorker =
+  | {type: 'taken'; bytes: number}
+  | {type: 'progress'; progress: ExtractProgress}
+  | {type: 'stopping'}
+  | {type: 'done'; result: ExtractResult}
+  | {type: 'failed'; message: string}
+
+/**
+ * Extracts an uncompressed tar stream into `destination`, which must exist and be empty (or hold just `over`); see
+ * tar-extraction.ts for what is made and refused. The parsing and the file system calls run in a worker thread,
+ * so this thread keeps reading the input (and feeding whatever produces it: the download, `xz -dc`'s stdin)
+ * while files are written. On the first problem (or the signal) the input is destroyed, which stops a producer
+ * such as `xz -dc`, and the promise settles only once the worker has closed its last file: nothing writes into
+ * the destination after a rejection.
  */
 export async function extractTar(
   input: NodeJS.ReadableStream | Readable,
   destination: string,
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
-  const {signal} = options
+  const {signal, onProgress} = options
   signal?.throwIfAborted()
   if (!options.over && fs.readdirSync(destination).length > 0) {
     throw new OperationError(`cannot extract into ${destination}: the directory is not empty`)
   }
-  const extraction = new Extraction(destination, input, options)
-  const onAbort = () => extraction.stopWith(signal?.reason)
+  const data: WorkerInput = {role: WORKER_ROLE, destination, options: {over: options.over, fifos: options.fifos}}
+  const worker = new Worker(new URL(import.meta.url), {workerData: data})
+  let failure: {error: Error} | undefined
+  /** The worker failed: its own message is the one to report, whatever the destroyed input says next. */
+  let workerStopped = false
+  let backlog = 0
+  let inputEnded = false
+  const send = (message: ToWorker) => worker.postMessage(message)
+  const stopWith = (error: unknown) => {
+    if (failure || workerStopped) return
+    failure = {error: error instanceof Error ? error : new Error(String(error))}
+    send({type: 'stop'})
+    if ('destroy' in input) input.destroy()
+  }
+
+  const settled = new Promise<ExtractResult>((resolve, reject) => {
+    worker.on('message', (message: FromWorker) => {
+      switch (message.type) {
+        case 'taken':
+          backlog -= message.bytes
+          if (backlog < BACKLOG_LOW && input.isPaused() && !failure && !workerStopped) input.resume()
+          return
+        case 'progress':
+          return onProgress?.(message.progress)
+        case 'stopping':
+          workerStopped = true
+          if ('destroy' in input) input.destroy()
+          return
+        case 'done':
+          return failure ? reject(failure.error) : resolve(message.result)
+        case 'failed':
+          return reject(failure ? failure.error : new OperationError(message.message))
+      }
+    })
+    worker.on('error', (error) => reject(new OperationError(`tar extraction failed: ${error.message}`)))
+    worker.on('exit', (code) => reject(new OperationError(`tar extraction failed: its thread exited (${code})`)))
+  })
+
+  const onData = (chunk: Buffer | string) => {
+    if (failure || workerStopped) return
+    if (typeof chunk === 'string') return stopWith(extractionError('the tar stream must yield bytes, not strings'))
+    backlog += chunk.length
+    send({type: 'chunk', data: chunk})
+    if (backlog > BACKLOG_HIGH) input.pause()
+  }
+  const onEnd = () => {
+    inputEnded = true
+    if (!failure && !workerStopped) send({type: 'end'})
+  }
+  const onError = (error: Error) => stopWith(extractionError(error.message, error))
+  // A stream destroyed without an error (by a caller) also ends the archive: the worker reports it truncated.
+  const onClose = () => {
+    if (!inputEnded && !failure && !workerStopped) send({type: 'end'})
+  }
+  const onAbort = () => stopWith(signal?.reason)
+  input.on('data', onData)
+  input.on('end', onEnd)
+  input.on('error', onError)
+  input.on('close', onClose)
   signal?.addEventListener('abort', onAbort, {once: true})
   try {
-    return await extraction.run()
+    return await settled
   } finally {
     signal?.removeEventListener('abort', onAbort)
+    input.off('data', onData)
+    input.off('end', onEnd)
+    input.off('close', onClose)
+    input.on('error', () => {}) // a late error of a destroyed input has nobody left to tell
+    input.off('error', onError)
+    await worker.terminate()
   }
 }
 
-class Extraction {
-  private readonly parser = new Parser({strict: true})
-  private readonly stop = new AbortController()
-  private readonly kinds: Map<string, Kind>
-  private readonly dirs = new Map<string, Meta>()
-  private readonly result: Omit<ExtractResult, 'tree'> = {entries: 0, flags: [], skipped: [], fifos: []}
-  private failure: {error: unknown} | undefined
-  /** The file being written, closed by a failure that interrupts it. */
-  private fd: number | undefined
-  private bytes = 0
-  private lastProgress = 0
-  private pendingFlags: string | undefined
-  private atEndMarker = false
+function extractionError(message: string, cause?: unknown): OperationError {
+  return new OperationError(`tar extraction failed: ${message}`, {cause})
+}
 
-  private readonly onProgress?: (progress: ExtractProgress) => void
-  private readonly keepFifos: boolean
-
-  constructor(
-    private readonly root: string,
-    private readonly input: NodeJS.ReadableStream | Readable,
-    options: ExtractOptions,
-  ) {
-    this.onProgress = options.onProgress
-    this.keepFifos = options.fifos === true
-    this.kinds = new Map([['', 'dir'], ...(options.over ?? [])])
-    const parser = this.parser
-    parser.on('error', (error: unknown) => this.fail(error))
-    parser.on('ignoredEntry', (entry: ReadEntry) => this.fail(`unsupported entry type ${entry.type}`, entry.path))
-    // 'meta' carries the raw text of the pax header describing the next entry: node-tar itself drops fflags
-    parser.on('meta', (text: string) => {
-      this.atEndMarker = false
-      const fflags = /^\d+ SCHILY\.fflags=(.*)$/m.exec(text)?.[1]
-      if (fflags) this.pendingFlags = fflags
-    })
-    parser.on('nullBlock', () => (this.atEndMarker = true))
-    parser.on('eof', () => (this.atEndMarker = true))
-    parser.on('entry', (entry: ReadEntry) => this.handle(entry))
-  }
-
-  async run(): Promise<ExtractResult> {
-    const ended = once(this.parser, 'end', {signal: this.stop.signal}).catch((error: unknown) => this.fail(error))
-    await this.feed()
-    await ended
-    if (!this.failure && !this.atEndMarker) this.fail('truncated archive (no end-of-archive marker)')
-    this.guard(undefined, () => this.finishDirs())
-    if (this.failure) throw this.failure.error
-    this.onProgress?.({entries: this.result.entries, bytes: this.bytes})
-    return {...this.result, tree: this.kinds}
-  }
-
-  /** The first failure wins: it stops the input and closes the file being written. */
-  stopWith(error: unknown): void {
-    if (this.failure) return
-    this.failure = {error}
-    this.stop.abort(error)
-    const fd = this.fd
-    this.fd = undefined
-    try {
-      if (fd !== undefined) fs.closeSync(fd)
-    } catch {
-      // the failure being reported already says what went wrong
-    }
-    if ('destroy' in this.input) this.input.destroy()
-  }
-
-  private fail(error: unknown, entryPath?: string): void {
-    const where = entryPath === undefined ? '' : ` at ${entryPath || '.'}`
-    const message = error instanceof Error ? error.message : String(error)
-    this.stopWith(new OperationError(`tar extraction failed${where}: ${message}`, {cause: error}))
-  }
-
-  private guard(entryPath: string | undefined, action: () => void): void {
-    if (this.failure) return
-    try {
-      action()
-    } catch (error) {
-      this.fail(error, entryPath)
-    }
-  }
-
-  private async feed(): Promise<void> {
-    try {
-      for await (const chunk of this.input as AsyncIterable<Buffer | string>) {
-        if (this.failure) break
-        if (typeof chunk === 'string') throw new TypeError('the tar stream must yield bytes, not strings')
-        this.bytes += chunk.length
-        if (!this.parser.write(chunk)) await once(this.parser, 'drain', {signal: this.stop.signal})
-      }
-      if (!this.failure) this.parser.end()
-    } catch (error) {
-      this.fail(error)
-    }
-  }
-
-  private handle(entry: ReadEntry): void {
-    this.result.entries++
-    const flags = this.pendingFlags
-    this.pendingFlags = undefined
-    this.guard(entry.path, () => {
-      const rel = safePath(entry.path)
-      if (flags) this.result.flags.push({path: rel || '.', flags})
-      this.create(rel, entry)
-    })
-    entry.resume() // a no-op for files (already flowing); drains every other entry, and all of them after a failure
-    const now = performance.now()
-    if (this.onProgress && now - this.lastProgress >= PROGRESS_MS) {
-      this.lastProgress = now
-      this.onProgress({entries: this.result.entries, bytes: this.bytes})
-    }
-  }
-
-  private create(rel: string, entry: ReadEntry): void {
-    switch (entry.type) {
-      case 'Directory':
-        return this.directory(rel, meta(entry))
-      case 'File':
-      case 'OldFile':
-      case 'ContiguousFile':
-        return this.file(rel, entry, meta(entry))
-      case 'SymbolicLink':
-        return this.symlink(rel, entry.linkpath ?? '', meta(entry))
-      case 'Link':
-        if (entry.size > 0) throw new Error('hard link entries carrying data are not supported')
-        return this.hardlink(rel, safePath(entry.linkpath ?? ''))
-      case 'FIFO':
-        if (this.keepFifos) {
-          this.claim(rel, 'fifo')
-          this.result.fifos.push({path: rel, ...meta(entry)})
+/** The worker's side: chunks from the port into the engine, one at a time, acknowledged as the parser takes them. */
+function serveExtraction(port: NonNullable<typeof parentPort>, input: WorkerInput): void {
+  const queue: Buffer[] = []
+  let ended = false
+  let wake: (() => void) | undefined
+  const chunks: AsyncIterable<Buffer> = {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const chunk = queue.shift()
+        if (chunk !== undefined) {
+          port.postMessage({type: 'taken', bytes: chunk.length} satisfies FromWorker)
+          yield chunk
+        } else if (ended) {
+          return
         } else {
-          this.result.skipped.push(rel)
+          await new Promise<void>((resolve) => (wake = resolve))
         }
-        return
-      case 'CharacterDevice':
-      case 'BlockDevice':
-        this.result.skipped.push(rel)
-        return
-      default:
-        throw new Error(`unsupported entry type ${entry.type}`)
-    }
+      }
+    },
   }
-
-  private directory(rel: string, meta: Meta): void {
-    const kind = this.kinds.get(rel)
-    if (kind === undefined) {
-      this.parent(rel)
-      fs.mkdirSync(this.abs(rel), 0o700)
-      this.kinds.set(rel, 'dir')
-      this.dirs.set(rel, meta) // owner, mode and mtime once the whole tree exists (finishDirs)
-    } else if (kind !== 'dir') {
-      throw new Error(`duplicate entry: ${rel} was already extracted as a ${kind}`)
-    } else if (this.dirs.has(rel)) {
-      this.dirs.set(rel, meta) // a repeated entry: the last one wins
+  const arrived = () => {
+    wake?.()
+    wake = undefined
+  }
+  const running = startExtraction(chunks, input.destination, {
+    ...input.options,
+    onProgress: (progress) => port.postMessage({type: 'progress', progress} satisfies FromWorker),
+    onStop: () => {
+      ended = true
+      queue.length = 0
+      arrived()
+      port.postMessage({type: 'stopping'} satisfies FromWorker)
+    },
+  })
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'chunk') {
+      if (!ended) queue.push(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength))
+    } else if (message.type === 'end') {
+      ended = true
     } else {
-      // It existed before its entry: the destination, a directory of an earlier set, or a parent made for an
-      // earlier entry. Like bsdtar: owner, mode and mtime now, and whatever is made in it later moves the mtime.
-      setDirectory(this.abs(rel), meta)
+      running.stop(new Error('stopped'))
     }
-  }
-
-  private file(rel: string, entry: ReadEntry, meta: Meta): void {
-    this.claim(rel, 'file')
-    const fd = fs.openSync(this.abs(rel), CREATE, meta.mode & 0o777)
-    this.fd = fd
-    // 'end' first: attaching 'data' makes the entry flow, and an empty one ends right away
-    entry.on('end', () =>
-      this.guard(rel, () => {
-        this.fd = undefined
-        try {
-          // chown before chmod: on Linux chown clears setuid/setgid even for root; chmod also undoes the umask
-          fs.fchownSync(fd, meta.uid, meta.gid)
-          fs.fchmodSync(fd, meta.mode)
-          fs.futimesSync(fd, meta.atime, meta.mtime)
-        } finally {
-          fs.closeSync(fd)
-        }
-      }),
-    )
-    entry.on('data', (chunk: Buffer) => this.guard(rel, () => writeAll(fd, chunk)))
-  }
-
-  private symlink(rel: string, target: string, meta: Meta): void {
-    this.claim(rel, 'symlink')
-    const file = this.abs(rel)
-    fs.symlinkSync(target, file) // verbatim, absolute targets too: nothing here ever resolves it
-    fs.lchownSync(file, meta.uid, meta.gid)
-    fs.lutimesSync(file, meta.atime, meta.mtime)
-  }
-
-  /** Only to regular files: link(2) may follow a symlink (FreeBSD's does), which could reach outside the tree. */
-  private hardlink(rel: string, target: string): void {
-    if (this.kinds.get(target) !== 'file') {
-      throw new Error(`hard link target ${target} is not a regular file extracted earlier`)
-    }
-    this.claim(rel, 'file')
-    fs.linkSync(this.abs(target), this.abs(rel))
-  }
-
-  /** Reserves the path of a new non-directory, making its parent directories first. */
-  private claim(rel: string, kind: Kind): void {
-    const existing = this.kinds.get(rel)
-    if (existing) throw new Error(`duplicate entry: ${rel || '.'} was already extracted as a ${existing}`)
-    this.parent(rel)
-    this.kinds.set(rel, kind)
-  }
-
-  /**
-   * Makes the parent directories the archive has not made yet, like bsdtar (mode 0777 less the umask). Refuses
-   * to write beneath a symlink or file of the archive; mkdir never follows or reuses an existing path.
-   */
-  private parent(rel: string): void {
-    const dir = path.posix.dirname(rel)
-    const parent = dir === '.' ? '' : dir
-    const kind = this.kinds.get(parent)
-    if (kind === 'dir') return
-    if (kind === 'symlink') throw new Error(`refusing to extract ${rel} beneath the symlink ${parent}`)
-    if (kind === 'file' || kind === 'fifo') throw new Error(`cannot extract ${rel}: ${parent} is not a directory`)
-    this.parent(parent)
-    fs.mkdirSync(this.abs(parent), 0o777)
-    this.kinds.set(parent, 'dir')
-  }
-
-  /** Directory owners, modes and mtimes last: whatever is made inside a directory changes its mtime. */
-  private finishDirs(): void {
-    for (const [rel, meta] of this.dirs) setDirectory(this.abs(rel), meta)
-  }
-
-  private abs(rel: string): string {
-    return rel === '' ? this.root : path.join(this.root, rel)
-  }
+    arrived()
+  })
+  running.result.then(
+    (result) => port.postMessage({type: 'done', result} satisfies FromWorker),
+    (error: unknown) => port.postMessage({type: 'failed', message: errorMessage(error)} satisfies FromWorker),
+  )
 }
 
-/** The entry path relative to the destination ('' for the destination itself); absolute and `..` refused. */
-export function safePath(entryPath: string): string {
-  const parts = entryPath.split('/').filter((part) => part !== '' && part !== '.')
-  if (entryPath.startsWith('/') || parts.includes('..')) throw new Error(`unsafe path in archive: ${entryPath}`)
-  return parts.join('/')
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
-function meta(entry: ReadEntry): Meta {
-  const {mode, uid, gid, mtime} = entry
-  if (mode === undefined || uid === undefined || gid === undefined || mtime === undefined) {
-    throw new Error('the entry lacks a mode, owner or mtime')
-  }
-  return {mode, uid, gid, mtime, atime: entry.atime ?? mtime}
-}
-
-function setDirectory(dir: string, meta: Meta): void {
-  fs.lchownSync(dir, meta.uid, meta.gid)
-  fs.chmodSync(dir, meta.mode)
-  fs.utimesSync(dir, meta.atime, meta.mtime)
-}
-
-function writeAll(fd: number, chunk: Buffer): void {
-  for (let offset = 0; offset < chunk.length;) {
-    const written = fs.writeSync(fd, chunk, offset)
-    if (written === 0) throw new Error('write made no progress')
-    offset += written
-  }
+if (!isMainThread && parentPort && (workerData as Partial<WorkerInput> | undefined)?.role === WORKER_ROLE) {
+  serveExtraction(parentPort, workerData as WorkerInput)
 }

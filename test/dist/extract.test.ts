@@ -242,6 +242,14 @@ describe('dist/extract', function () {
     assert.equal(existsSync(path.join(outside, 'escape')), false)
   })
 
+  it('stops its producer on a bad entry: the input is destroyed though it never ended', async () => {
+    const bad = rawTar([{path: 'ok', body: 'ok'}, {path: '../escape', body: 'pwned'}], {end: false})
+    const input = new Readable({read() {}}) // the bad entry, then nothing: only the failure can settle it
+    input.push(bad)
+    await assert.rejects(extractTar(input, dest), /unsafe path in archive: \.\.\/escape/)
+    assert.equal(input.destroyed, true, 'the input (xz -dc in an install) is destroyed')
+  })
+
   it('refuses absolute paths', async () => {
     const target = path.join(outside, 'abs')
     await rejects(rawTar([{path: target, body: 'pwned'}]), /unsafe path in archive: \//)

@@ -1,0 +1,347 @@
+// The extraction engine extractTar runs in its worker thread: a tar stream into a directory as root, faithful to
+// `bsdtar -xpf --numeric-owner`.
+import {once} from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+
+import {Parser, type ReadEntry} from 'tar'
+
+import {OperationError} from '../errors.js'
+
+export interface ExtractProgress {
+  /** Archive entries handled so far. */
+  entries: number
+  /** Uncompressed tar bytes consumed so far. */
+  bytes: number
+}
+
+export interface ExtractResult {
+  /** Archive entries processed: the MANIFEST's count, `tar tvf | wc -l`. */
+  entries: number
+  /** SCHILY.fflags per path (relative, no leading ./ or trailing /), in archive order; the caller applies them. */
+  flags: Array<{path: string; flags: string}>
+  /** Device nodes and FIFOs: counted in `entries` but not created (FreeBSD base has none, devfs provides them). */
+  skipped: string[]
+  /** With `fifos`: the FIFOs, their paths reserved and parents made; the caller makes them (mkfifo) and sets this. */
+  fifos: Array<{path: string} & EntryMeta>
+  /** Every path the destination now holds from this and earlier extractions (for the next set: `over`). */
+  tree: ExtractedTree
+}
+
+/** Relative path → what an extraction made there ('' is the destination itself). */
+export type ExtractedTree = ReadonlyMap<string, Kind>
+
+/** What the engine needs: extractTar's options less the signal, which its thread turns into `stop`. */
+export interface EngineOptions {
+  /** Called at most every 100 ms while extracting, and once more at the end with the totals. */
+  onProgress?: (progress: ExtractProgress) => void
+  /**
+   * The tree an earlier extraction made in the same destination (lib32 over base): its directories are reused,
+   * taking the owner, mode and mtime of their entries as bsdtar does; any other path of it is a duplicate entry.
+   * Without it the destination must be empty.
+   */
+  over?: ExtractedTree
+  /** Reserve FIFO entries (not devices) and report them in `fifos` rather than skipping them unchecked. */
+  fifos?: boolean
+  /** Called once, on the first failure (or `stop`): nothing more will be read. */
+  onStop?: () => void
+}
+
+/** A running extraction: its result, and how to stop it (the first failure wins; the result then rejects). */
+export interface RunningExtraction {
+  result: Promise<ExtractResult>
+  stop: (reason: unknown) => void
+}
+
+const PROGRESS_MS = 100
+const {O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW} = fs.constants
+const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+
+type Kind = 'dir' | 'file' | 'symlink' | 'fifo'
+
+export interface EntryMeta {
+  mode: number
+  uid: number
+  gid: number
+  atime: Date
+  mtime: Date
+}
+type Meta = EntryMeta
+
+/**
+ * Extracts an uncompressed tar stream into `destination`, which must exist and be empty (or hold just `over`).
+ * File flags are only reported: the caller applies them after everything else (schg forbids later changes).
+ * Rejects on the first problem: an unsafe path (absolute, `..`, beneath a symlink of the archive), a filesystem
+ * error, an unsupported entry type, a damaged or truncated archive, or `stop`. Filesystem calls are synchronous on
+ * purpose: this runs in its own thread (see extract.ts), one syscall after the other as bsdtar makes them, and its
+ * input iterator is only asked for the next chunk once the previous one is on disk.
+ */
+export function startExtraction(
+  input: AsyncIterable<Buffer>,
+  destination: string,
+  options: EngineOptions = {},
+): RunningExtraction {
+  const extraction = new Extraction(destination, input, options)
+  return {result: extraction.run(), stop: (reason) => extraction.stopWith(reason)}
+}
+
+class Extraction {
+  private readonly parser = new Parser({strict: true})
+  private readonly stop = new AbortController()
+  private readonly kinds: Map<string, Kind>
+  private readonly dirs = new Map<string, Meta>()
+  private readonly result: Omit<ExtractResult, 'tree'> = {entries: 0, flags: [], skipped: [], fifos: []}
+  private failure: {error: unknown} | undefined
+  /** The file being written, closed by a failure that interrupts it. */
+  private fd: number | undefined
+  private bytes = 0
+  private lastProgress = 0
+  private pendingFlags: string | undefined
+  private atEndMarker = false
+
+  private readonly onProgress?: (progress: ExtractProgress) => void
+  private readonly onStop?: () => void
+  private readonly keepFifos: boolean
+
+  constructor(
+    private readonly root: string,
+    private readonly input: AsyncIterable<Buffer>,
+    options: EngineOptions,
+  ) {
+    this.onProgress = options.onProgress
+    this.onStop = options.onStop
+    this.keepFifos = options.fifos === true
+    this.kinds = new Map([['', 'dir'], ...(options.over ?? [])])
+    const parser = this.parser
+    parser.on('error', (error: unknown) => this.fail(error))
+    parser.on('ignoredEntry', (entry: ReadEntry) => this.fail(`unsupported entry type ${entry.type}`, entry.path))
+    // 'meta' carries the raw text of the pax header describing the next entry: node-tar itself drops fflags
+    parser.on('meta', (text: string) => {
+      this.atEndMarker = false
+      const fflags = /^\d+ SCHILY\.fflags=(.*)$/m.exec(text)?.[1]
+      if (fflags) this.pendingFlags = fflags
+    })
+    parser.on('nullBlock', () => (this.atEndMarker = true))
+    parser.on('eof', () => (this.atEndMarker = true))
+    parser.on('entry', (entry: ReadEntry) => this.handle(entry))
+  }
+
+  async run(): Promise<ExtractResult> {
+    const ended = once(this.parser, 'end', {signal: this.stop.signal}).catch((error: unknown) => this.fail(error))
+    await this.feed()
+    await ended
+    if (!this.failure && !this.atEndMarker) this.fail('truncated archive (no end-of-archive marker)')
+    this.guard(undefined, () => this.finishDirs())
+    if (this.failure) throw this.failure.error
+    this.onProgress?.({entries: this.result.entries, bytes: this.bytes})
+    return {...this.result, tree: this.kinds}
+  }
+
+  /** The first failure wins: it stops reading and closes the file being written. */
+  stopWith(error: unknown): void {
+    if (this.failure) return
+    this.failure = {error}
+    this.stop.abort(error)
+    const fd = this.fd
+    this.fd = undefined
+    try {
+      if (fd !== undefined) fs.closeSync(fd)
+    } catch {
+      // the failure being reported already says what went wrong
+    }
+    this.onStop?.()
+  }
+
+  private fail(error: unknown, entryPath?: string): void {
+    const where = entryPath === undefined ? '' : ` at ${entryPath || '.'}`
+    const message = error instanceof Error ? error.message : String(error)
+    this.stopWith(new OperationError(`tar extraction failed${where}: ${message}`, {cause: error}))
+  }
+
+  private guard(entryPath: string | undefined, action: () => void): void {
+    if (this.failure) return
+    try {
+      action()
+    } catch (error) {
+      this.fail(error, entryPath)
+    }
+  }
+
+  private async feed(): Promise<void> {
+    try {
+      for await (const chunk of this.input) {
+        if (this.failure) break
+        this.bytes += chunk.length
+        if (!this.parser.write(chunk)) await once(this.parser, 'drain', {signal: this.stop.signal})
+      }
+      if (!this.failure) this.parser.end()
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+
+  private handle(entry: ReadEntry): void {
+    this.result.entries++
+    const flags = this.pendingFlags
+    this.pendingFlags = undefined
+    this.guard(entry.path, () => {
+      const rel = safePath(entry.path)
+      if (flags) this.result.flags.push({path: rel || '.', flags})
+      this.create(rel, entry)
+    })
+    entry.resume() // a no-op for files (already flowing); drains every other entry, and all of them after a failure
+    const now = performance.now()
+    if (this.onProgress && now - this.lastProgress >= PROGRESS_MS) {
+      this.lastProgress = now
+      this.onProgress({entries: this.result.entries, bytes: this.bytes})
+    }
+  }
+
+  private create(rel: string, entry: ReadEntry): void {
+    switch (entry.type) {
+      case 'Directory':
+        return this.directory(rel, meta(entry))
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile':
+        return this.file(rel, entry, meta(entry))
+      case 'SymbolicLink':
+        return this.symlink(rel, entry.linkpath ?? '', meta(entry))
+      case 'Link':
+        if (entry.size > 0) throw new Error('hard link entries carrying data are not supported')
+        return this.hardlink(rel, safePath(entry.linkpath ?? ''))
+      case 'FIFO':
+        if (this.keepFifos) {
+          this.claim(rel, 'fifo')
+          this.result.fifos.push({path: rel, ...meta(entry)})
+        } else {
+          this.result.skipped.push(rel)
+        }
+        return
+      case 'CharacterDevice':
+      case 'BlockDevice':
+        this.result.skipped.push(rel)
+        return
+      default:
+        throw new Error(`unsupported entry type ${entry.type}`)
+    }
+  }
+
+  private directory(rel: string, meta: Meta): void {
+    const kind = this.kinds.get(rel)
+    if (kind === undefined) {
+      this.parent(rel)
+      fs.mkdirSync(this.abs(rel), 0o700)
+      this.kinds.set(rel, 'dir')
+      this.dirs.set(rel, meta) // owner, mode and mtime once the whole tree exists (finishDirs)
+    } else if (kind !== 'dir') {
+      throw new Error(`duplicate entry: ${rel} was already extracted as a ${kind}`)
+    } else if (this.dirs.has(rel)) {
+      this.dirs.set(rel, meta) // a repeated entry: the last one wins
+    } else {
+      // It existed before its entry: the destination, a directory of an earlier set, or a parent made for an
+      // earlier entry. Like bsdtar: owner, mode and mtime now, and whatever is made in it later moves the mtime.
+      setDirectory(this.abs(rel), meta)
+    }
+  }
+
+  private file(rel: string, entry: ReadEntry, meta: Meta): void {
+    this.claim(rel, 'file')
+    const fd = fs.openSync(this.abs(rel), CREATE, meta.mode & 0o777)
+    this.fd = fd
+    // 'end' first: attaching 'data' makes the entry flow, and an empty one ends right away
+    entry.on('end', () =>
+      this.guard(rel, () => {
+        this.fd = undefined
+        try {
+          // chown before chmod: on Linux chown clears setuid/setgid even for root; chmod also undoes the umask
+          fs.fchownSync(fd, meta.uid, meta.gid)
+          fs.fchmodSync(fd, meta.mode)
+          fs.futimesSync(fd, meta.atime, meta.mtime)
+        } finally {
+          fs.closeSync(fd)
+        }
+      }),
+    )
+    entry.on('data', (chunk: Buffer) => this.guard(rel, () => writeAll(fd, chunk)))
+  }
+
+  private symlink(rel: string, target: string, meta: Meta): void {
+    this.claim(rel, 'symlink')
+    const file = this.abs(rel)
+    fs.symlinkSync(target, file) // verbatim, absolute targets too: nothing here ever resolves it
+    fs.lchownSync(file, meta.uid, meta.gid)
+    fs.lutimesSync(file, meta.atime, meta.mtime)
+  }
+
+  /** Only to regular files: link(2) may follow a symlink (FreeBSD's does), which could reach outside the tree. */
+  private hardlink(rel: string, target: string): void {
+    if (this.kinds.get(target) !== 'file') {
+      throw new Error(`hard link target ${target} is not a regular file extracted earlier`)
+    }
+    this.claim(rel, 'file')
+    fs.linkSync(this.abs(target), this.abs(rel))
+  }
+
+  /** Reserves the path of a new non-directory, making its parent directories first. */
+  private claim(rel: string, kind: Kind): void {
+    const existing = this.kinds.get(rel)
+    if (existing) throw new Error(`duplicate entry: ${rel || '.'} was already extracted as a ${existing}`)
+    this.parent(rel)
+    this.kinds.set(rel, kind)
+  }
+
+  /**
+   * Makes the parent directories the archive has not made yet, like bsdtar (mode 0777 less the umask). Refuses
+   * to write beneath a symlink or file of the archive; mkdir never follows or reuses an existing path.
+   */
+  private parent(rel: string): void {
+    const dir = path.posix.dirname(rel)
+    const parent = dir === '.' ? '' : dir
+    const kind = this.kinds.get(parent)
+    if (kind === 'dir') return
+    if (kind === 'symlink') throw new Error(`refusing to extract ${rel} beneath the symlink ${parent}`)
+    if (kind === 'file' || kind === 'fifo') throw new Error(`cannot extract ${rel}: ${parent} is not a directory`)
+    this.parent(parent)
+    fs.mkdirSync(this.abs(parent), 0o777)
+    this.kinds.set(parent, 'dir')
+  }
+
+  /** Directory owners, modes and mtimes last: whatever is made inside a directory changes its mtime. */
+  private finishDirs(): void {
+    for (const [rel, meta] of this.dirs) setDirectory(this.abs(rel), meta)
+  }
+
+  private abs(rel: string): string {
+    return rel === '' ? this.root : path.join(this.root, rel)
+  }
+}
+
+/** The entry path relative to the destination ('' for the destination itself); absolute and `..` refused. */
+export function safePath(entryPath: string): string {
+  const parts = entryPath.split('/').filter((part) => part !== '' && part !== '.')
+  if (entryPath.startsWith('/') || parts.includes('..')) throw new Error(`unsafe path in archive: ${entryPath}`)
+  return parts.join('/')
+}
+
+function meta(entry: ReadEntry): Meta {
+  const {mode, uid, gid, mtime} = entry
+  if (mode === undefined || uid === undefined || gid === undefined || mtime === undefined) {
+    throw new Error('the entry lacks a mode, owner or mtime')
+  }
+  return {mode, uid, gid, mtime, atime: entry.atime ?? mtime}
+}
+
+function setDirectory(dir: string, meta: Meta): void {
+  fs.lchownSync(dir, meta.uid, meta.gid)
+  fs.chmodSync(dir, meta.mode)
+  fs.utimesSync(dir, meta.atime, meta.mtime)
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let offset = 0; offset < chunk.length;) {
+    const written = fs.writeSync(fd, chunk, offset)
+    if (written === 0) throw new Error('write made no progress')
+    offset += written
+  }
+}
