@@ -9,17 +9,20 @@ import {
   mkdir,
   mkdtemp,
   readFile,
+  readdir,
   rename,
   symlink,
   utimes,
   writeFile,
   lutimes,
 } from 'node:fs/promises'
+import {once} from 'node:events'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
-import {copyTree} from '../../src/system/copy-tree.js'
+import {copyTree, type CopySpecials} from '../../src/system/copy-tree.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 import {listTree, plantChain, plantOddNames, readChainLeaf, removeAll, under} from '../hostile/trees.js'
 
@@ -95,6 +98,30 @@ describe('system/copy-tree', () => {
       process.umask(previous)
     }
     assert.equal((await lstat(path.join(work, 'dest/shared'))).mode & 0o7777, 0o666)
+  })
+
+  it('refuses FIFOs and sockets; with specials lists the FIFOs to make and leaves sockets out, by path', async () => {
+    const source = path.join(work, 'src')
+    await mkdir(path.join(source, 'var/run'), {recursive: true})
+    await exec('mkfifo', ['-m', '0620', path.join(source, 'var/run/fifo')])
+    const when = new Date('2025-06-01T12:00:00Z')
+    await utimes(path.join(source, 'var/run/fifo'), when, when)
+    const server = createServer().listen(path.join(source, 'var/run/sock'))
+    await once(server, 'listening')
+    try {
+      assert.throws(() => copyTree(source, path.join(work, 'refused')), /FIFOs and sockets are not copied/)
+      const specials: CopySpecials = {fifos: [], skipped: []}
+      copyTree(source, path.join(work, 'dest'), {specials})
+      const [fifo] = specials.fifos
+      assert.deepEqual(specials.fifos.length, 1)
+      assert.equal(fifo?.path, 'var/run/fifo')
+      assert.equal(fifo?.mode, 0o620)
+      assert.equal(fifo?.mtime.getTime(), when.getTime())
+      assert.deepEqual(specials.skipped, [path.join(source, 'var/run/sock')])
+      assert.deepEqual((await readdir(path.join(work, 'dest/var/run'))).sort(), [], 'neither is made by the copy')
+    } finally {
+      server.close()
+    }
   })
 
   it('refuses an existing destination unless overlaying', async () => {
