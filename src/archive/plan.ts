@@ -7,7 +7,8 @@ import {archiveFileName, type Compression} from '../jail/archive-format.js'
 import {jailNameFor} from '../jail/names.js'
 import {within} from '../jail/roots.js'
 import type {JailRecord} from '../jail/store.js'
-import {describeArchiveZfs, planArchiveZfs, type ArchiveZfsStep} from './zfs.js'
+import type {ArchiveZfsStep} from '../jail/archive-journal.js'
+import {describeArchiveZfs, planArchiveZfs} from './zfs.js'
 
 export interface ArchiveRequest {
   names: string[]

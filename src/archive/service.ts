@@ -16,6 +16,7 @@ import {
   type ArchiveMeta,
 } from '../jail/archive-format.js'
 import {parseMountP} from '../jail/fstab.js'
+import {dropArchiveSnapshot} from '../jail/archive-journal.js'
 import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {resolveExisting, within} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
@@ -26,7 +27,7 @@ import {lockHost} from '../system/lock.js'
 import {readFileFlags} from './fflags.js'
 import {countTree, packArchive, type TreeCount, type TreeScope} from './pack.js'
 import {describeArchivePlan, planArchive, type ArchiveJob, type ArchiveRequest} from './plan.js'
-import {dropArchiveSnapshot, mountArchiveSnapshot, sweepInterruptedArchives} from './zfs.js'
+import {mountArchiveSnapshot} from './zfs.js'
 
 export interface ArchiveOptions extends ArchiveRequest {
   dryRun: boolean
@@ -63,7 +64,6 @@ export async function archiveJails(config: TsezConfig, options: ArchiveOptions, 
     const dir = path.resolve(options.dir ?? config.archives)
     if (!options.dryRun) {
       await recoverInterruptedJailWork(config, deps)
-      for (const line of await sweepInterruptedArchives(config, deps.run)) deps.log.info(line)
       for (const line of await sweepArchiveLeftovers(dir)) deps.log.info(line)
     }
     const planned = planArchive(config, options, await observe(config, dir, deps))

@@ -1,39 +1,11 @@
 // archive on ZFS: a snapshot of the jail's dataset, cloned read-only to a staging mount and archived from there.
-import {readFile, readdir, rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
+import {ARCHIVE_SNAPSHOT_PREFIX, noteArchiveSnapshot, type ArchiveZfsStep} from '../jail/archive-journal.js'
 import type {JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
-import {writeFileAtomic} from '../system/files.js'
-import type {CommandRunner} from '../system/runner.js'
-import {cloneSnapshot, datasetExists, destroy, originOf, snapshot, zfsStamp} from '../system/zfs.js'
-
-/** The snapshot of one archive: DATASET@tsez-archive-STAMP-NONCE, gone once the archive is written or failed. */
-export const ARCHIVE_SNAPSHOT_PREFIX = 'tsez-archive-'
-
-export interface ArchiveZfsStep {
-  /** The jail's dataset. */
-  dataset: string
-  /** DATASET@tsez-archive-STAMP-NONCE: the jail as it is at one instant, running or not. */
-  snapshot: string
-  /** PARENT/.tsez-archive-NAME.NONCE: the snapshot cloned read-only, beside the jail's dataset. */
-  clone: string
-  /** Where the clone is mounted: the tree the archive is read from. */
-  mountpoint: string
-}
-
-/** The archive journal: what a killed archive on ZFS may have left, noted before any of it is made. */
-interface ArchiveJournal extends ArchiveZfsStep {
-  version: 1
-  name: string
-  pid: number
-  started: string
-}
-
-const JOURNAL_PREFIX = 'archive-'
-
-const journalFile = (config: TsezConfig, name: string) => path.join(config.dbdir, `${JOURNAL_PREFIX}${name}.json`)
+import {cloneSnapshot, snapshot, zfsStamp} from '../system/zfs.js'
 
 /** The snapshot, clone and mount for RECORD when it lives in a dataset; undefined for a jail in a directory. */
 export function planArchiveZfs(record: JailRecord, now: Date, nonce: string): ArchiveZfsStep | undefined {
@@ -60,77 +32,8 @@ export function describeArchiveZfs(step: ArchiveZfsStep): {before: string[]; aft
 
 /** Notes STEP in the journal, then takes the snapshot and mounts its read-only clone. */
 export async function mountArchiveSnapshot(config: TsezConfig, name: string, step: ArchiveZfsStep, deps: Deps) {
-  const journal: ArchiveJournal = {
-    version: 1,
-    name,
-    ...step,
-    pid: process.pid,
-    started: deps.clock.now().toISOString(),
-  }
-  await writeFileAtomic(journalFile(config, name), JSON.stringify(journal) + '\n', 0o600)
+  await noteArchiveSnapshot(config, name, step, deps.clock.now())
   const at = step.snapshot.indexOf('@')
   await snapshot(deps.run, step.snapshot.slice(0, at), step.snapshot.slice(at + 1))
   await cloneSnapshot(deps.run, step.snapshot, step.clone, [`mountpoint=${step.mountpoint}`, 'readonly=on'])
-}
-
-/**
- * Destroys what STEP made, as far as it exists, then the journal: the clone (only when it is the snapshot's), its
- * mount directory, the snapshot. Throws when zfs fails; the journal then stays for the next sweep.
- */
-export async function dropArchiveSnapshot(config: TsezConfig, name: string, step: ArchiveZfsStep, run: CommandRunner) {
-  const removed: string[] = []
-  const cloned = await datasetExists(run, step.clone)
-  const ours = cloned && (await originOf(run, step.clone)) === step.snapshot
-  if (ours) {
-    await destroy(run, step.clone)
-    removed.push(`dataset ${step.clone}`)
-  }
-  // A file system of that name made by anyone else stays, and so does whatever it has mounted.
-  if (!cloned || ours) {
-    await rmdir(step.mountpoint).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error
-    })
-  }
-  if (await datasetExists(run, step.snapshot)) {
-    await destroy(run, step.snapshot)
-    removed.push(`snapshot ${step.snapshot}`)
-  }
-  await rm(journalFile(config, name), {force: true})
-  return removed
-}
-
-/**
- * Removes what killed archives on ZFS left, as their journals name it (hold the host lock: no archive is then
- * running, so every journal belongs to a dead one); one line per dataset or snapshot destroyed.
- */
-export async function sweepInterruptedArchives(config: TsezConfig, run: CommandRunner): Promise<string[]> {
-  const files = await readdir(config.dbdir).catch(() => [] as string[])
-  const lines: string[] = []
-  for (const file of files.filter((f) => f.startsWith(JOURNAL_PREFIX) && f.endsWith('.json')).sort()) {
-    const journal = await readArchiveJournal(path.join(config.dbdir, file))
-    if (journal === undefined) continue
-    for (const what of await dropArchiveSnapshot(config, journal.name, journal, run)) {
-      lines.push(`destroyed ${what}, left by an interrupted tsez archive`)
-    }
-  }
-  return lines
-}
-
-async function readArchiveJournal(file: string): Promise<ArchiveJournal | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ArchiveJournal>
-    const named = [parsed.name, parsed.dataset, parsed.snapshot, parsed.clone, parsed.mountpoint]
-    if (parsed.version !== 1 || !named.every((value) => typeof value === 'string')) return undefined
-    const journal = parsed as ArchiveJournal
-    if (file !== path.join(path.dirname(file), `${JOURNAL_PREFIX}${journal.name}.json`)) return undefined
-    // Only what an archive of this dataset makes: its own snapshot name, a clone of the .tsez-archive- form.
-    const ours =
-      journal.snapshot.startsWith(`${journal.dataset}@${ARCHIVE_SNAPSHOT_PREFIX}`) &&
-      path.posix.basename(journal.clone).startsWith('.tsez-archive-') &&
-      path.basename(journal.mountpoint).startsWith('.tsez-archive-')
-    return ours ? journal : undefined
-  } catch {
-    // Unreadable or half-written: writeFileAtomic renames into place, so this is not an archive's; leave it be.
-    return undefined
-  }
 }

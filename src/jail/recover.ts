@@ -2,6 +2,7 @@
 import type {TsezConfig} from '../config.js'
 import type {Log} from '../system/deps.js'
 import type {CommandRunner} from '../system/runner.js'
+import {sweepInterruptedArchives} from './archive-journal.js'
 import {configJournalFiles, recoverInterruptedConfigs} from './config-journal.js'
 import {recoverInterruptedRenames, renameJournalFiles} from './rename-journal.js'
 import {checkRollbackNotes} from './rollback-journal.js'
@@ -17,8 +18,9 @@ export interface RecoveryOptions {
 
 /**
  * Rolls every interrupted `tsez config --rename` back or forward, finishes or drops every interrupted plain
- * `tsez config`, and warns about jails an interrupted `tsez rollback --force` left stopped; says what it did.
- * Call it holding the host lock (no config or rollback can be running then), before reading records.
+ * `tsez config`, destroys the snapshot and clone a killed `tsez archive` on ZFS left, and warns about jails an
+ * interrupted `tsez rollback --force` left stopped; says what it did. Call it holding the host lock (no config,
+ * archive or rollback can be running then), before reading records.
  */
 export async function recoverInterruptedJailWork(
   config: TsezConfig,
@@ -27,6 +29,7 @@ export async function recoverInterruptedJailWork(
 ): Promise<void> {
   for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
   for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+  for (const line of await sweepInterruptedArchives(config, deps.run)) deps.log.info(line)
   if (options.rollbackNotes === false) return
   const notes = await checkRollbackNotes(config, async () => new Set((await readRunningJails(deps.run)).keys()))
   for (const line of notes.info) deps.log.info(line)

@@ -112,6 +112,22 @@ describe('hostile: tsez archive and restore on ZFS killed part way', () => {
     }
   })
 
+  it("a killed archive's clone and snapshot go with the next command of any kind: delete -w runs through", async function () {
+    this.timeout(300_000)
+    await ok(['create', 'app1', '10.0.30.3'])
+    const killed = await killedAfterZfs(['archive', '-d', path.join(host.root, 'archives-app1'), 'app1'], 2)
+    assert.notEqual(killed.exitCode, 0, `not killed: ${killed.stderr}`)
+    assert.ok(
+      poolNames(host).some((name) => name.startsWith(`${ZFS_PARENT}/.tsez-archive-app1.`)),
+      'the clone is left',
+    )
+    const deleted = await ok(['delete', '-w', '--force', 'app1'])
+    assert.match(deleted.stderr, /destroyed dataset zroot\/tsez\/\.tsez-archive-app1\..*interrupted tsez archive/)
+    assert.deepEqual(poolNames(host), pool)
+    assert.deepEqual(await hidden(), [])
+    assert.deepEqual(await journals(), [])
+  })
+
   /** After a killed restore of `copy`: whole or absent; the next restore finishes; then deleted, the pool as before. */
   const nextRestoreFinishes = async (args: string[], what: string) => {
     const copyRoot = path.join(host.dirs.jaildir, 'copy')
