@@ -34,7 +34,8 @@ export interface BootFacts {
   jailConfProblem?: string
 }
 
-export type LeftoverKind = 'interrupted create' | 'interrupted config' | 'install staging' | 'atomic temp'
+export type LeftoverKind =
+  'interrupted create' | 'interrupted config' | 'interrupted archive' | 'install staging' | 'atomic temp'
 
 export interface LeftoverFacts {
   kind: LeftoverKind

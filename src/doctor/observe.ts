@@ -6,6 +6,7 @@ import type {TsezConfig} from '../config.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
 import {installRecordPath} from '../base/install-record.js'
 import {pendingRecord, stagingPaths} from '../base/staging.js'
+import {archiveJournalFiles} from '../jail/archive-journal.js'
 import {journalNames, leftoversOf} from '../jail/journal.js'
 import {interruptedConfigJournals} from '../jail/recover.js'
 import {listJailRecords, type JailRecord} from '../jail/store.js'
@@ -135,6 +136,7 @@ async function observeLeftovers(config: TsezConfig): Promise<LeftoverFacts[]> {
     for (const item of await leftoversOf(config, name)) found.push({kind: 'interrupted create', path: item.path})
   }
   for (const file of await interruptedConfigJournals(config)) found.push({kind: 'interrupted config', path: file})
+  for (const file of await archiveJournalFiles(config)) found.push({kind: 'interrupted archive', path: file})
   const staging = [stagingPaths(config.jaildir).root, pendingRecord(installRecordPath(config))]
   for (const file of staging) if (await pathExists(file)) found.push({kind: 'install staging', path: file})
   for (const dir of [config.dbdir, config.confdir, config.jailconfDir, config.fstabDir]) {

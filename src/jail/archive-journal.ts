@@ -65,16 +65,24 @@ export async function dropArchiveSnapshot(config: TsezConfig, name: string, step
   return removed
 }
 
+/** The journals of killed archives on ZFS (doctor reports them as leftovers), by path. */
+export async function archiveJournalFiles(config: TsezConfig): Promise<string[]> {
+  const files = await readdir(config.dbdir).catch(() => [] as string[])
+  return files
+    .filter((f) => f.startsWith(JOURNAL_PREFIX) && f.endsWith('.json'))
+    .sort()
+    .map((f) => path.join(config.dbdir, f))
+}
+
 /**
  * Removes what killed archives on ZFS left, as their journals name it (hold the host lock: no archive is then
  * running, so every journal belongs to a dead one); one line per dataset or snapshot destroyed. Every command that
  * settles interrupted work (src/jail/recover.ts) runs it: a leftover clone would block delete -w and rollback.
  */
 export async function sweepInterruptedArchives(config: TsezConfig, run: CommandRunner): Promise<string[]> {
-  const files = await readdir(config.dbdir).catch(() => [] as string[])
   const lines: string[] = []
-  for (const file of files.filter((f) => f.startsWith(JOURNAL_PREFIX) && f.endsWith('.json')).sort()) {
-    const journal = await readArchiveJournal(path.join(config.dbdir, file))
+  for (const file of await archiveJournalFiles(config)) {
+    const journal = await readArchiveJournal(file)
     if (journal === undefined) continue
     for (const what of await dropArchiveSnapshot(config, journal.name, journal, run)) {
       lines.push(`destroyed ${what}, left by an interrupted tsez archive`)

@@ -121,6 +121,8 @@ describe('hostile: tsez archive and restore on ZFS killed part way', () => {
       poolNames(host).some((name) => name.startsWith(`${ZFS_PARENT}/.tsez-archive-app1.`)),
       'the clone is left',
     )
+    const doctor = await tsez(['doctor'], host.env)
+    assert.match(doctor.stdout + doctor.stderr, /interrupted archive \S+\/archive-app1\.json/)
     const deleted = await ok(['delete', '-w', '--force', 'app1'])
     assert.match(deleted.stderr, /destroyed dataset zroot\/tsez\/\.tsez-archive-app1\..*interrupted tsez archive/)
     assert.deepEqual(poolNames(host), pool)
