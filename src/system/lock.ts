@@ -222,19 +222,51 @@ function heldLock(file: string, me: LockHolder): HostLock {
       const streaming = run.stream(program, args, watched.options)
       return {...streaming, done: streaming.done.finally(watched.ended)}
     },
-    // A pool's jobs are noted too, each by the pid of the shell running it (system/shell-pool.ts).
-    pool: run.pool && (async (size) => trackedPool(await run.pool!(size), track)),
+    pool: run.pool && (async (size) => trackPool(await run.pool!(size))),
   })
+  /**
+   * POOL's jobs are noted by the shell running each (system/shell-pool.ts), from its first job until the pool closes,
+   * rewritten only when the program it runs changes: one rewrite per shell, not two per job. A shell outlives its
+   * job, and one left idle by a killed tsez exits at once (its stdin ends). Calls the pool hands to its fallback
+   * runner are noted one by one, as track's are.
+   */
+  const trackPool = (pool: PooledRunner): PooledRunner => {
+    const shells = new Map<number, {pid: number; program: string}>()
+    const noted = <T>(program: string, options: RunOptions | undefined, call: (options: RunOptions) => Promise<T>) => {
+      const watched = watch(program, options)
+      const onSpawn = (pid: number) => {
+        if (!pool.shells.includes(pid)) return watched.options.onSpawn(pid)
+        const shell = shells.get(pid)
+        if (shell?.program === program) return
+        if (shell) shell.program = program
+        else {
+          const entry = {pid, program}
+          shells.set(pid, entry)
+          children.push(entry)
+        }
+        rewrite()
+      }
+      return call({...options, onSpawn}).finally(watched.ended)
+    }
+    return {
+      ...track(pool),
+      tryRun: async (program, args, options) => noted(program, options, (o) => pool.tryRun(program, args, o)),
+      run: async (program, args, options) => noted(program, options, (o) => pool.run(program, args, o)),
+      directory: pool.directory,
+      shells: pool.shells,
+      close: async () => {
+        await pool.close()
+        for (const shell of shells.values()) children.splice(children.indexOf(shell), 1)
+        if (shells.size > 0) rewrite()
+      },
+    }
+  }
   return {
     release: async () => {
       if ((await readLockFile(file))?.holder?.token === me.token) await rm(file, {force: true})
     },
     track,
   }
-}
-
-function trackedPool(pool: PooledRunner, track: (run: CommandRunner) => CommandRunner): PooledRunner {
-  return {...track(pool), directory: pool.directory, close: () => pool.close()}
 }
 
 /** Alive, and not a zombie no one reaps (Linux /proc; FreeBSD's init reaps orphans at once). */

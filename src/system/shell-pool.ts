@@ -11,6 +11,8 @@ import {throwingRun, type CommandRunner, type RunOptions, type RunResult} from '
 export interface PooledRunner extends CommandRunner {
   /** The private directory the workers write each job's output into (removed by close). */
   readonly directory: string
+  /** The pids of its shells: what a job's onSpawn gets (a call given to FALLBACK gets its program's own). */
+  readonly shells: readonly number[]
   close(): Promise<void>
 }
 
@@ -62,6 +64,7 @@ export async function openShellPool(
   }
   return {
     directory: dir,
+    shells: workers.flatMap((worker) => worker.pid ?? []),
     tryRun,
     run: throwingRun(tryRun),
     stream: (file, args, options) => fallback.stream(file, args, options),
@@ -107,11 +110,15 @@ class Worker {
   start(job: Job): void {
     const id = this.nextId()
     this.current = {id, job}
-    if (this.child.pid !== undefined) job.onSpawn?.(this.child.pid)
+    if (this.pid !== undefined) job.onSpawn?.(this.pid)
     const out = shellWord(path.join(this.dir, `${id}.out`))
     const err = shellWord(path.join(this.dir, `${id}.err`))
     const command = [job.file, ...job.args].map(shellWord).join(' ')
     this.child.stdin!.write(`{ ${command}\n} </dev/null >${out} 2>${err}; echo "tsez-done ${id} $?"\n`)
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
   }
 
   end(): Promise<void> {

@@ -149,16 +149,39 @@ describe('system/lock', () => {
     assert.ok(Date.now() - started > 500, 'it waited for the program')
   })
 
-  it("notes a pool's jobs too, each by the shell running it, while it runs", async () => {
+  it("notes a pool's shell by its job's program from its first job until the pool closes, rewritten only on change", async () => {
     const lock = await acquireHostLock({dbdir, command: 'update', waitMs: 0, now})
-    const pool = await lock.track(createRunner()).pool!(2)
+    const file = path.join(dbdir, 'lock')
+    const children = async () => (JSON.parse(await readFile(file, 'utf8')) as LockHolder).children
+    const pool = await lock.track(createRunner()).pool!(1)
     try {
       // The job prints the lock as it is while the job runs, and the pid of the shell running it (its parent).
-      const job = await pool.run('sh', ['-c', `cat '${path.join(dbdir, 'lock')}'; echo $PPID`])
-      const [during = '', shell] = job.stdout.trim().split('\n')
-      assert.deepEqual((JSON.parse(during) as LockHolder).children, [{pid: Number(shell), program: 'sh'}])
-      assert.notEqual(Number(shell), process.pid, 'run by a shell of the pool, not spawned by node')
-      assert.deepEqual((JSON.parse(await readFile(path.join(dbdir, 'lock'), 'utf8')) as LockHolder).children, [])
+      const job = await pool.run('sh', ['-c', `cat '${file}'; echo $PPID`])
+      const [during = '', parent] = job.stdout.trim().split('\n')
+      const shell = Number(parent)
+      assert.deepEqual(pool.shells, [shell], 'run by the shell of the pool, not spawned by node')
+      assert.deepEqual((JSON.parse(during) as LockHolder).children, [{pid: shell, program: 'sh'}])
+      assert.deepEqual(await children(), [{pid: shell, program: 'sh'}], 'kept between jobs')
+      const written = (await stat(file)).ino
+      await pool.run('sh', ['-c', 'true'])
+      assert.equal((await stat(file)).ino, written, 'the same program on the same shell: the lock is not rewritten')
+      assert.match(
+        (await pool.run('cat', [file])).stdout,
+        new RegExp(`"children":\\[\\{"pid":${shell},"program":"cat"\\}\\]`),
+      )
+      // A call the pool gives its fallback runner (it has a cwd) is noted by its own pid while it runs (noted just
+      // after node started it: the job waits, up to 5 s, until the lock names it).
+      const script = `i=0; until grep -q '"pid":'$$, '${file}' || [ $i -ge 500 ]; do sleep 0.01; i=$((i+1)); done`
+      const own = await pool.run('sh', ['-c', `${script}; cat '${file}'; echo $$`], {cwd: dbdir})
+      const [seen = '', pid] = own.stdout.trim().split('\n')
+      const expected = [
+        {pid: shell, program: 'cat'},
+        {pid: Number(pid), program: 'sh'},
+      ]
+      assert.deepEqual((JSON.parse(seen) as LockHolder).children, expected)
+      assert.deepEqual(await children(), [{pid: shell, program: 'cat'}])
+      await pool.close()
+      assert.deepEqual(await children(), [], 'the closed pool is no longer noted')
     } finally {
       await pool.close()
       await lock.release()

@@ -41,7 +41,7 @@ function poolingRunner() {
         opened.closed = true
         return Promise.resolve()
       }
-      return Promise.resolve({...pooled.runner, directory: '/nonexistent', close})
+      return Promise.resolve({...pooled.runner, directory: '/nonexistent', shells: [], close})
     },
   }
   return {deps: quietDeps({run: runner}), plain: plain.calls, pooled: pooled.calls, pools}
