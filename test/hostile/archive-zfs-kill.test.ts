@@ -94,6 +94,10 @@ describe('hostile: tsez archive and restore on ZFS killed part way', () => {
       const killed = await killedAfterZfs(['archive', '-d', dir, 'web1'], changes)
       assert.notEqual(killed.exitCode, 0, `after zfs change ${changes}: not killed: ${killed.stderr}`)
       assert.deepEqual(await archivesSound(dir, `after zfs change ${changes}`), [])
+      if (changes === 2) {
+        await tsez(['doctor', '--fix'], host.env)
+        assert.deepEqual(poolNames(host), pool, 'doctor --fix destroyed the clone and the snapshot')
+      }
       await nextArchiveSweeps(dir, `after zfs change ${changes}`)
     }
   })
