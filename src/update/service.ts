@@ -15,6 +15,7 @@ import type {Deps} from '../system/deps.js'
 import * as zfs from '../system/zfs.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {BaseStepError, runBaseCommands} from './base.js'
 import {recoverFromBaseFailure} from './base-failure.js'
 import {sweepUpdateLeftovers} from './resume.js'
@@ -97,6 +98,7 @@ export async function updateBasejail(config: TsezConfig, request: UpdateRequest,
   try {
     // Every program is noted in the lock: if tsez is killed, the next update waits for what it left running.
     const tracked = {...deps, run: lock.track(deps.run)}
+    await recoverInterruptedJailWork(config, tracked)
     await sweepUpdateLeftovers(config, tracked.run)
     if (source) {
       await recoverInterruptedInstall(config, tracked)
