@@ -19,6 +19,11 @@ export interface ExtractOptions extends Omit<EngineOptions, 'onStop'> {
  */
 const BACKLOG_HIGH = 16 * 1024 * 1024
 const BACKLOG_LOW = 4 * 1024 * 1024
+/**
+ * Messages cost a thread hop each: chunks read in one turn of the event loop go over as one message (at most this
+ * size), and the worker acknowledges what its parser took in steps of this size or when it runs out of input.
+ */
+const MESSAGE_BYTES = 1024 * 1024
 const WORKER_ROLE = 'tsez-extract'
 
 interface WorkerInput {
@@ -91,21 +96,44 @@ export async function extractTar(
     worker.on('exit', (code) => reject(new OperationError(`tar extraction failed: its thread exited (${code})`)))
   })
 
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let flushQueued = false
+  const flush = () => {
+    flushQueued = false
+    if (pendingBytes > 0 && !failure && !workerStopped) {
+      // concat copies into memory of its own (unless small enough for Node's shared pool): moved, not copied again
+      const data = Buffer.concat(pending, pendingBytes)
+      const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+      worker.postMessage({type: 'chunk', data} satisfies ToWorker, own ? [data.buffer] : [])
+    }
+    pending = []
+    pendingBytes = 0
+  }
   const onData = (chunk: Buffer | string) => {
     if (failure || workerStopped) return
     if (typeof chunk === 'string') return stopWith(extractionError('the tar stream must yield bytes, not strings'))
     backlog += chunk.length
-    send({type: 'chunk', data: chunk})
+    pending.push(chunk)
+    pendingBytes += chunk.length
+    if (pendingBytes >= MESSAGE_BYTES) flush()
+    else if (!flushQueued) {
+      flushQueued = true
+      setImmediate(flush)
+    }
     if (backlog > BACKLOG_HIGH) input.pause()
   }
   const onEnd = () => {
     inputEnded = true
+    flush()
     if (!failure && !workerStopped) send({type: 'end'})
   }
   const onError = (error: Error) => stopWith(extractionError(error.message, error))
   // A stream destroyed without an error (by a caller) also ends the archive: the worker reports it truncated.
   const onClose = () => {
-    if (!inputEnded && !failure && !workerStopped) send({type: 'end'})
+    if (inputEnded) return
+    flush()
+    if (!failure && !workerStopped) send({type: 'end'})
   }
   const onAbort = () => stopWith(signal?.reason)
   input.on('data', onData)
@@ -135,16 +163,23 @@ function serveExtraction(port: NonNullable<typeof parentPort>, input: WorkerInpu
   const queue: Buffer[] = []
   let ended = false
   let wake: (() => void) | undefined
+  let untold = 0
+  const tell = () => {
+    if (untold > 0) port.postMessage({type: 'taken', bytes: untold} satisfies FromWorker)
+    untold = 0
+  }
   const chunks: AsyncIterable<Buffer> = {
     async *[Symbol.asyncIterator]() {
       for (;;) {
         const chunk = queue.shift()
         if (chunk !== undefined) {
-          port.postMessage({type: 'taken', bytes: chunk.length} satisfies FromWorker)
+          untold += chunk.length
+          if (untold >= MESSAGE_BYTES) tell()
           yield chunk
         } else if (ended) {
           return
         } else {
+          tell()
           await new Promise<void>((resolve) => (wake = resolve))
         }
       }
