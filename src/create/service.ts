@@ -18,8 +18,7 @@ import {ownershipOf} from '../jail/ownership.js'
 import {REMOVE_LIST, applyRemoveList} from '../jail/flavour-remove.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {beginJournal, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
-import {recoverInterruptedRenames} from '../jail/rename-journal.js'
-import {recoverInterruptedConfigs} from '../jail/config-journal.js'
+import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {allocateEpair} from '../jail/vnet.js'
 import {vnetRcOwnership, writeVnetRcFiles} from '../jail/vnet-rc.js'
 import {
@@ -62,8 +61,7 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
     for (const removed of await sweepInterruptedCreates(config, deps.run)) {
       deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
     }
-    for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
-    for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+    await recoverInterruptedJailWork(config, deps)
     // Under the lock the host may have changed since we looked: plan again before touching anything.
     const seen = await observe(config, options, deps, withZfs)
     const plan = planOrRefuse(config, options, {...seen, nonce: nonceOf(first)})

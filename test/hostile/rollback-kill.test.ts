@@ -18,7 +18,8 @@ describe('hostile: tsez rollback --force killed between the stop and the start',
     await ok(['create', 'db1', '10.0.9.2'])
     await appendFile(host.configFile, 'tsez_use_zfs="YES"\ntsez_zfs_parent="zroot/tsez"\n')
     const root = path.join(host.dirs.jaildir, 'web1')
-    host.fake.set('zfs.datasets', `zroot\t-\nzroot/tsez\t-\nzroot/tsez/web1\t${root}\n`)
+    const newjail = `zroot/tsez/newjail\t${host.dirs.newjail}\n`
+    host.fake.set('zfs.datasets', `zroot\t-\nzroot/tsez\t-\n${newjail}zroot/tsez/web1\t${root}\n`)
     await ok(['snapshot', 'web1', 's1'])
     await ok(['start', 'web1'])
     // The fake zfs SIGKILLs its caller once the rollback is made: web1 is stopped, not yet started again.
@@ -51,6 +52,7 @@ describe('hostile: tsez rollback --force killed between the stop and the start',
       ['snapshot', 'web1', 's2'],
       ['config', 'db1', '--hostname', 'db1.example.org'],
       ['start', 'db1'],
+      ['create', 'app1', '10.0.9.3'],
     ]) {
       const result = await ok(next)
       assert.match(result.stderr, owed, next.join(' '))
