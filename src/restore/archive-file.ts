@@ -82,5 +82,7 @@ export function tarStreamOf(archive: OpenedArchive, run: CommandRunner): TarStre
   const program = archive.compression === 'xz' ? 'xz' : 'zstd'
   const args = archive.compression === 'xz' ? ['-dc', '-T0'] : ['-dc', '-q']
   const child = run.stream(program, args, {stdin: file})
+  // Its failure is read when the reader gets to it: the stream's own end or error usually says it first.
+  child.done.catch(() => undefined)
   return {stream: child.stdout, done: child.done, kill: () => child.kill()}
 }

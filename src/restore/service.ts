@@ -17,6 +17,7 @@ import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
 import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
+import {makeFifos} from '../system/fifos.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {createDataset, datasetExists, setProperty} from '../system/zfs.js'
@@ -31,7 +32,7 @@ import {
   type Inspection,
 } from './inspect.js'
 import {datasetProperties, describeRestorePlan, planRestore, type RestorePlan, type RestoreRequest} from './plan.js'
-import {applyRootFlags, makeFifos} from './specials.js'
+import {applyRootFlags} from './specials.js'
 
 export interface RestoreOptions extends RestoreRequest {
   dryRun: boolean
@@ -56,12 +57,20 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
   try {
     const ezjail = archive.compression === 'gzip'
     const unsummed = ezjail && !(await pathExists(`${file}.sha256`))
-    if (options.verify && !unsummed) await verifyChecksum(archive)
-    else if (!unsummed) deps.log.warn(`--no-verify: ${file} is restored without checking its sha256`)
+    if (!options.verify && !unsummed) deps.log.warn(`--no-verify: ${file} is restored without checking its sha256`)
+    // The sha256 is summed while the metadata is read (both only read): nothing is planned, said or written
+    // before it matched, and a mismatch is what a damaged archive is reported as.
+    const checksum = options.verify && !unsummed ? verifyChecksum(archive) : Promise.resolve()
+    const checked = async <T>(reading: Promise<T>): Promise<T> => {
+      const [sum, read] = await Promise.allSettled([checksum, reading])
+      if (sum.status === 'rejected') throw sum.reason
+      if (read.status === 'rejected') throw read.reason
+      return read.value
+    }
     const layout = ezjail ? ezjailLayout(config) : TSEZ_LAYOUT
     // A dry run reads and checks the whole archive; a restore reads the metadata, then checks as it extracts.
-    const inspected = options.dryRun ? await inspectArchive(archive, deps.run, layout) : undefined
-    const meta = inspected?.meta ?? (await readArchiveMeta(archive, deps.run, layout))
+    const inspected = options.dryRun ? await checked(inspectArchive(archive, deps.run, layout)) : undefined
+    const meta = inspected?.meta ?? (await checked(readArchiveMeta(archive, deps.run, layout)))
     const nonce = randomBytes(4).toString('hex')
     const planned = planRestore(config, options, await observe(config, options, meta, nonce, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
