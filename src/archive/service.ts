@@ -7,6 +7,7 @@ import path from 'node:path'
 import type {TsezConfig} from '../config.js'
 import {UsageError, describeError} from '../errors.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
+import {readTreeFlags} from '../dist/file-flags.js'
 import {
   ARCHIVE_FORMAT_VERSION,
   ARCHIVE_MEMBERS,
@@ -24,7 +25,6 @@ import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
-import {readFileFlags} from './fflags.js'
 import {countTree, packArchive, type TreeCount, type TreeScope} from './pack.js'
 import {describeArchivePlan, planArchive, type ArchiveJob, type ArchiveRequest} from './plan.js'
 import {mountArchiveSnapshot} from './zfs.js'
@@ -131,7 +131,8 @@ async function archiveOne(
       deps.log.warn(`${record.name}: left out ${count.skipped.length} sockets or device nodes`)
     }
     const members = await membersOf(config, record, count, options, context, deps)
-    const flags = await readFileFlags(deps.run, scope.root)
+    const flagged = await readTreeFlags(deps.run, scope.root)
+    const flags = new Map(flagged.map((entry) => [path.join(scope.root, entry.path), entry.flags]))
     const packed = await packArchive(job.temp, members, scope, flags, options.compression, deps)
     try {
       if (zfs !== undefined) await dropArchiveSnapshot(config, record.name, zfs, deps.run)
