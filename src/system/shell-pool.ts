@@ -1,6 +1,6 @@
 // Runs many short programs through a few long-lived /bin/sh workers: Node's spawn blocks its thread ~10 ms a child.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {lstat, mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
@@ -35,7 +35,8 @@ export async function openShellPool(
   fallback: CommandRunner,
   describe: {show: (file: string, args: readonly string[]) => void; notFound: (file: string) => string},
 ): Promise<PooledRunner> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'tsez-pool-'))
+  await sweepKilledPools()
+  const dir = await mkdtemp(path.join(tmpdir(), `${DIR_PREFIX}${process.pid}-`))
   const idle: Worker[] = []
   const waiting: Job[] = []
   let next = 0
@@ -73,6 +74,35 @@ export async function openShellPool(
       await Promise.all(workers.map((w) => w.end()))
       await rm(dir, {recursive: true, force: true})
     },
+  }
+}
+
+/** `$TMPDIR/tsez-pool-PID-XXXXXX`: the pid of the tsez that made it, for the sweep of a killed one's. */
+const DIR_PREFIX = 'tsez-pool-'
+
+/**
+ * Removes the output directories of pools whose tsez was SIGKILLed (close() never ran): named for a pid that no
+ * longer runs, and a directory of ours (mkdtemp made it 0700, so nobody else could have put anything inside).
+ * Anything else of that name in a shared temp directory is left alone.
+ */
+async function sweepKilledPools(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [])
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1] ?? NaN)
+    if (!Number.isSafeInteger(pid) || pid <= 0 || running(pid)) continue
+    const dir = path.join(tmpdir(), name)
+    const info = await lstat(dir).catch(() => undefined)
+    if (info?.isDirectory() !== true || info.uid !== process.getuid?.()) continue
+    await rm(dir, {recursive: true, force: true}).catch(() => undefined)
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, readdir, rm} from 'node:fs/promises'
+import {spawnSync} from 'node:child_process'
+import {chown, mkdtemp, readdir, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -92,5 +93,26 @@ describe('system/shell-pool: many short programs through a few long-lived shells
     await pool.close()
     await assert.rejects(readdir(pool.directory), /ENOENT/)
     assert.equal((await pool.run('echo', ['after'])).stdout, 'after\n')
+  })
+
+  it("a new pool removes what a SIGKILLed tsez's pool left (its pid gone, root's 0700 directory), nothing else", async () => {
+    const gone = spawnSync('true').pid // a pid no longer running
+    const left = await mkdtemp(path.join(tmpdir(), `tsez-pool-${gone}-`))
+    await writeFile(path.join(left, '0.out'), 'output of a killed run')
+    const living = await mkdtemp(path.join(tmpdir(), `tsez-pool-${process.pid}-`)) // a running tsez's
+    const foreign = await mkdtemp(path.join(tmpdir(), `tsez-pool-${gone}-`)) // not ours: another user's
+    await chown(foreign, 4321, 4321)
+    const lookalike = path.join(tmpdir(), `tsez-pool-${gone}-link`) // a symlink of that name is not followed
+    await symlink(scratch, lookalike)
+    try {
+      const next = await createRunner().pool!(1)
+      await next.close()
+      await assert.rejects(readdir(left), /ENOENT/)
+      assert.deepEqual(await readdir(living), [])
+      assert.deepEqual(await readdir(foreign), [])
+      assert.deepEqual(await readdir(lookalike), [])
+    } finally {
+      await Promise.all([left, living, foreign, lookalike].map((dir) => rm(dir, {recursive: true, force: true})))
+    }
   })
 })
