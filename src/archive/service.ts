@@ -78,9 +78,11 @@ export async function archiveJails(config: TsezConfig, options: ArchiveOptions, 
     if (options.dryRun) return result
     await mkdir(planned.dir, {recursive: true, mode: 0o700})
     const context = {release: await readUserlandVersion(config.basejail).catch(() => ''), arch: await archOf(deps)}
+    // xz/zstd, zfs and chflags are noted in the lock while they run: a takeover after a kill waits for them.
+    const tracked = {...deps, run: lock.track(deps.run)}
     for (const job of planned.jobs) {
       try {
-        result.jails.push(await archiveOne(config, job, options, context, deps))
+        result.jails.push(await archiveOne(config, job, options, context, tracked))
       } catch (error) {
         result.ok = false
         result.jails.push({name: job.record.name, ok: false, error: describeError(error)})

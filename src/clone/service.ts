@@ -69,7 +69,7 @@ export async function cloneJail(config: TsezConfig, options: CloneOptions, deps:
     // Under the lock the host may have changed since we looked (the source started, say): plan again.
     const again = planClone(config, options, await observe(config, options, deps, nonce))
     if (Array.isArray(again)) throw new UsageError(again.join('; '))
-    await apply(config, again, deps)
+    await apply(config, again, {...deps, run: lock.track(deps.run)}) // its programs noted in the lock as they run
   } finally {
     await lock.release()
   }

@@ -96,7 +96,8 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       // Under the lock the host may have changed since we looked: plan again before touching anything.
       const again = planRestore(config, options, await observe(config, options, meta, nonce, deps))
       if (Array.isArray(again)) throw new UsageError(again.join('; '))
-      result.entries = await apply(config, again, archive, layout, deps)
+      // The decompressor, zfs, mkfifo and chflags are noted in the lock while they run (a takeover waits for them).
+      result.entries = await apply(config, again, archive, layout, {...deps, run: lock.track(deps.run)})
       // Only now: a refused archive says one line, its refusal.
       if (unsummed) deps.log.warn(unchecked)
       for (const line of again.dropped) deps.log.warn(`not restored: ${line}`)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {chmod, mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -102,5 +103,32 @@ describe('tsez archive', () => {
     const unknown = await tsez(['archive', 'nope'], host.env)
     assert.equal(unknown.exitCode, 2)
     assert.match(unknown.stderr, /^tsez: no jail named "nope"/)
+  })
+
+  it('notes its xz in the host lock while it runs (a takeover after a kill waits for it)', async () => {
+    const wrappers = await mkdtemp(path.join(tmpdir(), 'tsez-xz-wrapper-'))
+    const log = path.join(wrappers, 'log')
+    const realXz = (await exec('sh', ['-c', 'command -v xz'])).stdout.trim()
+    // Waits up to 2 s for the lock to name this very process, says whether it did, then is xz.
+    const wrapper = [
+      '#!/bin/sh',
+      'i=0',
+      'while [ $i -lt 200 ]; do',
+      `  if grep -q '"pid":'$$'[,}]' '${host.dirs.dbdir}/lock' 2>/dev/null; then echo noted >> '${log}'; exec '${realXz}' "$@"; fi`,
+      '  i=$((i + 1)); sleep 0.01',
+      'done',
+      `echo 'not noted' >> '${log}'`,
+      `exec '${realXz}' "$@"`,
+    ]
+    await writeFile(path.join(wrappers, 'xz'), wrapper.join('\n') + '\n', {mode: 0o755})
+    try {
+      const out = path.join(wrappers, 'out')
+      const env = {...host.env, PATH: `${wrappers}:${host.env.PATH ?? process.env.PATH ?? ''}`}
+      const result = await tsez(['archive', '-d', out, 'web2'], env)
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.equal(await readFile(log, 'utf8'), 'noted\n')
+    } finally {
+      await rm(wrappers, {recursive: true, force: true})
+    }
   })
 })
