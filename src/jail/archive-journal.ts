@@ -1,11 +1,12 @@
 // The archive journal: what an archive on ZFS makes (snapshot, read-only clone, its mount), noted before it is made.
-import {readFile, readdir, rm, rmdir} from 'node:fs/promises'
+import {rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {writeFileAtomic} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
 import {datasetExists, destroy, originOf} from '../system/zfs.js'
+import {journalFilesIn, readJournalFile} from './dbdir-journals.js'
 
 /** The snapshot of one archive: DATASET@tsez-archive-STAMP-NONCE, gone once the archive is written or failed. */
 export const ARCHIVE_SNAPSHOT_PREFIX = 'tsez-archive-'
@@ -67,11 +68,7 @@ export async function dropArchiveSnapshot(config: TsezConfig, name: string, step
 
 /** The journals of killed archives on ZFS (doctor reports them as leftovers), by path. */
 export async function archiveJournalFiles(config: TsezConfig): Promise<string[]> {
-  const files = await readdir(config.dbdir).catch(() => [] as string[])
-  return files
-    .filter((f) => f.startsWith(JOURNAL_PREFIX) && f.endsWith('.json'))
-    .sort()
-    .map((f) => path.join(config.dbdir, f))
+  return journalFilesIn(config.dbdir, JOURNAL_PREFIX)
 }
 
 /**
@@ -91,21 +88,18 @@ export async function sweepInterruptedArchives(config: TsezConfig, run: CommandR
   return lines
 }
 
+/** FILE's journal when it is one an archive made (unreadable or foreign ones are left be), else undefined. */
 async function readArchiveJournal(file: string): Promise<ArchiveJournal | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ArchiveJournal>
+  return readJournalFile<ArchiveJournal>(file, (parsed) => {
     const named = [parsed.name, parsed.dataset, parsed.snapshot, parsed.clone, parsed.mountpoint]
-    if (parsed.version !== 1 || !named.every((value) => typeof value === 'string')) return undefined
+    if (parsed.version !== 1 || !named.every((value) => typeof value === 'string')) return false
     const journal = parsed as ArchiveJournal
-    if (file !== path.join(path.dirname(file), `${JOURNAL_PREFIX}${journal.name}.json`)) return undefined
     // Only what an archive of this dataset makes: its own snapshot name, a clone of the .tsez-archive- form.
-    const ours =
+    return (
+      file === path.join(path.dirname(file), `${JOURNAL_PREFIX}${journal.name}.json`) &&
       journal.snapshot.startsWith(`${journal.dataset}@${ARCHIVE_SNAPSHOT_PREFIX}`) &&
       path.posix.basename(journal.clone).startsWith('.tsez-archive-') &&
       path.basename(journal.mountpoint).startsWith('.tsez-archive-')
-    return ours ? journal : undefined
-  } catch {
-    // Unreadable or half-written: writeFileAtomic renames into place, so this is not an archive's; leave it be.
-    return undefined
-  }
+    )
+  })
 }

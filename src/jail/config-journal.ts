@@ -1,8 +1,9 @@
 // The config journal: a plain `tsez config` commits the record, then re-renders the jail.conf; a kill between is finished.
-import {readFile, readdir, rm} from 'node:fs/promises'
+import {rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
+import {journalFilesIn, readJournalFile} from './dbdir-journals.js'
 import {renderJailConfFor} from './files.js'
 import {jailFiles, readJailRecord, writeJailRecord, type JailRecord} from './store.js'
 import {writeFileAtomic} from '../system/files.js'
@@ -64,18 +65,9 @@ export async function recoverInterruptedConfigs(config: TsezConfig): Promise<str
 
 /** The journals interrupted configs left, by path, sorted. */
 export async function configJournalFiles(config: TsezConfig): Promise<string[]> {
-  return (await readdir(config.dbdir).catch(() => [] as string[]))
-    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
-    .sort()
-    .map((file) => path.join(config.dbdir, file))
+  return journalFilesIn(config.dbdir, PREFIX)
 }
 
 async function readJournal(file: string): Promise<ConfigJournal | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ConfigJournal>
-    if (parsed.version === 1 && typeof parsed.to?.name === 'string') return parsed as ConfigJournal
-  } catch {
-    // writeFileAtomic renames into place: a half-written file is a temp file, never this one.
-  }
-  return undefined
+  return readJournalFile<ConfigJournal>(file, (parsed) => parsed.version === 1 && typeof parsed.to?.name === 'string')
 }

@@ -1,8 +1,9 @@
 // The rename journal: what `tsez config --rename` set out to do, so a kill at any step leaves one whole jail.
-import {readFile, readdir, rm} from 'node:fs/promises'
+import {rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
+import {journalFilesIn, readJournalFile} from './dbdir-journals.js'
 import {renderJailConfFor} from './files.js'
 import {ownershipOf} from './ownership.js'
 import {jailFiles, readJailRecord, writeJailRecord, type JailRecord} from './store.js'
@@ -40,23 +41,17 @@ export async function writeRenameJournal(config: TsezConfig, journal: RenameJour
 
 /** The journals interrupted renames left, by path, sorted. */
 export async function renameJournalFiles(config: TsezConfig): Promise<string[]> {
-  return (await readdir(config.dbdir).catch(() => [] as string[]))
-    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
-    .sort()
-    .map((file) => path.join(config.dbdir, file))
+  return journalFilesIn(config.dbdir, PREFIX)
 }
 
 async function readRenameJournals(config: TsezConfig): Promise<RenameJournal[]> {
   const journals: RenameJournal[] = []
   for (const file of await renameJournalFiles(config)) {
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<RenameJournal>
-      if (parsed.version === 1 && parsed.from !== undefined && parsed.to !== undefined) {
-        journals.push(parsed as RenameJournal)
-      }
-    } catch {
-      // writeRenameJournal renames into place: a half-written file is a temp file, never this one.
-    }
+    const journal = await readJournalFile<RenameJournal>(
+      file,
+      (parsed) => parsed.version === 1 && parsed.from !== undefined && parsed.to !== undefined,
+    )
+    if (journal !== undefined) journals.push(journal)
   }
   return journals
 }

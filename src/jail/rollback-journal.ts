@@ -1,10 +1,11 @@
 // The rollback note: `tsez rollback --force` stopped a running jail to roll it back; until it starts it again, it says so.
-import {readFile, readdir, rm} from 'node:fs/promises'
+import {rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {quote} from '../errors.js'
 import {writeFileAtomic} from '../system/files.js'
+import {journalFilesIn, readJournalFile} from './dbdir-journals.js'
 import {readJailRecord} from './store.js'
 
 /*
@@ -46,25 +47,17 @@ export async function removeRollbackNote(config: TsezConfig, name: string): Prom
 }
 
 export async function readRollbackNote(config: TsezConfig, name: string): Promise<RollbackNote | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(rollbackNoteFile(config, name), 'utf8')) as Partial<RollbackNote>
-    if (parsed.version === 1 && parsed.name === name && typeof parsed.snapshot === 'string') {
-      return parsed as RollbackNote
-    }
-  } catch {
-    // writeFileAtomic renames into place: a half-written note is a temp file, never this one.
-  }
-  return undefined
+  return readJournalFile<RollbackNote>(
+    rollbackNoteFile(config, name),
+    (parsed) => parsed.version === 1 && parsed.name === name && typeof parsed.snapshot === 'string',
+  )
 }
 
 /** Every note an interrupted rollback left. Call it holding the host lock: no rollback is running then. */
 export async function readRollbackNotes(config: TsezConfig): Promise<RollbackNote[]> {
-  const files = (await readdir(config.dbdir).catch(() => [] as string[]))
-    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
-    .sort()
   const notes: RollbackNote[] = []
-  for (const file of files) {
-    const note = await readRollbackNote(config, file.slice(PREFIX.length, -'.json'.length))
+  for (const file of await journalFilesIn(config.dbdir, PREFIX)) {
+    const note = await readRollbackNote(config, path.basename(file, '.json').slice(PREFIX.length))
     if (note !== undefined) notes.push(note)
   }
   return notes
