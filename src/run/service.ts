@@ -124,6 +124,10 @@ async function observeAndPlan(
   return planStartFrom(config, records, targets, running, deps)
 }
 
+async function readMountedPoints(deps: Deps): Promise<Set<string>> {
+  return mountedPoints(parseMountP((await deps.run.run('mount', ['-p'])).stdout).map((m) => m.mountPoint))
+}
+
 async function planStartFrom(
   config: TsezConfig,
   records: readonly JailRecord[],
@@ -136,20 +140,28 @@ async function planStartFrom(
   const toStart = startOrder(records, targets)
     .map((j) => j.name)
     .filter((name) => !running.has(name))
-  const facts = new Map<string, {start: StartFacts; firstboot: string[]}>()
   const limited = toStart.some((name) => (byName.get(name)?.limits ?? []).length > 0)
-  const racct = limited ? await sysctlNumber(deps.run, 'kern.racct.enable') : undefined
-  for (const name of toStart) {
-    const record = byName.get(name)!
-    facts.set(name, {
-      start: {...(await readStartFacts(config, record)), ...(racct === undefined ? {} : {racct})},
-      firstboot: await pendingFirstbootScripts(record.root),
-    })
-  }
-  const mounted =
-    toStart.length === 0
-      ? new Set<string>()
-      : mountedPoints(parseMountP((await deps.run.run('mount', ['-p'])).stdout).map((m) => m.mountPoint))
+  // Every jail's files, the mount table and the RACCT switch read at once: a hundred jails are a hundred reads.
+  const [racct, mounted, read] = await Promise.all([
+    limited ? sysctlNumber(deps.run, 'kern.racct.enable') : undefined,
+    toStart.length === 0 ? new Set<string>() : readMountedPoints(deps),
+    Promise.all(
+      toStart.map(async (name) => {
+        const record = byName.get(name)!
+        const [start, firstboot] = await Promise.all([
+          readStartFacts(config, record),
+          pendingFirstbootScripts(record.root),
+        ])
+        return [name, {start, firstboot}] as const
+      }),
+    ),
+  ])
+  const facts = new Map<string, {start: StartFacts; firstboot: string[]}>(
+    read.map(([name, {start, firstboot}]) => [
+      name,
+      {start: {...start, ...(racct === undefined ? {} : {racct})}, firstboot},
+    ]),
+  )
   // A dry-run restart: the mounts of jails the stop removes first are gone by the time they start again.
   for (const name of stoppingFirst)
     for (const point of facts.get(name)?.start.fstabMountPoints ?? []) mounted.delete(point)
