@@ -8,11 +8,11 @@ import path from 'node:path'
 import type {ArchiveResult} from '../../src/archive/service.js'
 import type {ListResult} from '../../src/list/service.js'
 import {packageRoot, spawnNode, tsez} from '../support/cli.js'
+import {NEVER, killedAtStep} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 const exists = async (p: string) => (await lstat(p).catch(() => undefined)) !== undefined
 
 describe('hostile: tsez restore and archive killed part way', () => {
@@ -29,14 +29,7 @@ describe('hostile: tsez restore and archive killed part way', () => {
     return result
   }
   const killedAt = (args: string[], step: number) =>
-    spawnNode(['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js'), ...args], {
-      ...host.env,
-      NODE_ENV: 'development',
-      TSEZ_TEST_KILL_AT_STEP: String(step),
-      TSEZ_TEST_KILL_UNDER: host.root,
-      TSEZ_TEST_KILL_SYNC: '1',
-    }).done
-  const stepsOf = (stderr: string) => Number(/kill-at-step: (\d+) changes/.exec(stderr)?.[1])
+    killedAtStep(args, step, {env: host.env, under: host.root, sync: true})
   const hidden = async (dir: string) => (await readdir(dir)).filter((name) => name.startsWith('.'))
 
   it('restore: the jail whole or not there at every step; the next restore finishes', async function () {
@@ -48,9 +41,9 @@ describe('hostile: tsez restore and archive killed part way', () => {
     const archived = JSON.parse((await ok(['archive', '--json', 'web1'])).stdout) as ArchiveResult
     const file = archived.jails[0]?.file ?? ''
     const args = ['restore', '--name', 'copy', '--ip', '10.0.5.2', file]
-    const probe = await killedAt(args, 1_000_000)
+    const probe = await killedAt(args, NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = stepsOf(probe.stderr)
+    const total = probe.changes
     assert.ok(total > 50, `a restore made only ${total} changes`)
     await ok(['delete', '-w', '--force', 'copy'])
     const steps = [1, 2, 3, 5, ...[0.1, 0.3, 0.5, 0.7, 0.9].map((f) => Math.round(total * f)), total - 3, total - 1]
@@ -83,9 +76,9 @@ describe('hostile: tsez restore and archive killed part way', () => {
     const data = path.join(host.dirs.jaildir, 'web1', 'var/bulk')
     await mkdir(data, {recursive: true})
     for (let i = 0; i < 40; i++) await writeFile(path.join(data, `f${i}`), Buffer.alloc(256 * 1024, i))
-    const probe = await killedAt(['archive', '-d', dir, 'web1'], 1_000_000)
+    const probe = await killedAt(['archive', '-d', dir, 'web1'], NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = stepsOf(probe.stderr)
+    const total = probe.changes
     const check = async (where: string, what: string) => {
       const names = await readdir(where).catch(() => [] as string[])
       for (const name of names.filter((n) => n.endsWith('.tsez.tar.xz'))) {

@@ -7,13 +7,13 @@ import path from 'node:path'
 
 import type {ArchiveResult} from '../../src/archive/service.js'
 import type {ListResult} from '../../src/list/service.js'
-import {packageRoot, spawnNode, spawnTsez, tsez} from '../support/cli.js'
+import {spawnTsez, tsez} from '../support/cli.js'
+import {NEVER, killedAtStep} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree, type Snapshot} from '../support/tree.js'
 import {ZFS_PARENT, poolNames, useZfs} from '../support/zfs-host.js'
 
 const isRoot = process.getuid?.() === 0
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 const exists = async (p: string) => (await lstat(p).catch(() => undefined)) !== undefined
 const secondLater = () => new Promise((resolve) => setTimeout(resolve, 1100))
 
@@ -43,13 +43,7 @@ describe('hostile: tsez archive and restore on ZFS killed part way', () => {
     return result
   }
   const killedAt = (args: string[], step: number) =>
-    spawnNode(['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js'), ...args], {
-      ...host.env,
-      NODE_ENV: 'development',
-      TSEZ_TEST_KILL_AT_STEP: String(step),
-      TSEZ_TEST_KILL_UNDER: host.root,
-      TSEZ_TEST_KILL_SYNC: '1',
-    }).done
+    killedAtStep(args, step, {env: host.env, under: host.root, sync: true})
   /** Runs ARGS in a process of its own that the fake zfs SIGKILLs once it made its Nth pool change. */
   const killedAfterZfs = async (args: string[], changes: number) => {
     host.fake.set('zfs.kill-parent-after', String(changes))
@@ -60,7 +54,6 @@ describe('hostile: tsez archive and restore on ZFS killed part way', () => {
       host.fake.unset('zfs.kill-parent-after')
     }
   }
-  const stepsOf = (stderr: string) => Number(/kill-at-step: (\d+) changes/.exec(stderr)?.[1])
   const spread = (total: number) => [
     ...new Set([1, 2, 3, 5, ...[0.2, 0.4, 0.6, 0.8].map((f) => Math.round(total * f)), total - 2, total - 1]),
   ]
@@ -104,9 +97,9 @@ describe('hostile: tsez archive and restore on ZFS killed part way', () => {
 
   it('archive killed at a spread of file changes: the next archive sweeps the clone and snapshot', async function () {
     this.timeout(900_000)
-    const probe = await killedAt(['archive', '-d', path.join(host.root, 'probe'), 'web1'], 1_000_000)
+    const probe = await killedAt(['archive', '-d', path.join(host.root, 'probe'), 'web1'], NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = stepsOf(probe.stderr)
+    const total = probe.changes
     assert.ok(total >= 4, `an archive on ZFS made only ${total} changes`)
     for (const step of spread(total)) {
       const dir = path.join(host.root, `archives-step-${step}`)
@@ -164,9 +157,9 @@ describe('hostile: tsez archive and restore on ZFS killed part way', () => {
       assert.equal(await exists(path.join(host.dirs.confdir, 'copy.json')), false, 'no record yet')
       await nextRestoreFinishes(args, `after zfs change ${changes}`)
     }
-    const probe = await killedAt(args, 1_000_000)
+    const probe = await killedAt(args, NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = stepsOf(probe.stderr)
+    const total = probe.changes
     assert.ok(total > 20, `a restore made only ${total} changes`)
     await ok(['delete', '-w', '--force', 'copy'])
     for (const step of spread(total)) {

@@ -5,13 +5,13 @@ import {lstat, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {ListResult} from '../../src/list/service.js'
-import {packageRoot, spawnNode, tsez} from '../support/cli.js'
+import {tsez} from '../support/cli.js'
+import {NEVER, killedAtStep} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree, type Snapshot} from '../support/tree.js'
 import {ZFS_PARENT, poolNames, useZfs} from '../support/zfs-host.js'
 
 const isRoot = process.getuid?.() === 0
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 const exists = async (p: string) => (await lstat(p).catch(() => undefined)) !== undefined
 const withoutFirstboot = (tree: Snapshot): Snapshot =>
   new Map([...tree].filter(([rel]) => !rel.startsWith('var/db/tsez/firstboot')))
@@ -34,14 +34,7 @@ describe('hostile: tsez clone and rollback killed part way', () => {
     return result
   }
   const killedAt = (args: string[], step: number) =>
-    spawnNode(['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js'), ...args], {
-      ...host.env,
-      NODE_ENV: 'development',
-      TSEZ_TEST_KILL_AT_STEP: String(step),
-      TSEZ_TEST_KILL_UNDER: host.root,
-      TSEZ_TEST_KILL_SYNC: '1',
-    }).done
-  const stepsOf = (stderr: string) => Number(/kill-at-step: (\d+) changes/.exec(stderr)?.[1])
+    killedAtStep(args, step, {env: host.env, under: host.root, sync: true})
   const hidden = async () => (await readdir(host.dirs.jaildir)).filter((name) => name.startsWith('.'))
   const listedState = async (name: string) => {
     const listed = JSON.parse((await ok(['list', '--json'])).stdout) as ListResult
@@ -75,9 +68,9 @@ describe('hostile: tsez clone and rollback killed part way', () => {
     const root = path.join(host.dirs.jaildir, 'web1')
     for (let i = 0; i < 20; i++) await writeFile(path.join(root, `file-${i}`), `${i}\n`)
     const tree = withoutFirstboot(await snapshotTree(root))
-    const probe = await killedAt(['clone', 'web1', 'copy', '10.0.14.2'], 1_000_000)
+    const probe = await killedAt(['clone', 'web1', 'copy', '10.0.14.2'], NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = stepsOf(probe.stderr)
+    const total = probe.changes
     assert.ok(total > 50, `a clone made only ${total} changes`)
     await ok(['delete', '-w', '--force', 'copy'])
     const fractions = [0.1, 0.3, 0.5, 0.7, 0.9].map((f) => Math.round(total * f))
@@ -91,9 +84,9 @@ describe('hostile: tsez clone and rollback killed part way', () => {
     const root = path.join(host.dirs.jaildir, 'web1')
     await writeFile(path.join(root, 'data'), 'zfs\n')
     const tree = withoutFirstboot(await snapshotTree(root))
-    const probe = await killedAt(['clone', 'web1', 'copy', '10.0.14.2'], 1_000_000)
+    const probe = await killedAt(['clone', 'web1', 'copy', '10.0.14.2'], NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = stepsOf(probe.stderr)
+    const total = probe.changes
     await ok(['delete', '-w', '--force', 'copy'])
     const steps = Array.from({length: total - 1}, (_, i) => i + 1)
     await killClones(steps, total, tree)
@@ -123,9 +116,9 @@ describe('hostile: tsez clone and rollback killed part way', () => {
       return snapshotTree(root)
     }
     await change()
-    const probe = await killedAt(args, 1_000_000)
+    const probe = await killedAt(args, NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = stepsOf(probe.stderr)
+    const total = probe.changes
     for (let step = 1; step <= total; step++) {
       const changed = await change()
       const killed = await killedAt(args, step)

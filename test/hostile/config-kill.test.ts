@@ -6,12 +6,11 @@ import path from 'node:path'
 
 import {parseJailConf} from '../../src/jail/conf-parse.js'
 import type {JailRecord} from '../../src/jail/store.js'
-import {packageRoot, spawnNode, tsez} from '../support/cli.js'
+import {tsez} from '../support/cli.js'
+import {killedAtStep, ranThrough} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees} from '../support/tree.js'
 import {isRoot, snapshotHost} from './support.js'
-
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 
 describe('hostile: tsez config killed at every step', () => {
   let host: InstalledHost
@@ -47,12 +46,7 @@ describe('hostile: tsez config killed at every step', () => {
 
   /** Runs `tsez config ARGS` killed before its STEPth change; true when it ran through instead. */
   const configKilledAt = async (args: string[], step: number) => {
-    const argv = ['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js'), 'config', ...args]
-    const env = {...host.env, NODE_ENV: 'development', TSEZ_TEST_KILL_AT_STEP: String(step)}
-    const result = await spawnNode(argv, {...env, TSEZ_TEST_KILL_UNDER: host.root}).done
-    if (result.exitCode === 128) return false
-    assert.equal(result.exitCode, 0, result.stderr)
-    return true
+    return ranThrough(await killedAtStep(['config', ...args], step, {env: host.env, under: host.root}))
   }
 
   it('the next start, stop or create finds web1 old or new as a whole; start runs what its record says', async function () {

@@ -5,12 +5,12 @@ import {lstat, mkdir, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {ListResult} from '../../src/list/service.js'
-import {packageRoot, spawnNode, tsez} from '../support/cli.js'
+import {tsez} from '../support/cli.js'
+import {NEVER, killedAtStep} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 const exists = async (p: string) => (await lstat(p).catch(() => undefined)) !== undefined
 
 describe('hostile: tsez delete -w killed part way', () => {
@@ -44,26 +44,17 @@ describe('hostile: tsez delete -w killed part way', () => {
   }
 
   /** Runs `delete -w --force NAME`, killed before its STEPth change; returns the exit code and stderr. */
-  const deleteKilledAt = async (name: string, step: number) => {
-    const argv = ['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js')]
-    const env = {
-      ...host.env,
-      NODE_ENV: 'development',
-      TSEZ_TEST_KILL_AT_STEP: String(step),
-      TSEZ_TEST_KILL_UNDER: host.root,
-      TSEZ_TEST_KILL_SYNC: '1',
-    }
-    return spawnNode([...argv, 'delete', '-w', '--force', name], env).done
-  }
+  const deleteKilledAt = (name: string, step: number) =>
+    killedAtStep(['delete', '-w', '--force', name], step, {env: host.env, under: host.root, sync: true})
 
   it('leaves the jail listed until its record goes, and the next delete -w removes all of it', async function () {
     this.timeout(600_000)
     await ok(['create', 'keeper', '10.0.3.1'])
     // How many changes a whole delete makes: run one through and read kill-at-step's count.
     await createBusyJail('probe', '10.0.3.2')
-    const probe = await deleteKilledAt('probe', 1_000_000)
+    const probe = await deleteKilledAt('probe', NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
-    const total = Number(/kill-at-step: (\d+) changes/.exec(probe.stderr)?.[1])
+    const total = probe.changes
     assert.ok(total > 200, `a delete of a busy jail made only ${total} changes`)
     const steps = [1, 2, 3, 4, ...[0.1, 0.3, 0.5, 0.7, 0.9].map((f) => Math.round(total * f)), total - 2, total - 1]
 

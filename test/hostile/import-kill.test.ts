@@ -6,14 +6,14 @@ import path from 'node:path'
 
 import type {JailRecord} from '../../src/jail/store.js'
 import type {EzjailLayout} from '../fixtures/ezjail-host.js'
-import {packageRoot, spawnNode, tsez} from '../support/cli.js'
+import {tsez} from '../support/cli.js'
+import {killedAtStep, ranThrough} from '../support/kill-run.js'
 import {createEzjailHost} from '../support/ezjail-host.js'
 import type {InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree, type Snapshot} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
 const exists = async (p: string) => (await lstat(p).catch(() => undefined)) !== undefined
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 const JAILS = ['web', 'db', 'mail']
 
 describe('hostile: tsez import ezjail killed at every step', () => {
@@ -34,16 +34,8 @@ describe('hostile: tsez import ezjail killed at every step', () => {
 
   /** Kills the import before its STEPth change; true when it ran through instead. */
   const importKilledAt = async (step: number, extra: string[] = []) => {
-    const argv = ['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js')]
-    const env = {...host.env, NODE_ENV: 'development', TSEZ_TEST_KILL_AT_STEP: String(step)}
-    const {done} = spawnNode([...argv, 'import', 'ezjail', ...args, ...extra], {
-      ...env,
-      TSEZ_TEST_KILL_UNDER: host.root,
-    })
-    const result = await done
-    if (result.exitCode === 128) return false
-    assert.equal(result.exitCode, 0, result.stderr)
-    return true
+    const scope = {env: host.env, under: host.root}
+    return ranThrough(await killedAtStep(['import', 'ezjail', ...args, ...extra], step, scope))
   }
 
   /** Each jail has a record with conf and fstab rendered from it, or no record; NAMES must be the recorded ones. */

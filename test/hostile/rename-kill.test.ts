@@ -5,12 +5,12 @@ import path from 'node:path'
 import {parseJailConf} from '../../src/jail/conf-parse.js'
 import type {JailRecord} from '../../src/jail/store.js'
 import type {ListResult} from '../../src/list/service.js'
-import {packageRoot, spawnNode, tsez} from '../support/cli.js'
+import {tsez} from '../support/cli.js'
+import {killedAtStep, ranThrough} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 
 const isRoot = process.getuid?.() === 0
 const exists = async (p: string) => (await lstat(p).catch(() => undefined)) !== undefined
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 
 // `config --rename` SIGKILLed before each of its filesystem changes in turn (kill-at-step.ts): whatever runs next
 // under the host lock must leave one whole jail, under exactly one name, that starts.
@@ -32,13 +32,7 @@ describe('hostile: tsez config --rename killed at every step', () => {
 
   /** Kills `tsez config FROM --rename TO` before its STEPth change; true when it ran through instead. */
   const renameKilledAt = async (from: string, to: string, step: number) => {
-    const argv = ['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js')]
-    const env = {...host.env, NODE_ENV: 'development', TSEZ_TEST_KILL_AT_STEP: String(step)}
-    const {done} = spawnNode([...argv, 'config', from, '--rename', to], {...env, TSEZ_TEST_KILL_UNDER: host.root})
-    const result = await done
-    if (result.exitCode === 128) return false
-    assert.equal(result.exitCode, 0, result.stderr)
-    return true
+    return ranThrough(await killedAtStep(['config', from, '--rename', to], step, {env: host.env, under: host.root}))
   }
 
   /** Exactly one of NAMES is a jail, with record, conf, fstab and root agreeing; the other has nothing. */

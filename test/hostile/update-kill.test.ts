@@ -11,10 +11,10 @@ import type {UpdateResult} from '../../src/update/service.js'
 import {serveDirectory, type ServedDirectory} from '../fixtures/http-server.js'
 import {generateRelease} from '../fixtures/release.js'
 import {packageRoot, spawnNode, tsez} from '../support/cli.js'
+import {NEVER, killedAtStep} from '../support/kill-run.js'
 import {diffTrees, snapshotTree, type Snapshot} from '../support/tree.js'
 import {createUpdateSandbox, type UpdateSandbox} from '../support/update-jails.js'
 
-const KILL_AT = path.join(packageRoot, 'test/hostile/kill-at-step.ts')
 const TARGET = '15.1-RELEASE'
 const PATCH = '14.3-RELEASE-p5'
 
@@ -47,12 +47,7 @@ describe('hostile: tsez update killed part way', function () {
     return box
   }
   /** tsez ARGS as a real process, SIGKILLed before its STEPth change under the sandbox; the result and its count. */
-  const killedAt = async (args: string[], step: number) => {
-    const argv = ['--import', 'tsx', '--import', KILL_AT, path.join(packageRoot, 'bin/dev.js'), ...args]
-    const env = {...box.env, NODE_ENV: 'development', TSEZ_TEST_KILL_AT_STEP: String(step)}
-    const result = await spawnNode(argv, {...env, TSEZ_TEST_KILL_UNDER: box.dir}).done
-    return {...result, changes: Number(/kill-at-step: (\d+) changes/.exec(result.stderr)?.[1])}
-  }
+  const killedAt = (args: string[], step: number) => killedAtStep(args, step, {env: box.env, under: box.dir})
   /** Every jail's root, record, jail.conf and fstab, but etcupdate's state: update never changes them. */
   const jailsSnapshot = async () => {
     const etcupdate = (rel: string) => /(^|\/)var\/db\/etcupdate(\/|$)/.test(rel)
@@ -114,7 +109,7 @@ describe('hostile: tsez update killed part way', function () {
   const walk = async (name: 'patch' | 'upgrade', sample: (total: number) => number[]) => {
     const args = name === 'patch' ? commands.patch : commands.upgrade()
     await fresh()
-    const probe = await killedAt(args, 1_000_000)
+    const probe = await killedAt(args, NEVER)
     assert.equal(probe.exitCode, 0, probe.stderr)
     const steps = sample(probe.changes)
     for (const step of steps) {
