@@ -46,7 +46,7 @@ function baselineScript(release: string, target: string): string {
 export async function benchInstall(): Promise<void> {
   const release = await scaledRelease()
   const fake = await createFakeHost()
-  const work = await mkdtemp(path.join(tmpdir(), 'tsez-bench-install-'))
+  const work = await mkdtemp(path.join(process.env.TSEZ_BENCH_DIR ?? tmpdir(), 'tsez-bench-install-'))
   // Both sides are watched alike (polling /proc every 20 ms): tsez's peak RSS is one of the targets.
   const baseline: MeasuredMemory[] = []
   const tsez: MeasuredMemory[] = []

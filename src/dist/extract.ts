@@ -11,6 +11,11 @@ export type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult} from './t
 
 export interface ExtractOptions extends Omit<EngineOptions, 'onStop'> {
   signal?: AbortSignal
+  /**
+   * The input's chunks are this extraction's alone (a child's stdout read by nobody else): they are moved to the
+   * worker rather than copied. Never for a stream whose chunks another reader still holds (an inspector's parser).
+   */
+  ownChunks?: boolean
 }
 
 /**
@@ -20,10 +25,11 @@ export interface ExtractOptions extends Omit<EngineOptions, 'onStop'> {
 const BACKLOG_HIGH = 16 * 1024 * 1024
 const BACKLOG_LOW = 4 * 1024 * 1024
 /**
- * Messages cost a thread hop each: chunks read in one turn of the event loop go over as one message (at most this
- * size), and the worker acknowledges what its parser took in steps of this size or when it runs out of input.
+ * Messages cost a thread hop each: chunks read in one turn of the event loop go over as one message (at most
+ * MESSAGE_BYTES), and the worker acknowledges what its parser took per ACK_BYTES or when it runs out of input.
  */
 const MESSAGE_BYTES = 1024 * 1024
+const ACK_BYTES = 4 * MESSAGE_BYTES
 const WORKER_ROLE = 'tsez-extract'
 
 interface WorkerInput {
@@ -32,7 +38,7 @@ interface WorkerInput {
   options: Pick<EngineOptions, 'over' | 'fifos'>
 }
 
-type ToWorker = {type: 'chunk'; data: Uint8Array} | {type: 'end'} | {type: 'stop'}
+type ToWorker = {type: 'chunks'; data: Uint8Array[]} | {type: 'end'} | {type: 'stop'}
 type FromWorker =
   | {type: 'taken'; bytes: number}
   | {type: 'progress'; progress: ExtractProgress}
@@ -63,7 +69,8 @@ export async function extractTar(
   let failure: {error: Error} | undefined
   /** The worker failed: its own message is the one to report, whatever the destroyed input says next. */
   let workerStopped = false
-  let backlog = 0
+  /** Bytes handed to the worker and not yet taken by its parser; `pending` ones are read but not yet handed. */
+  let sent = 0
   let inputEnded = false
   const send = (message: ToWorker) => worker.postMessage(message)
   const stopWith = (error: unknown) => {
@@ -77,8 +84,9 @@ export async function extractTar(
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
         case 'taken':
-          backlog -= message.bytes
-          if (backlog < BACKLOG_LOW && input.isPaused() && !failure && !workerStopped) input.resume()
+          sent -= message.bytes
+          if (pendingBytes > 0 && sent < MESSAGE_BYTES) queueFlush()
+          if (sent + pendingBytes < BACKLOG_LOW && input.isPaused() && !failure && !workerStopped) input.resume()
           return
         case 'progress':
           return onProgress?.(message.progress)
@@ -102,26 +110,30 @@ export async function extractTar(
   const flush = () => {
     flushQueued = false
     if (pendingBytes > 0 && !failure && !workerStopped) {
-      // concat copies into memory of its own (unless small enough for Node's shared pool): moved, not copied again
-      const data = Buffer.concat(pending, pendingBytes)
-      const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-      worker.postMessage({type: 'chunk', data} satisfies ToWorker, own ? [data.buffer] : [])
+      const data = options.ownChunks ? pending.map(exclusively) : [Buffer.concat(pending, pendingBytes)]
+      worker.postMessage(
+        {type: 'chunks', data} satisfies ToWorker,
+        data.flatMap((chunk) => (isExclusive(chunk) ? [chunk.buffer as ArrayBuffer] : [])),
+      )
+      sent += pendingBytes
     }
     pending = []
     pendingBytes = 0
   }
+  const queueFlush = () => {
+    if (flushQueued) return
+    flushQueued = true
+    setImmediate(flush)
+  }
   const onData = (chunk: Buffer | string) => {
     if (failure || workerStopped) return
     if (typeof chunk === 'string') return stopWith(extractionError('the tar stream must yield bytes, not strings'))
-    backlog += chunk.length
     pending.push(chunk)
     pendingBytes += chunk.length
+    // A worker with a MiB still to parse gets a MiB at once; one running dry gets what this turn read.
     if (pendingBytes >= MESSAGE_BYTES) flush()
-    else if (!flushQueued) {
-      flushQueued = true
-      setImmediate(flush)
-    }
-    if (backlog > BACKLOG_HIGH) input.pause()
+    else if (sent < MESSAGE_BYTES) queueFlush()
+    if (sent + pendingBytes > BACKLOG_HIGH) input.pause()
   }
   const onEnd = () => {
     inputEnded = true
@@ -154,6 +166,15 @@ export async function extractTar(
   }
 }
 
+/** A view of a whole ArrayBuffer of its own: postMessage can move it (a pooled or partial view must be copied). */
+function isExclusive(chunk: Uint8Array): boolean {
+  return chunk.buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength
+}
+
+function exclusively(chunk: Buffer): Buffer {
+  return isExclusive(chunk) ? chunk : Buffer.from(chunk)
+}
+
 function extractionError(message: string, cause?: unknown): OperationError {
   return new OperationError(`tar extraction failed: ${message}`, {cause})
 }
@@ -174,7 +195,7 @@ function serveExtraction(port: NonNullable<typeof parentPort>, input: WorkerInpu
         const chunk = queue.shift()
         if (chunk !== undefined) {
           untold += chunk.length
-          if (untold >= MESSAGE_BYTES) tell()
+          if (untold >= ACK_BYTES) tell()
           yield chunk
         } else if (ended) {
           return
@@ -200,8 +221,9 @@ function serveExtraction(port: NonNullable<typeof parentPort>, input: WorkerInpu
     },
   })
   port.on('message', (message: ToWorker) => {
-    if (message.type === 'chunk') {
-      if (!ended) queue.push(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength))
+    if (message.type === 'chunks') {
+      if (!ended)
+        for (const data of message.data) queue.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
     } else if (message.type === 'end') {
       ended = true
     } else {

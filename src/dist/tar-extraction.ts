@@ -2,7 +2,6 @@
 // `bsdtar -xpf --numeric-owner`.
 import {once} from 'node:events'
 import fs from 'node:fs'
-import path from 'node:path'
 
 import {Parser, type ReadEntry} from 'tar'
 
@@ -296,8 +295,8 @@ class Extraction {
    * to write beneath a symlink or file of the archive; mkdir never follows or reuses an existing path.
    */
   private parent(rel: string): void {
-    const dir = path.posix.dirname(rel)
-    const parent = dir === '.' ? '' : dir
+    const slash = rel.lastIndexOf('/')
+    const parent = slash < 0 ? '' : rel.slice(0, slash)
     const kind = this.kinds.get(parent)
     if (kind === 'dir') return
     if (kind === 'symlink') throw new Error(`refusing to extract ${rel} beneath the symlink ${parent}`)
@@ -312,8 +311,9 @@ class Extraction {
     for (const [rel, meta] of this.dirs) setDirectory(this.abs(rel), meta)
   }
 
+  /** REL is safePath's: no empty, `.` or `..` component, so no normalising is needed (path.join's cost, per call). */
   private abs(rel: string): string {
-    return rel === '' ? this.root : path.join(this.root, rel)
+    return rel === '' ? this.root : `${this.root}/${rel}`
   }
 }
 

@@ -58,6 +58,7 @@ export async function installSet(
       },
       (tar) =>
         extractTar(tar, plan.full, {
+          ownChunks: true, // xz's stdout, read by nobody else
           over: tree,
           onProgress: ({entries}) => {
             extracted = entries

@@ -201,10 +201,14 @@ describe('dist/extract', function () {
     assert.equal(progress.at(-1), result.entries, 'the last progress report has the totals')
   })
 
-  it('streams from xz -dc -T0 (a multi-block .txz)', async () => {
+  it('streams from xz -dc -T0 (a multi-block .txz), its chunks moved to the worker (ownChunks)', async () => {
     const xz = spawn('xz', ['-dc', '-T0', `${fixture}.xz`], {stdio: ['ignore', 'pipe', 'inherit']})
     const exited = new Promise((resolve) => xz.on('close', resolve))
-    await expectFixture(await extractTar(xz.stdout, dest))
+    const chunks: Buffer[] = []
+    xz.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
+    await expectFixture(await extractTar(xz.stdout, dest, {ownChunks: true}))
+    const moved = chunks.filter((chunk) => chunk.buffer.byteLength === 0)
+    assert.ok(moved.length > 0, 'chunks are moved to the worker (their buffers detached), not copied')
     assert.equal(await exited, 0)
   })
 
@@ -243,7 +247,13 @@ describe('dist/extract', function () {
   })
 
   it('stops its producer on a bad entry: the input is destroyed though it never ended', async () => {
-    const bad = rawTar([{path: 'ok', body: 'ok'}, {path: '../escape', body: 'pwned'}], {end: false})
+    const bad = rawTar(
+      [
+        {path: 'ok', body: 'ok'},
+        {path: '../escape', body: 'pwned'},
+      ],
+      {end: false},
+    )
     const input = new Readable({read() {}}) // the bad entry, then nothing: only the failure can settle it
     input.push(bad)
     await assert.rejects(extractTar(input, dest), /unsafe path in archive: \.\.\/escape/)
