@@ -72,6 +72,7 @@ export async function extractTar(
   /** Bytes handed to the worker and not yet taken by its parser; `pending` ones are read but not yet handed. */
   let sent = 0
   let inputEnded = false
+  let finished = false
   const send = (message: ToWorker) => worker.postMessage(message)
   const stopWith = (error: unknown) => {
     if (failure || workerStopped) return
@@ -100,8 +101,15 @@ export async function extractTar(
           return reject(failure ? failure.error : new OperationError(message.message))
       }
     })
-    worker.on('error', (error) => reject(new OperationError(`tar extraction failed: ${error.message}`)))
-    worker.on('exit', (code) => reject(new OperationError(`tar extraction failed: its thread exited (${code})`)))
+    // A worker that could not start or died: nothing reads the input any more, so its producer is stopped too.
+    const lost = (why: string) => {
+      if (finished) return // terminate() after the result: the end of a worker that did its job
+      workerStopped = true
+      if ('destroy' in input) input.destroy()
+      reject(new OperationError(`tar extraction failed: ${why}`))
+    }
+    worker.on('error', (error) => lost(error.message))
+    worker.on('exit', (code) => lost(`its thread exited (${code})`))
   })
 
   let pending: Buffer[] = []
@@ -162,6 +170,7 @@ export async function extractTar(
     input.off('close', onClose)
     input.on('error', () => {}) // a late error of a destroyed input has nobody left to tell
     input.off('error', onError)
+    finished = true
     await worker.terminate()
   }
 }
