@@ -4,10 +4,11 @@ import type {Readable} from 'node:stream'
 import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads'
 
 import {OperationError} from '../errors.js'
-import {startExtraction, type EngineOptions, type ExtractProgress, type ExtractResult} from './tar-extraction.js'
+import type {ExtractProgress, ExtractResult} from './extract-result.js'
+import {startExtraction, type EngineOptions} from './tar-extraction.js'
 
 export {safePath} from './tar-extraction.js'
-export type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult} from './tar-extraction.js'
+export type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult} from './extract-result.js'
 
 export interface ExtractOptions extends Omit<EngineOptions, 'onStop'> {
   signal?: AbortSignal

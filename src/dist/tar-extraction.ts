@@ -6,29 +6,7 @@ import fs from 'node:fs'
 import {Parser, type ReadEntry} from 'tar'
 
 import {OperationError} from '../errors.js'
-
-export interface ExtractProgress {
-  /** Archive entries handled so far. */
-  entries: number
-  /** Uncompressed tar bytes consumed so far. */
-  bytes: number
-}
-
-export interface ExtractResult {
-  /** Archive entries processed: the MANIFEST's count, `tar tvf | wc -l`. */
-  entries: number
-  /** SCHILY.fflags per path (relative, no leading ./ or trailing /), in archive order; the caller applies them. */
-  flags: Array<{path: string; flags: string}>
-  /** Device nodes and FIFOs: counted in `entries` but not created (FreeBSD base has none, devfs provides them). */
-  skipped: string[]
-  /** With `fifos`: the FIFOs, their paths reserved and parents made; the caller makes them (mkfifo) and sets this. */
-  fifos: Array<{path: string} & EntryMeta>
-  /** Every path the destination now holds from this and earlier extractions (for the next set: `over`). */
-  tree: ExtractedTree
-}
-
-/** Relative path → what an extraction made there ('' is the destination itself). */
-export type ExtractedTree = ReadonlyMap<string, Kind>
+import type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult, Kind} from './extract-result.js'
 
 /** What the engine needs: extractTar's options less the signal, which its thread turns into `stop`. */
 export interface EngineOptions {
@@ -56,15 +34,6 @@ const PROGRESS_MS = 100
 const {O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW} = fs.constants
 const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
 
-type Kind = 'dir' | 'file' | 'symlink' | 'fifo'
-
-export interface EntryMeta {
-  mode: number
-  uid: number
-  gid: number
-  atime: Date
-  mtime: Date
-}
 type Meta = EntryMeta
 
 /**
