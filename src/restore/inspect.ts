@@ -78,7 +78,7 @@ export async function readArchiveMeta(
   run: CommandRunner,
   layout: ArchiveLayout,
 ): Promise<ArchiveMeta> {
-  const tar = tarStreamOf(archive, run)
+  const tar = tarStreamOf(archive, run, {head: true})
   const inspector = new ArchiveInspector(archive.file, layout)
   try {
     for await (const chunk of tar.stream as AsyncIterable<Buffer>) {
