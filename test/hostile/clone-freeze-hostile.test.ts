@@ -75,12 +75,12 @@ describe('hostile: clone, freeze, snapshot, rollback', () => {
     assert.deepEqual(await readdir(secret), ['master.passwd'])
   })
 
-  it('clone: a FIFO in the source fails the clone (exit 1), nothing of NEW kept', async function () {
+  it('clone: a FIFO in the source is made anew in NEW, never opened (a FIFO nobody writes cannot hang the copy)', async function () {
     this.timeout(60_000)
     await ok(['create', 'fifo1', '10.0.15.4'])
     execFileSync('mkfifo', [path.join(host.dirs.jaildir, 'fifo1', 'var/run-fifo')])
-    await refused(['clone', 'fifo1', 'copy2', '10.0.15.5'], /cloning fifo1 to copy2 failed, nothing of it was kept/, 1)
-    assert.equal(await exists(path.join(host.dirs.jaildir, 'copy2')), false)
+    await ok(['clone', 'fifo1', 'copy2', '10.0.15.5'])
+    assert.ok((await lstat(path.join(host.dirs.jaildir, 'copy2', 'var/run-fifo'))).isFIFO())
     assert.deepEqual(
       (await readdir(host.dirs.dbdir)).filter((n) => n.startsWith('create-')),
       [],
