@@ -1,8 +1,9 @@
 // The create journal: what an unfinished `tsez create` may have left, so the next tsez can remove exactly that.
-import {readFile, readdir, rm, rmdir} from 'node:fs/promises'
+import {rm, rmdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
+import {journalFilesIn, readJournalFile} from './dbdir-journals.js'
 import {jailFiles} from './store.js'
 import {pathExists, removeOwnTree, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import type {CommandRunner} from '../system/runner.js'
@@ -81,21 +82,15 @@ export async function removeJournal(config: TsezConfig, name: string): Promise<v
 
 /** Names with a create journal (an unfinished or uncommitted create), sorted. */
 export async function journalNames(config: TsezConfig): Promise<string[]> {
-  const files = await readdir(config.dbdir).catch(() => [] as string[])
-  return files
-    .filter((file) => file.startsWith(PREFIX) && file.endsWith('.json'))
-    .map((file) => file.slice(PREFIX.length, -'.json'.length))
-    .sort()
+  return (await journalFilesIn(config.dbdir, PREFIX)).map((file) => path.basename(file, '.json').slice(PREFIX.length))
 }
 
+/** Unreadable or not whole: not create's (writeJournal renames into place); left be. */
 export async function readJournal(config: TsezConfig, name: string): Promise<CreateJournal | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(journalFile(config, name), 'utf8')) as Partial<CreateJournal>
-    if (parsed.version === 1 && parsed.name === name && typeof parsed.root === 'string') return parsed as CreateJournal
-  } catch {
-    // Unreadable or half-written: writeJournal renames into place, so this is not create's; leave it be.
-  }
-  return undefined
+  return readJournalFile<CreateJournal>(
+    journalFile(config, name),
+    (parsed) => parsed.version === 1 && parsed.name === name && typeof parsed.root === 'string',
+  )
 }
 
 export interface Leftover {

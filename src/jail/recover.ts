@@ -30,8 +30,21 @@ export async function recoverInterruptedJailWork(
   for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
   for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
   for (const line of await sweepInterruptedArchives(config, deps.run)) deps.log.info(line)
-  if (options.rollbackNotes === false) return
-  const notes = await checkRollbackNotes(config, async () => new Set((await readRunningJails(deps.run)).keys()))
+  if (options.rollbackNotes !== false) await reportRollbackNotes(config, deps)
+}
+
+/**
+ * Says what interrupted rollbacks left: notes whose jail is gone or running again are removed (a line each), the
+ * others warned about, but those of SETTLED jails, which the caller settles itself. RUNNING: the running jails when
+ * the caller has them; else jls is asked, and only when there is a note.
+ */
+export async function reportRollbackNotes(
+  config: TsezConfig,
+  deps: {run: CommandRunner; log: Log},
+  {settled, running}: {settled?: (name: string) => boolean; running?: ReadonlySet<string>} = {},
+): Promise<void> {
+  const runningJails = async () => running ?? new Set((await readRunningJails(deps.run)).keys())
+  const notes = await checkRollbackNotes(config, runningJails, settled)
   for (const line of notes.info) deps.log.info(line)
   for (const line of notes.warnings) deps.log.warn(line)
 }

@@ -1,12 +1,7 @@
 // start, stop and restart settle what an interrupted tsez rollback left: its jail started as asked, or kept stopped.
 import type {TsezConfig} from '../config.js'
-import {
-  checkRollbackNotes,
-  describeRollbackNote,
-  readRollbackNotes,
-  removeRollbackNote,
-} from '../jail/rollback-journal.js'
-import {readRunningJails} from '../jail/running.js'
+import {reportRollbackNotes} from '../jail/recover.js'
+import {describeRollbackNote, readRollbackNotes, removeRollbackNote} from '../jail/rollback-journal.js'
 import type {Deps} from '../system/deps.js'
 
 /**
@@ -19,10 +14,7 @@ export async function settleRollbackNotes(
   targets: readonly string[],
   deps: Pick<Deps, 'run' | 'log'>,
 ): Promise<void> {
-  const running = async () => new Set((await readRunningJails(deps.run)).keys())
-  const lines = await checkRollbackNotes(config, running, (name) => targets.includes(name))
-  for (const line of lines.info) deps.log.info(line)
-  for (const line of lines.warnings) deps.log.warn(line)
+  await reportRollbackNotes(config, deps, {settled: (name) => targets.includes(name)})
   for (const note of await readRollbackNotes(config)) {
     if (!targets.includes(note.name)) continue
     await removeRollbackNote(config, note.name)

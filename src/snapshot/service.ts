@@ -1,9 +1,8 @@
 // tsez snapshot, snapshots and rollback: a jail's own dataset, snapshotted, listed and rolled back under the host lock.
 import type {TsezConfig} from '../config.js'
 import {UsageError} from '../errors.js'
-import {recoverInterruptedJailWork, type RecoveryOptions} from '../jail/recover.js'
+import {recoverInterruptedJailWork, reportRollbackNotes, type RecoveryOptions} from '../jail/recover.js'
 import {
-  checkRollbackNotes,
   describeRollbackNote,
   readRollbackNote,
   removeRollbackNote,
@@ -121,7 +120,10 @@ export async function rollbackJail(
     if (running && !options.force) {
       throw new UsageError(`jail ${jail.name} is running: stop it first (tsez stop ${jail.name}) or add --force`)
     }
-    if (!options.dryRun) await sayRollbackNotes(config, deps, runningJails, jail.name)
+    // The other jails' notes: stale ones removed, the rest warned about (this jail's own is completed below).
+    if (!options.dryRun) {
+      await reportRollbackNotes(config, deps, {settled: (name) => name === jail.name, running: runningJails})
+    }
     // A rollback this jail's interrupted one left undone: completed, the jail started after it as it would have been.
     const interrupted = running ? undefined : await readRollbackNote(config, jail.name)
     if (interrupted !== undefined) {
@@ -175,17 +177,6 @@ export async function rollbackJail(
     return result
   }
   return withJail(config, options, `rollback ${options.name}`, deps, work, {rollbackNotes: false})
-}
-
-/** The other jails' rollback notes: stale ones removed, the rest warned about (this jail's own is completed). */
-async function sayRollbackNotes(config: TsezConfig, deps: Deps, running: ReadonlySet<string>, own: string) {
-  const notes = await checkRollbackNotes(
-    config,
-    () => Promise.resolve(running),
-    (name) => name === own,
-  )
-  for (const line of notes.info) deps.log.info(line)
-  for (const line of notes.warnings) deps.log.warn(line)
 }
 
 /** DATASET's own snapshots, oldest first, with creation and used. */
