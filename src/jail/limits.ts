@@ -176,3 +176,8 @@ export function rctlAddArgv(name: string, rule: LimitRule): string[] {
 export function rctlRemoveArgv(name: string): string[] {
   return ['-r', `jail:${name}`]
 }
+
+/** The rctl argvs that make the kernel hold exactly LIMITS for jail NAME: all its rules removed, LIMITS added. */
+export function recordRulesArgv(name: string, limits: readonly LimitRule[] = []): string[][] {
+  return [rctlRemoveArgv(name), ...limits.map((rule) => rctlAddArgv(name, rule))]
+}

@@ -4,6 +4,7 @@ import type {Log} from '../system/deps.js'
 import type {CommandRunner} from '../system/runner.js'
 import {sweepInterruptedArchives} from './archive-journal.js'
 import {configJournalFiles, recoverInterruptedConfigs} from './config-journal.js'
+import {recoverInterruptedLimits} from './limits-note.js'
 import {recoverInterruptedRenames, renameJournalFiles} from './rename-journal.js'
 import {checkRollbackNotes} from './rollback-journal.js'
 import {readRunningJails} from './running.js'
@@ -18,7 +19,8 @@ export interface RecoveryOptions {
 
 /**
  * Rolls every interrupted `tsez config --rename` back or forward, finishes or drops every interrupted plain
- * `tsez config`, destroys the snapshot and clone a killed `tsez archive` on ZFS left, and warns about jails an
+ * `tsez config`, gives a running jail whose `tsez limits` was killed its recorded rctl rules again, destroys the
+ * snapshot and clone a killed `tsez archive` on ZFS left, and warns about jails an
  * interrupted `tsez rollback --force` left stopped; says what it did. Call it holding the host lock (no config,
  * archive or rollback can be running then), before reading records.
  */
@@ -29,6 +31,9 @@ export async function recoverInterruptedJailWork(
 ): Promise<void> {
   for (const line of await recoverInterruptedRenames(config)) deps.log.info(line)
   for (const line of await recoverInterruptedConfigs(config)) deps.log.info(line)
+  const limits = await recoverInterruptedLimits(config, deps.run)
+  for (const line of limits.info) deps.log.info(line)
+  for (const line of limits.warnings) deps.log.warn(line)
   for (const line of await sweepInterruptedArchives(config, deps.run)) deps.log.info(line)
   if (options.rollbackNotes !== false) await reportRollbackNotes(config, deps)
 }

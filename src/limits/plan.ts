@@ -1,14 +1,6 @@
 // Pure planning of `tsez limits`: the jail's new rctl rules from RESOURCE=AMOUNT[/per][:action] and --unset, every problem at once.
 import {quote} from '../errors.js'
-import {
-  checkResourceName,
-  mergeLimits,
-  parseLimit,
-  rctlAddArgv,
-  rctlRemoveArgv,
-  ruleText,
-  type LimitRule,
-} from '../jail/limits.js'
+import {checkResourceName, mergeLimits, parseLimit, recordRulesArgv, ruleText, type LimitRule} from '../jail/limits.js'
 import type {JailRecord} from '../jail/store.js'
 
 export interface LimitsRequest {
@@ -70,10 +62,7 @@ export function planLimits(request: LimitsRequest, seen: LimitsObservation): Lim
   if (problems.length > 0) return problems
   const after: JailRecord = {...record, limits}
   if (limits.length === 0) delete after.limits
-  const rctl = seen.running
-    ? [rctlRemoveArgv(record.name), ...limits.map((rule) => rctlAddArgv(record.name, rule))]
-    : []
-  return {before: record, after, rctl}
+  return {before: record, after, rctl: seen.running ? recordRulesArgv(record.name, after.limits) : []}
 }
 
 /** The rules of RECORD as rctl shows them after `jail:NAME:`. */

@@ -3,7 +3,7 @@ import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError, quote} from '../errors.js'
 import {commitConfig, configJournalFile} from '../jail/config-journal.js'
 import {sweepInterruptedCreates} from '../jail/journal.js'
-import {rctlAddArgv, rctlRemoveArgv} from '../jail/limits.js'
+import {applyRecordRules, limitsNoteFile, removeLimitsNote, writeLimitsNote} from '../jail/limits-note.js'
 import {jailNameFor} from '../jail/names.js'
 import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {readRunningJails} from '../jail/running.js'
@@ -81,25 +81,30 @@ async function readRecord(config: TsezConfig, name: string, given: string): Prom
 /**
  * A running jail first gets its new rules (all of its rules removed, the new ones added); when rctl refuses one,
  * the old rules are put back and nothing changes. Then the record and jail.conf are committed (config-journal.ts).
+ * While the kernel and the record may differ, a note says so (limits-note.ts): the next command settles a kill.
  */
 async function apply(config: TsezConfig, plan: LimitsPlan, deps: Deps): Promise<void> {
   const {before, after} = plan
-  if (plan.rctl.length > 0) {
-    try {
-      await runRctl(plan.rctl, deps)
-    } catch (error) {
-      await restoreRules(before, deps)
-      throw new OperationError(
-        `applying the limits to running jail ${before.name} failed, nothing changed: ${describeError(error)}`,
-      )
-    }
+  if (plan.rctl.length === 0) return commitConfig(config, after, deps.clock.now())
+  const started = deps.clock.now().toISOString()
+  await writeLimitsNote(config, {version: 1, name: before.name, pid: process.pid, started})
+  try {
+    await runRctl(plan.rctl, deps)
+  } catch (error) {
+    await applyRecordRules(before, deps.run)
+    await removeLimitsNote(config, before.name)
+    throw new OperationError(
+      `applying the limits to running jail ${before.name} failed, nothing changed: ${describeError(error)}`,
+    )
   }
   try {
     await commitConfig(config, after, deps.clock.now())
   } catch (error) {
-    if (plan.rctl.length > 0) await restoreRules(before, deps)
+    await applyRecordRules(before, deps.run)
+    await removeLimitsNote(config, before.name)
     throw error
   }
+  await removeLimitsNote(config, before.name)
 }
 
 /** The remove may find no rule (rctl exits 1 then): only the adds must succeed. */
@@ -110,19 +115,18 @@ async function runRctl(argvs: readonly string[][], deps: Deps): Promise<void> {
   }
 }
 
-async function restoreRules(record: JailRecord, deps: Deps): Promise<void> {
-  const argvs = [rctlRemoveArgv(record.name), ...(record.limits ?? []).map((rule) => rctlAddArgv(record.name, rule))]
-  for (const argv of argvs) await deps.run.tryRun('rctl', argv)
-}
-
 export function describeLimitsPlan(config: TsezConfig, plan: LimitsPlan): string[] {
   const journal = configJournalFile(config, plan.after.name)
+  const note = limitsNoteFile(config, plan.after.name)
   const files = jailFiles(config, plan.after.name)
+  const rctl = plan.rctl.length > 0
   return [
+    ...(rctl ? [`write ${note} (the running jail's rules are changing)`] : []),
     ...plan.rctl.map((argv) => `run rctl ${argv.join(' ')}`),
     `write ${journal} (journal)`,
     `write ${files.record} (commit)`,
     `write ${files.conf}`,
     `remove ${journal}`,
+    ...(rctl ? [`remove ${note}`] : []),
   ]
 }
