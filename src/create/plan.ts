@@ -130,7 +130,14 @@ export function planCreate(config: TsezConfig, request: CreateRequest, seen: Cre
   if (!request.existingRoot && !seen.newjailPresent)
     problems.push(`no newjail at ${config.newjail}; run tsez install first`)
   const templateEtc = request.existingRoot || seen.newjailHasEtcState ? {} : templateEtcFor(config, seen.release ?? '')
-  const zfsJail = {name, root, quota: request.quota, existingRoot: request.existingRoot, now: seen.now}
+  const zfsJail = {
+    name,
+    root,
+    quota: request.quota,
+    existingRoot: request.existingRoot,
+    now: seen.now,
+    mark: seen.nonce,
+  }
   const zfs = planZfsClone(config, {...zfsJail, templateEtc: 'templateEtc' in templateEtc}, seen.zfs)
   if (Array.isArray(zfs)) problems.push(...zfs)
 

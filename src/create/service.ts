@@ -17,7 +17,7 @@ import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {ownershipOf} from '../jail/ownership.js'
 import {REMOVE_LIST, applyRemoveList} from '../jail/flavour-remove.js'
 import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
-import {beginJournal, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
+import {CREATE_MARK, beginJournal, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
 import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {allocateEpair} from '../jail/vnet.js'
 import {vnetRcOwnership, writeVnetRcFiles} from '../jail/vnet-rc.js'
@@ -29,7 +29,8 @@ import {
   type CreatePlan,
   type CreateRequest,
 } from './plan.js'
-import {cloneTemplate, observeZfs, type ZfsCloneStep} from './zfs.js'
+import {assumeCurrent, observeZfs, type ZfsCloneStep, type ZfsObservation} from './zfs.js'
+import {cloneGuessed, cloneListed, readSnapshotRecord} from './checked-clone.js'
 
 export interface CreateOptions extends CreateRequest {
   dryRun: boolean
@@ -62,14 +63,38 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
       deps.log.info(`removed ${removed}, left by an interrupted tsez create`)
     }
     await recoverInterruptedJailWork(config, deps)
-    // Under the lock the host may have changed since we looked: plan again before touching anything.
-    const seen = await observe(config, options, deps, withZfs)
-    const plan = planOrRefuse(config, options, {...seen, nonce: nonceOf(first)})
-    await apply(config, plan, deps)
-    return resultOf(plan, false)
+    // Under the lock the host may have changed since we looked: plan again before touching anything. On ZFS the
+    // snapshot the last create cloned is cloned again while the one zfs list runs (checked-clone.ts).
+    const name = jailNameFor(options.name)
+    const listing = withZfs ? observeZfs(config, name, deps) : undefined
+    const [local, recorded] = await Promise.all([
+      observeFiles(config, options, name, deps),
+      listing === undefined ? undefined : readSnapshotRecord(config),
+    ])
+    const nonce = nonceOf(first)
+    const planWith = (zfs: ZfsObservation | undefined) =>
+      planCreate(config, options, {...local, nonce, ...(zfs === undefined ? {} : {zfs})})
+    const guess = recorded === undefined ? undefined : planWith(assumeCurrent(config, recorded))
+    if (listing !== undefined && guess !== undefined && !Array.isArray(guess) && guess.zfs?.takeSnapshot === false) {
+      const replan = (seen: ZfsObservation) => zfsStepOf(planWith(seen))
+      const made = await apply(config, guess, deps, (step) => cloneGuessed(config, step, listing, replan, deps))
+      return resultOf(made, false)
+    }
+    const plan = planOrRefuse(config, options, {...local, nonce, ...(listing && {zfs: await listing})})
+    const listed = async (step: ZfsCloneStep) => {
+      await cloneListed(config, step, recorded, deps)
+      return step
+    }
+    return resultOf(await apply(config, plan, deps, listed), false)
   } finally {
     await lock.release()
   }
+}
+
+/** PLANNED's clone step, or its problems. */
+function zfsStepOf(planned: CreatePlan | string[]): ZfsCloneStep | string[] {
+  if (Array.isArray(planned)) return planned
+  return planned.zfs ?? ['tsez_use_zfs is YES but create planned no clone']
 }
 
 /** The plan, or every problem as one UsageError (exit 2, nothing changed). */
@@ -168,14 +193,23 @@ async function observeVnet(
   return {...(epair === undefined ? {} : {epair}), rcFiles}
 }
 
-/** Journal, staging copy, flavours, fstab, conf, root into place, record (the commit), journal removed. */
-async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<void> {
+/** Makes the clone of a ZFS create (STEP, or another the list called for) and returns the step carried out. */
+type CloneMaker = (step: ZfsCloneStep) => Promise<ZfsCloneStep>
+
+/**
+ * Journal, staging copy or clone, flavours, fstab, conf, root into place, record (the commit), journal removed.
+ * Returns the plan carried out (on ZFS its clone step may be another than planned).
+ */
+async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, makeClone: CloneMaker): Promise<CreatePlan> {
   const {record, files, staging} = plan
-  await beginJournal(config, {name: record.name, root: record.root, staging, zfs: plan.zfs}, deps.clock.now())
+  const zfs = plan.zfs && {dataset: plan.zfs.dataset, mark: plan.zfs.mark, property: CREATE_MARK}
+  await beginJournal(config, {name: record.name, root: record.root, staging, zfs}, deps.clock.now())
+  let made = plan
   try {
     if (plan.templateEtc) await bootstrapTemplateEtc(config, plan.newjail, plan.templateEtc.release, deps)
     if (staging !== undefined) await buildRoot(plan, staging, deps)
-    if (plan.zfs !== undefined) await cloneRoot(plan, plan.zfs, deps)
+    if (plan.zfs !== undefined) made = {...plan, zfs: await makeClone(plan.zfs)}
+    if (plan.zfs !== undefined) for (const flavour of plan.flavours) await applyFlavour(record.root, flavour, deps)
     // Both fsyncs at once; both settle before any undo.
     const outcomes = await Promise.allSettled([
       writeFileAtomic(files.fstab, renderJailFstab(config, record)),
@@ -187,12 +221,16 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps): Promise<
     if (staging !== undefined) await rename(staging, record.root)
     await writeJailRecord(config, record)
   } catch (error) {
+    // A refusal once the list was seen: nothing was made (the clone, if any, is destroyed), only the journal.
+    if (error instanceof UsageError) await removeJournal(config, record.name)
+    if (error instanceof UsageError) throw error
     await undo(config, plan, deps)
     throw new OperationError(`creating jail ${record.name} failed, nothing of it was kept: ${describeError(error)}`, {
       cause: error,
     })
   }
   await removeJournal(config, record.name)
+  return made
 }
 
 /**
@@ -224,12 +262,6 @@ async function buildRoot(plan: CreatePlan, staging: string, deps: Deps): Promise
     throw error
   }
   for (const flavour of plan.flavours) await applyFlavour(staging, flavour, deps)
-}
-
-/** ZFS: the newjail's snapshot cloned at the root (taken first when planned), then each flavour laid over it. */
-async function cloneRoot(plan: CreatePlan, step: ZfsCloneStep, deps: Deps): Promise<void> {
-  await cloneTemplate(step, deps)
-  for (const flavour of plan.flavours) await applyFlavour(plan.record.root, flavour, deps)
 }
 
 async function applyFlavour(root: string, flavour: CreatePlan['flavours'][number], deps: Deps) {

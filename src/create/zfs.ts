@@ -1,6 +1,7 @@
 // create on ZFS: the jail's root is a clone of a snapshot of the newjail dataset (no copy), taken once per change.
 import type {TsezConfig} from '../config.js'
 import {quote} from '../errors.js'
+import {CREATE_MARK} from '../jail/journal.js'
 import type {Deps} from '../system/deps.js'
 import * as zfs from '../system/zfs.js'
 
@@ -12,14 +13,34 @@ export interface ZfsObservation {
   templateChanged: boolean
 }
 
+/** The newjail's snapshot to clone and a stated observation: the one a create found current last time. */
+export function assumeCurrent(config: TsezConfig, snapshot: string): ZfsObservation {
+  return {names: [templateDataset(config), snapshot], templateChanged: false}
+}
+
+/**
+ * Whether SEEN shows SNAPSHOT as the newjail as it is now: the newjail exists, SNAPSHOT is its newest snapshot
+ * (of any name: one taken after it may hide changes from `written`) and nothing was written since.
+ */
+export function showsCurrent(config: TsezConfig, seen: ZfsObservation, snapshot: string): boolean {
+  const template = templateDataset(config)
+  return seen.names.includes(template) && !seen.templateChanged && newestSnapshotOf(template, seen.names) === snapshot
+}
+
+function newestSnapshotOf(template: string, names: readonly string[]): string | undefined {
+  return names.filter((name) => name.startsWith(`${template}@`)).at(-1)
+}
+
 /** The clone a ZFS create makes; the snapshot is taken first when `takeSnapshot`. */
 export interface ZfsCloneStep {
   dataset: string
+  /** The clone's tsez:create value (CREATE_MARK): what makes it this create's for the sweep of a killed one. */
+  mark: string
   template: string
   /** DATASET@NAME of the newjail the clone comes from. */
   snapshot: string
   takeSnapshot: boolean
-  /** `-o` properties: the mountpoint (the jail's root), --quota, tsez_zfs_properties. */
+  /** `-o` properties: the mountpoint (the jail's root), --quota, tsez_zfs_properties, the mark. */
   properties: string[]
 }
 
@@ -61,13 +82,15 @@ export interface ZfsJail {
   /** The template's etcupdate state is recorded first: the newjail changes before the clone. */
   templateEtc: boolean
   now: Date
+  /** A random value: the clone's tsez:create. */
+  mark: string
 }
 
 /**
  * The clone for JAIL (undefined on UFS and with -x), or every problem: a bad --quota, --quota without ZFS, no
  * newjail dataset (tsez install makes PARENT/newjail), or PARENT/NAME existing (tsez never takes over, nor
- * destroys, a dataset it did not make). The newest tsez-* snapshot of the newjail is reused while the newjail
- * has not changed since. SEEN undefined: the pool not looked at yet (create's check before the host lock), so no
+ * destroys, a dataset it did not make). The newjail's newest snapshot is reused when it is tsez's (tsez-*) and
+ * the newjail has not changed since. SEEN undefined: the pool not looked at yet (create's check before the host lock), so no
  * problem with it is known and the step is provisional: a snapshot to take.
  */
 export function planZfsClone(
@@ -100,17 +123,20 @@ export function planZfsClone(
     problems.push(`dataset ${dataset} exists already and is not a tsez jail; rename or destroy it first`)
   }
   if (problems.length > 0) return problems
-  const newest = names.filter((name) => name.startsWith(`${template}@tsez-`)).at(-1)
-  const takeSnapshot = newest === undefined || seen?.templateChanged !== false || jail.templateEtc
+  const newest = newestSnapshotOf(template, names)
+  const reusable = newest?.startsWith(`${template}@tsez-`) === true ? newest : undefined
+  const takeSnapshot = reusable === undefined || seen?.templateChanged !== false || jail.templateEtc
   return {
     dataset,
+    mark: jail.mark,
     template,
-    snapshot: takeSnapshot || newest === undefined ? freeSnapshotName(template, jail.now, names) : newest,
+    snapshot: takeSnapshot || reusable === undefined ? freeSnapshotName(template, jail.now, names) : reusable,
     takeSnapshot,
     properties: [
       `mountpoint=${jail.root}`,
       ...(jail.quota === undefined ? [] : [`quota=${jail.quota}`]),
       ...config.zfsProperties,
+      `${CREATE_MARK}=${jail.mark}`,
     ],
   }
 }

@@ -25,10 +25,10 @@ export interface CreateJournal {
   /** True when create copies the root into place (not -x): the root is then create's to remove. */
   ownsRoot: boolean
   /**
-   * ZFS: the dataset made at the root, and what makes it the maker's: the snapshot a clone comes from (create,
-   * clone), or the value restore gives its dataset's tsez:restore property.
+   * ZFS: the dataset made at the root, and what makes it the maker's: the snapshot a clone comes from (clone), or
+   * the value the maker gives its dataset's tsez:restore (restore) or tsez:create (create, `property`) property.
    */
-  dataset?: {name: string; origin: string} | {name: string; mark: string}
+  dataset?: {name: string; origin: string} | DatasetMark
   pid: number
   started: string
 }
@@ -37,6 +37,17 @@ const PREFIX = 'create-'
 
 /** The user property restore marks its dataset with (a random value): the sweep destroys only that dataset. */
 export const RESTORE_MARK = 'tsez:restore'
+/** The user property create's clone carries (a random value, set by the clone itself), for the same reason. */
+export const CREATE_MARK = 'tsez:create'
+
+/** A dataset known as the maker's by its PROPERTY's value (tsez:restore when no property is named). */
+export interface DatasetMark {
+  name: string
+  mark: string
+  property?: string
+}
+
+type DatasetNote = {dataset: string; snapshot: string} | {dataset: string; mark: string; property?: string}
 
 export function journalFile(config: TsezConfig, name: string): string {
   return path.join(config.dbdir, `${PREFIX}${name}.json`)
@@ -56,7 +67,7 @@ export async function beginJournal(
     name: string
     root: string
     staging: string | undefined
-    zfs?: {dataset: string; snapshot: string} | {dataset: string; mark: string}
+    zfs?: DatasetNote
   },
   now: Date,
 ): Promise<void> {
@@ -72,8 +83,9 @@ export async function beginJournal(
   })
 }
 
-function datasetNote(zfs: {dataset: string; snapshot: string} | {dataset: string; mark: string}) {
-  return 'mark' in zfs ? {name: zfs.dataset, mark: zfs.mark} : {name: zfs.dataset, origin: zfs.snapshot}
+function datasetNote(zfs: DatasetNote) {
+  if (!('mark' in zfs)) return {name: zfs.dataset, origin: zfs.snapshot}
+  return {name: zfs.dataset, mark: zfs.mark, ...(zfs.property === undefined ? {} : {property: zfs.property})}
 }
 
 export async function removeJournal(config: TsezConfig, name: string): Promise<void> {
@@ -100,8 +112,9 @@ export interface Leftover {
   kind: 'tree' | 'file' | 'dataset'
   /** A dataset's: the snapshot create cloned it from; anything else under its name is left alone. */
   origin?: string
-  /** A restored dataset's: its tsez:restore value; anything else under its name is left alone. */
+  /** A restored dataset's: its tsez:restore value (create's clone: its markProperty's); anything else is left alone. */
   mark?: string
+  markProperty?: string
   /** A dataset's: its mountpoint, removed when zfs leaves it empty. */
   mountpoint?: string
 }
@@ -127,8 +140,9 @@ export async function leftoversOf(config: TsezConfig, name: string): Promise<Lef
   return [...(await present(candidates)), own]
 }
 
-function ownerOf(dataset: NonNullable<CreateJournal['dataset']>): {origin: string} | {mark: string} {
-  return 'mark' in dataset ? {mark: dataset.mark} : {origin: dataset.origin}
+function ownerOf(dataset: NonNullable<CreateJournal['dataset']>): Pick<Leftover, 'origin' | 'mark' | 'markProperty'> {
+  if (!('mark' in dataset)) return {origin: dataset.origin}
+  return {mark: dataset.mark, ...(dataset.property === undefined ? {} : {markProperty: dataset.property})}
 }
 
 async function present(candidates: Array<Leftover | undefined>): Promise<Leftover[]> {
@@ -139,14 +153,14 @@ async function present(candidates: Array<Leftover | undefined>): Promise<Leftove
 
 /**
  * Destroys an interrupted create's clone (or restore's dataset), only when it is one: the dataset exists and its
- * origin is the snapshot the journal names (its tsez:restore is the journal's mark); a dataset of that name made by
+ * origin is the snapshot the journal names (its mark property has the journal's mark); a dataset of that name made by
  * anyone else is never touched. False when there was none.
  */
 export async function destroyLeftoverClone(run: CommandRunner, item: Leftover): Promise<boolean> {
   if (!(await datasetExists(run, item.path))) return false
   const ours =
     item.mark !== undefined
-      ? (await propertyOf(run, item.path, RESTORE_MARK)) === item.mark
+      ? (await propertyOf(run, item.path, item.markProperty ?? RESTORE_MARK)) === item.mark
       : item.origin !== undefined && (await originOf(run, item.path)) === item.origin
   if (!ours) return false
   await destroy(run, item.path)

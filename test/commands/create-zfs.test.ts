@@ -33,9 +33,12 @@ describe('tsez create on ZFS', function () {
     assert.match(taken, SNAPSHOT)
     const root1 = path.join(host.dirs.jaildir, 'web1')
     const root2 = path.join(host.dirs.jaildir, 'web2')
-    const props = ['-o', 'compression=lz4', '-o', 'atime=off']
-    assert.deepEqual(clone1, ['clone', '-o', `mountpoint=${root1}`, ...props, taken, `${ZFS_PARENT}/web1`])
-    assert.deepEqual(clone2, ['clone', '-o', `mountpoint=${root2}`, ...props, taken, `${ZFS_PARENT}/web2`])
+    const props = ['-o', 'compression=lz4', '-o', 'atime=off', '-o']
+    const [mark1, mark2] = [clone1?.at(-3) ?? '', clone2?.at(-3) ?? '']
+    assert.deepEqual(clone1, ['clone', '-o', `mountpoint=${root1}`, ...props, mark1, taken, `${ZFS_PARENT}/web1`])
+    assert.deepEqual(clone2, ['clone', '-o', `mountpoint=${root2}`, ...props, mark2, taken, `${ZFS_PARENT}/web2`])
+    assert.match(mark1, /^tsez:create=[0-9a-f]{8}$/, 'the clone carries the mark the journal names')
+    assert.notEqual(mark1, mark2)
     assert.ok((await lstat(path.join(root1, 'usr/local/etc/nginx'))).isDirectory(), "the flavour's tree is there")
     assert.deepEqual((await readdir(root2)).sort(), (await readdir(host.dirs.newjail)).sort())
     assert.equal((await record('web1')).dataset, `${ZFS_PARENT}/web1`)
