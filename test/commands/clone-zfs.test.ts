@@ -4,7 +4,7 @@ import {lstat, mkdir, readFile, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {CloneResult} from '../../src/clone/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 import {ZFS_PARENT, poolNames, useZfs, zfsChanges} from '../support/zfs-host.js'
@@ -21,11 +21,7 @@ describe('tsez clone on ZFS', function () {
   })
   afterEach(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
 
   it('clones a running jail from a fresh snapshot: argv, tree, record with its dataset; first-start scripts dropped', async function () {
     this.timeout(120_000)

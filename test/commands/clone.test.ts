@@ -5,7 +5,7 @@ import path from 'node:path'
 
 import type {CloneResult} from '../../src/clone/service.js'
 import type {ListResult} from '../../src/list/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {fakeFlagsUnder, setFakeFlags} from '../support/fake-flags.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
@@ -21,11 +21,7 @@ describe('tsez clone (UFS)', () => {
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const refused = async (args: string[], pattern: RegExp) => {
     const result = await tsez(args, host.env)
     assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`)

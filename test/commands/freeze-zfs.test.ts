@@ -4,7 +4,7 @@ import {chmod, lstat, mkdir, readFile, readlink, rm, symlink, writeFile} from 'n
 import path from 'node:path'
 
 import {parseZfsDiff} from '../../src/freeze/zfs-diff.js'
-import {tsez} from '../support/cli.js'
+import {tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 import {ZFS_PARENT, useZfs} from '../support/zfs-host.js'
@@ -21,11 +21,7 @@ describe('tsez freeze on ZFS', function () {
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
 
   it('reads zfs diff of the origin snapshot; the flavour rebuilds the jail', async function () {
     this.timeout(120_000)

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import type {FreezeResult} from '../../src/freeze/service.js'
 import type {ListResult} from '../../src/list/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
@@ -20,11 +20,7 @@ describe('tsez freeze (UFS) and create -f with tsez.remove', () => {
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const refused = async (args: string[], pattern: RegExp, code = 2) => {
     const result = await tsez(args, host.env)
     assert.equal(result.exitCode, code, `${args.join(' ')}: ${result.stdout}${result.stderr}`)

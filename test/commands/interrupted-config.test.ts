@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 
 const isRoot = process.getuid?.() === 0
@@ -19,11 +19,7 @@ describe('an interrupted tsez config is finished by every command holding the lo
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const conf = () => path.join(host.dirs.jailconf, 'web1.conf')
   const journals = async () => (await readdir(host.dirs.dbdir)).filter((file) => file.startsWith('config-'))
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {parseJailConf} from '../../src/jail/conf-parse.js'
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
 
 describe('tsez limits', () => {
@@ -28,11 +28,7 @@ describe('tsez limits', () => {
   const record = async (name: string) =>
     JSON.parse(await readFile(path.join(host.config.confdir, `${name}.json`), 'utf8')) as Record<string, unknown>
   const rules = () => (fake.read('rctl.rules') ?? '').split('\n').filter(Boolean)
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, env)
 
   it('writes the rules into the record and exactly these jail.conf lines, shows them, and --unset drops them', async () => {
     await ok(['limits', 'web1', 'memoryuse=2G', 'pcpu=50', 'maxproc=200/user:log'])

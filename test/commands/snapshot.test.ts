@@ -3,7 +3,7 @@ import {appendFile, readFile, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {RollbackResult, SnapshotResult, SnapshotsResult} from '../../src/snapshot/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
@@ -22,11 +22,7 @@ describe('tsez snapshot, snapshots, rollback', () => {
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const refused = async (args: string[], pattern: RegExp) => {
     const result = await tsez(args, host.env)
     assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`)

@@ -8,7 +8,7 @@ import path from 'node:path'
 import {readUserlandVersion} from '../../src/base/freebsd-update.js'
 import {pathExists} from '../../src/system/files.js'
 import {generateRelease} from '../fixtures/release.js'
-import {packageRoot, spawnTsez, tsez} from '../support/cli.js'
+import {packageRoot, spawnTsez, tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {snapshotTree} from '../support/tree.js'
 
@@ -31,11 +31,7 @@ describe('tsez update -b/-i: from a source tree through staging', function () {
 
   const staging = () => path.join(host.dirs.jaildir, '.tsez-staging')
   const record = async () => JSON.parse(await readFile(path.join(host.dirs.dbdir, 'release.json'), 'utf8')) as Record<string, unknown> // prettier-ignore
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
 
   /** A source tree whose newvers.sh names RELEASE and whose (fake) make installs WORLD (a base.txz). */
   async function sourceTree(release: string, world: string): Promise<string> {

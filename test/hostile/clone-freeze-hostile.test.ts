@@ -5,7 +5,7 @@ import {lstat, mkdir, readFile, readdir, readlink, symlink, writeFile} from 'nod
 import path from 'node:path'
 
 import type {ListResult} from '../../src/list/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {useZfs} from '../support/zfs-host.js'
 
@@ -27,11 +27,7 @@ describe('hostile: clone, freeze, snapshot, rollback', () => {
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const listed = async () => (JSON.parse((await ok(['list', '--json'])).stdout) as ListResult).jails
   /** Exit CODE, a tsez: line last on stderr, no raw escape byte, the jails and hidden entries as they were. */
   const refused = async (args: string[], pattern: RegExp, code = 2) => {

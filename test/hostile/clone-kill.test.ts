@@ -5,7 +5,7 @@ import {lstat, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {ListResult} from '../../src/list/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {NEVER, killedAtStep} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree, type Snapshot} from '../support/tree.js'
@@ -28,11 +28,7 @@ describe('hostile: tsez clone and rollback killed part way', () => {
     await host?.cleanup()
   })
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const killedAt = (args: string[], step: number) =>
     killedAtStep(args, step, {env: host.env, under: host.root, sync: true})
   const hidden = async () => (await readdir(host.dirs.jaildir)).filter((name) => name.startsWith('.'))

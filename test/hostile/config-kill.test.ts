@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import {parseJailConf} from '../../src/jail/conf-parse.js'
 import type {JailRecord} from '../../src/jail/store.js'
-import {tsez} from '../support/cli.js'
+import {tsezOk} from '../support/cli.js'
 import {killedAtStep, ranThrough} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees} from '../support/tree.js'
@@ -20,11 +20,7 @@ describe('hostile: tsez config killed at every step', () => {
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const files = (name: string) => ({
     record: path.join(host.dirs.confdir, `${name}.json`),
     conf: path.join(host.dirs.jailconf, `${name}.conf`),

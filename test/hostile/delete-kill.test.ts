@@ -5,7 +5,7 @@ import {lstat, mkdir, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {ListResult} from '../../src/list/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {NEVER, killedAtStep} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
@@ -21,11 +21,7 @@ describe('hostile: tsez delete -w killed part way', () => {
   })
   after(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const jailPaths = (name: string) => [
     path.join(host.dirs.jaildir, name),
     path.join(host.dirs.jailconf, `${name}.conf`),

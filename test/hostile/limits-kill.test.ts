@@ -5,7 +5,7 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
-import {tsez} from '../support/cli.js'
+import {tsezOk} from '../support/cli.js'
 import {killedAtStep, ranThrough} from '../support/kill-run.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
 
@@ -26,11 +26,7 @@ describe('hostile: tsez limits killed at every step', () => {
     await fake?.cleanup()
   })
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, env)
   const kernelRules = () =>
     (fake.read('rctl.rules') ?? '')
       .split('\n')

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {parseJailConf} from '../../src/jail/conf-parse.js'
 import type {JailRecord} from '../../src/jail/store.js'
 import type {ListResult} from '../../src/list/service.js'
-import {tsez} from '../support/cli.js'
+import {tsez, tsezOk} from '../support/cli.js'
 import {killedAtStep, ranThrough} from '../support/kill-run.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 
@@ -22,11 +22,7 @@ describe('hostile: tsez config --rename killed at every step', () => {
   })
   afterEach(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   const record = async (name: string) =>
     JSON.parse(await readFile(path.join(host.dirs.confdir, `${name}.json`), 'utf8')) as JailRecord
 

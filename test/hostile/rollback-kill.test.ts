@@ -4,7 +4,7 @@ import {execFileSync} from 'node:child_process'
 import {appendFile, readdir} from 'node:fs/promises'
 import path from 'node:path'
 
-import {spawnTsez, tsez} from '../support/cli.js'
+import {spawnTsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {isRoot} from './support.js'
 
@@ -32,11 +32,7 @@ describe('hostile: tsez rollback --force killed between the stop and the start',
   })
   afterEach(async () => host?.cleanup())
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, host.env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, host.env)
   /** jail(8) run by hand, as `service jail start` would: outside tsez. */
   const jailByHand = (...args: string[]) =>
     execFileSync(path.join(host.fake.binDir, 'jail'), ['-f', path.join(host.dirs.jailconf, 'web1.conf'), ...args], {

@@ -6,7 +6,7 @@ import {mkdir, writeFile} from 'node:fs/promises'
 
 import {limitsNoteFile} from '../../src/jail/limits-note.js'
 import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
-import {tsez} from '../support/cli.js'
+import {tsezOk} from '../support/cli.js'
 import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
 
 describe('jail/limits-note', () => {
@@ -26,11 +26,7 @@ describe('jail/limits-note', () => {
     await fake.cleanup()
   })
 
-  const ok = async (args: string[]) => {
-    const result = await tsez(args, env)
-    assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
-    return result
-  }
+  const ok = (args: string[]) => tsezOk(args, env)
   const note = (name: string) => limitsNoteFile(host.config, name)
   const leave = async (name: string) => {
     await mkdir(host.config.dbdir, {recursive: true})

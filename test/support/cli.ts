@@ -1,6 +1,7 @@
 // Runs tsez commands in-process (oclif's runCommand) against the TypeScript sources, or as a real child process.
 import {run, type Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
+import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 
 import {packageRoot, sourceConfig as loadSourceConfig} from '../../bin/source-config.js'
@@ -38,6 +39,13 @@ export async function tsez(args: string[], env: NodeJS.ProcessEnv = {}): Promise
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
     Object.assign(process.env, saved)
   }
+}
+
+/** `tsez ARGS` in-process, which must succeed (exit 0; else the assertion names the arguments and stderr). */
+export async function tsezOk(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const result = await tsez(args, env)
+  assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
+  return result
 }
 
 /** A real `bin/dev.js` process (needed for signals, TTY-less stdio, and exit statuses as the shell sees them). */
