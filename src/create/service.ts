@@ -1,26 +1,21 @@
 // tsez create: observe the host, plan, then build the jail in staging and commit it with its record, atomically.
 import {randomBytes} from 'node:crypto'
-import {copyFile, chmod, chown, lstat, mkdir, readdir, rename} from 'node:fs/promises'
+import {copyFile, chmod, chown, lstat, mkdir, rename} from 'node:fs/promises'
 import path from 'node:path'
 
-import {reservedNames, type TsezConfig} from '../config.js'
-import {readUserlandVersion} from '../base/freebsd-update.js'
+import type {TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {jailNameFor} from '../jail/names.js'
-import {jailFiles, listJailRecords, writeJailRecord, type JailRecord} from '../jail/store.js'
+import {writeJailRecord, type JailRecord} from '../jail/store.js'
 import {copyTree} from '../system/copy-tree.js'
 import type {Deps} from '../system/deps.js'
-import {writeFileAtomic} from '../system/files.js'
+import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
-import {hasEtcState} from '../etc/etcupdate.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
-import {ownershipOf} from '../jail/ownership.js'
 import {REMOVE_LIST, applyRemoveList} from '../jail/flavour-remove.js'
-import {observeRootSurroundings, resolveExisting} from '../jail/roots.js'
-import {CREATE_MARK, beginJournal, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
+import {CREATE_MARK, beginJournal, journalFile, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
 import {recoverInterruptedJailWork} from '../jail/recover.js'
-import {allocateEpair} from '../jail/vnet.js'
-import {vnetRcOwnership, writeVnetRcFiles} from '../jail/vnet-rc.js'
+import {writeVnetRcFiles} from '../jail/vnet-rc.js'
 import {
   describeCreatePlan,
   isFlavourMetadata,
@@ -31,6 +26,7 @@ import {
 } from './plan.js'
 import {assumeCurrent, observeZfs, type ZfsCloneStep, type ZfsObservation} from './zfs.js'
 import {cloneGuessed, cloneListed, readSnapshotRecord} from './checked-clone.js'
+import {observe, observeFiles} from './observe.js'
 
 export interface CreateOptions extends CreateRequest {
   dryRun: boolean
@@ -50,9 +46,10 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
   if (options.dryRun)
     return resultOf(planOrRefuse(config, options, await observe(config, options, deps, withZfs)), true)
   // Bad input is refused before the lock. On ZFS the pool is listed once, under the lock, where the plan that is
-  // carried out is made; here only to name every problem of a refusal at once.
+  // carried out is made; here only to name every problem of a refusal at once. A killed create of NAME (a journal)
+  // may be what is in the way: its leftovers are swept under the lock first, then the plan decides.
   const first = planCreate(config, options, await observe(config, options, deps, false))
-  if (Array.isArray(first)) {
+  if (Array.isArray(first) && !(await pathExists(journalFile(config, jailNameFor(options.name))))) {
     const full = withZfs ? planCreate(config, options, await observe(config, options, deps, true)) : first
     throw new UsageError((Array.isArray(full) ? full : first).join('; '))
   }
@@ -71,7 +68,7 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
       observeFiles(config, options, name, deps),
       listing === undefined ? undefined : readSnapshotRecord(config),
     ])
-    const nonce = nonceOf(first)
+    const nonce = Array.isArray(first) ? randomBytes(4).toString('hex') : nonceOf(first)
     const planWith = (zfs: ZfsObservation | undefined) =>
       planCreate(config, options, {...local, nonce, ...(zfs === undefined ? {} : {zfs})})
     const guess = recorded === undefined ? undefined : planWith(assumeCurrent(config, recorded))
@@ -116,81 +113,6 @@ function resultOf(plan: CreatePlan, dryRun: boolean): CreateResult {
 
 function nonceOf(plan: CreatePlan): string {
   return plan.staging === undefined ? randomBytes(4).toString('hex') : (plan.staging.split('.').pop() ?? '')
-}
-
-/** The host as a create sees it; the one `zfs list` (WITHZFS) runs beside the file system reads. */
-async function observe(
-  config: TsezConfig,
-  request: CreateRequest,
-  deps: Deps,
-  withZfs: boolean,
-): Promise<CreateObservation> {
-  const name = jailNameFor(request.name)
-  const [zfs, local] = await Promise.all([
-    withZfs ? observeZfs(config, name, deps) : undefined,
-    observeFiles(config, request, name, deps),
-  ])
-  return {...local, ...(zfs === undefined ? {} : {zfs})}
-}
-
-async function observeFiles(
-  config: TsezConfig,
-  request: CreateRequest,
-  name: string,
-  deps: Deps,
-): Promise<CreateObservation> {
-  const records = await listJailRecords(config)
-  const flavourNames = await readdir(config.flavours, {withFileTypes: true}).catch(() => [])
-  const availableFlavours = flavourNames.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name)
-  const flavourScripts: Record<string, string | undefined> = {}
-  for (const flavour of request.flavours ?? config.defaultFlavours) {
-    if (!availableFlavours.includes(flavour)) continue
-    for (const script of ['tsez.flavour', 'ezjail.flavour']) {
-      const file = path.join(config.flavours, flavour, script)
-      if ((await lstat(file).catch(() => undefined))?.isFile()) {
-        flavourScripts[flavour] = file
-        break
-      }
-    }
-  }
-  const rootPath = path.resolve(config.jaildir, request.rootdir ?? name)
-  const root = await lstat(rootPath).catch(() => undefined)
-  const files = jailFiles(config, name)
-  return {
-    existingJails: records.map((r) => r.hostname),
-    reserved: reservedNames(config),
-    availableFlavours,
-    flavourScripts,
-    root: root === undefined ? 'missing' : root.isDirectory() ? 'directory' : 'other',
-    rootReal: await resolveExisting(rootPath),
-    around: await observeRootSurroundings(config, records),
-    conf: await ownershipOf(files.conf, name),
-    fstab: await ownershipOf(files.fstab, name),
-    newjailPresent: (await lstat(config.newjail).catch(() => undefined))?.isDirectory() === true,
-    newjailHasEtcState: await hasEtcState(config.newjail),
-    release: await readUserlandVersion(config.basejail).catch(() => undefined),
-    now: deps.clock.now(),
-    nonce: randomBytes(4).toString('hex'),
-    ...(request.vnet === true ? await observeVnet(config, request, records, rootPath, deps) : {}),
-  }
-}
-
-/** The free epair unit (recorded jails' and the host's interfaces excluded) and the root's rc.conf.d files. */
-async function observeVnet(
-  config: TsezConfig,
-  request: CreateRequest,
-  records: JailRecord[],
-  rootPath: string,
-  deps: Deps,
-): Promise<Pick<CreateObservation, 'epair' | 'rcFiles'>> {
-  const listed = await deps.run.tryRun('ifconfig', ['-l'])
-  const host = listed.exitCode === 0 ? listed.stdout.trim().split(/\s+/) : []
-  const epair = allocateEpair(
-    records.flatMap((r) => (r.vnet === undefined ? [] : [r.vnet.epair])),
-    host,
-  )
-  const rcFiles = await vnetRcOwnership(request.existingRoot ? rootPath : config.newjail)
-  return {...(epair === undefined ? {} : {epair}), rcFiles}
 }
 
 /** Makes the clone of a ZFS create (STEP, or another the list called for) and returns the step carried out. */
