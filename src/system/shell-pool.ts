@@ -1,6 +1,7 @@
 // Runs many short programs through a few long-lived /bin/sh workers: Node's spawn blocks its thread ~10 ms a child.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {lstat, mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
+import {lstat, mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
@@ -11,7 +12,10 @@ import {throwingRun, type CommandRunner, type RunOptions, type RunResult} from '
 export interface PooledRunner extends CommandRunner {
   /** The private directory the workers write each job's output into (removed by close). */
   readonly directory: string
-  /** The pids of its shells: what a job's onSpawn gets (a call given to FALLBACK gets its program's own). */
+  /**
+   * The pids of its shells, as they start (this array grows): what a job's onSpawn gets (a call given to FALLBACK
+   * gets its program's own).
+   */
   readonly shells: readonly number[]
   close(): Promise<void>
 }
@@ -24,10 +28,11 @@ interface Job {
 }
 
 /**
- * SIZE workers for FALLBACK's plain calls (no cwd, env, terminal or stdin: those go to FALLBACK itself). onSpawn gets
+ * Up to SIZE workers for FALLBACK's plain calls (no cwd, env, terminal or stdin: those go to FALLBACK itself). onSpawn gets
  * the pid of the shell that runs the job: it lives as long as the program does (the host lock notes it).
  * Each job is one line of sh: the argv, every word single-quoted (never re-split or expanded), stdin /dev/null,
- * stdout and stderr into files of a private directory, then `tsez-done ID STATUS` on the worker's own stdout.
+ * stdout and stderr into the worker's two files in a private directory, then `tsez-done ID STATUS OUT ERR` on the
+ * worker's own stdout (OUT, ERR: 1 when that file is not empty).
  * A worker that dies fails its job (exit 127, said so) and the rest go to the others, or to FALLBACK.
  */
 export async function openShellPool(
@@ -37,22 +42,41 @@ export async function openShellPool(
 ): Promise<PooledRunner> {
   await sweepKilledPools()
   const dir = await mkdtemp(path.join(tmpdir(), `${DIR_PREFIX}${process.pid}-`))
+  const limit = Math.max(1, size)
+  const workers: Worker[] = []
+  const shells: number[] = []
   const idle: Worker[] = []
   const waiting: Job[] = []
   let next = 0
   let closed = false
+  let spawning = false
 
-  const dispatch = () => {
-    while (idle.length > 0 && waiting.length > 0) idle.pop()!.start(waiting.shift()!)
-  }
-  const workers = Array.from({length: Math.max(1, size)}, () => new Worker(dir, () => `${next++}`, describe.notFound))
-  for (const worker of workers) {
+  /*
+   * Shells are started one per turn of the event loop, as jobs wait for them: spawn blocks this thread ~7-10 ms, so
+   * starting SIZE at once held back every job until the last shell was up; now the first job starts with the first.
+   */
+  const spawnWorker = () => {
+    const worker = new Worker(path.join(dir, String(workers.length)), () => `${next++}`, describe.notFound)
     worker.onIdle = () => {
       if (worker.alive) idle.push(worker)
       dispatch()
     }
+    workers.push(worker)
+    if (worker.pid !== undefined) shells.push(worker.pid)
     idle.push(worker)
   }
+  const dispatch = () => {
+    while (idle.length > 0 && waiting.length > 0) idle.pop()!.start(waiting.shift()!)
+    if (waiting.length === 0 || workers.length >= limit || closed || spawning) return
+    spawning = true
+    setImmediate(() => {
+      spawning = false
+      if (waiting.length === 0 || workers.length >= limit || closed) return
+      spawnWorker()
+      dispatch()
+    })
+  }
+  spawnWorker()
 
   const tryRun: CommandRunner['tryRun'] = (file, args, options) => {
     if (closed || plainCall(options) === false || !workers.some((w) => w.alive))
@@ -65,7 +89,7 @@ export async function openShellPool(
   }
   return {
     directory: dir,
-    shells: workers.flatMap((worker) => worker.pid ?? []),
+    shells,
     tryRun,
     run: throwingRun(tryRun),
     stream: (file, args, options) => fallback.stream(file, args, options),
@@ -119,8 +143,9 @@ class Worker {
   private current: {id: string; job: Job} | undefined
   private readonly exited: Promise<void>
 
+  /** BASE.out and BASE.err: where each of its jobs writes, overwritten by the next. */
   constructor(
-    private readonly dir: string,
+    private readonly base: string,
     private readonly nextId: () => string,
     private readonly notFound: (file: string) => string,
   ) {
@@ -134,17 +159,21 @@ class Worker {
       job?.job.resolve({exitCode: 127, stdout: '', stderr: `${job.job.file}: the shell that ran it died`})
       this.onIdle()
     })
-    createInterface({input: this.child.stdout!}).on('line', (line) => void this.finished(line))
+    createInterface({input: this.child.stdout!}).on('line', (line) => this.finished(line))
   }
 
   start(job: Job): void {
     const id = this.nextId()
     this.current = {id, job}
     if (this.pid !== undefined) job.onSpawn?.(this.pid)
-    const out = shellWord(path.join(this.dir, `${id}.out`))
-    const err = shellWord(path.join(this.dir, `${id}.err`))
+    const out = shellWord(`${this.base}.out`)
+    const err = shellWord(`${this.base}.err`)
     const command = [job.file, ...job.args].map(shellWord).join(' ')
-    this.child.stdin!.write(`{ ${command}\n} </dev/null >${out} 2>${err}; echo "tsez-done ${id} $?"\n`)
+    // The shell says which output file has anything in it ([ -s ] is a builtin): most jobs print nothing to read.
+    const sizes = `o=0; e=0; [ -s ${out} ] && o=1; [ -s ${err} ] && e=1`
+    this.child.stdin!.write(
+      `{ ${command}\n} </dev/null >${out} 2>${err}; s=$?; ${sizes}; echo "tsez-done ${id} $s $o $e"\n`,
+    )
   }
 
   get pid(): number | undefined {
@@ -156,20 +185,28 @@ class Worker {
     return this.exited
   }
 
-  private async finished(line: string): Promise<void> {
-    const match = /^tsez-done (\d+) (\d+)$/.exec(line)
+  private finished(line: string): void {
+    const match = /^tsez-done (\d+) (\d+) ([01]) ([01])$/.exec(line)
     const current = this.current
     if (!match || !current || match[1] !== current.id) return
-    const base = path.join(this.dir, current.id)
-    const read = (file: string) => readFile(file, 'utf8').catch(() => '')
-    const [stdout, stderr] = await Promise.all([read(`${base}.out`), read(`${base}.err`)])
-    await Promise.all([rm(`${base}.out`, {force: true}), rm(`${base}.err`, {force: true})])
+    // Small local files, read at once: an async read is four round trips through libuv's thread pool per file.
+    const read = (written: string | undefined, file: string) => (written === '1' ? readOutput(file) : '')
+    const stdout = read(match[3], `${this.base}.out`)
+    const stderr = read(match[4], `${this.base}.err`)
     const exitCode = Number(match[2])
     // sh's own "not found" (127) reads as the runner's: the program is not on PATH.
     const missing = exitCode === 127 && /not found|No such file/.test(stderr) && stdout === ''
     this.current = undefined
     current.job.resolve({exitCode, stdout, stderr: missing ? this.notFound(current.job.file) : stderr})
     this.onIdle()
+  }
+}
+
+function readOutput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return ''
   }
 }
 

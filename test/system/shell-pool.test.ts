@@ -87,9 +87,33 @@ describe('system/shell-pool: many short programs through a few long-lived shells
     )
   })
 
+  it('starts shells as jobs wait for them, one per turn of the event loop, up to SIZE', async () => {
+    await pool.run('true', [])
+    assert.equal(pool.shells.length, 1, 'one job, one shell')
+    await Promise.all([pool.run('sleep', ['0.2']), pool.run('sleep', ['0.2']), pool.run('sleep', ['0.2'])])
+    assert.equal(pool.shells.length, 3)
+    await Promise.all(Array.from({length: 6}, () => pool.run('true', [])))
+    assert.equal(pool.shells.length, 3, 'never more than SIZE')
+  })
+
+  it("a job's output is its own: a silent job after a talkative one on the same shell reads as silent", async () => {
+    const single = await createRunner().pool!(1)
+    try {
+      assert.deepEqual(await single.tryRun('sh', ['-c', 'echo out; echo err >&2; exit 3']), {
+        exitCode: 3,
+        stdout: 'out\n',
+        stderr: 'err\n',
+      })
+      assert.deepEqual(await single.tryRun('true', []), {exitCode: 0, stdout: '', stderr: ''})
+      assert.deepEqual(await single.tryRun('printf', ['%s', 'a']), {exitCode: 0, stdout: 'a', stderr: ''})
+    } finally {
+      await single.close()
+    }
+  })
+
   it('close ends the shells and removes their output directory; later calls go to the plain runner', async () => {
     await pool.run('echo', ['x'])
-    assert.deepEqual(await readdir(pool.directory), [], "each job's output files go once read")
+    assert.deepEqual(await readdir(pool.directory), ['0.err', '0.out'], 'one pair of output files per shell')
     await pool.close()
     await assert.rejects(readdir(pool.directory), /ENOENT/)
     assert.equal((await pool.run('echo', ['after'])).stdout, 'after\n')
