@@ -18,6 +18,14 @@ export interface ExtractResult {
   fifos: Array<{path: string} & EntryMeta>
   /** Every path the destination now holds from this and earlier extractions (for the next set: `over`). */
   tree: ExtractedTree
+  /** With a gate: what its checks saw (see archive-rules.ts). */
+  checked?: CheckedArchive
+}
+
+/** What a gated extraction's checks saw: the members under the tree member, and that member's times. */
+export interface CheckedArchive {
+  entries: number
+  treeTimes?: {atime: Date; mtime: Date}
 }
 
 /** Relative path → what an extraction made there ('' is the destination itself). */

@@ -5,8 +5,10 @@ import fs from 'node:fs'
 
 import {Parser, type ReadEntry} from 'tar'
 
-import {OperationError} from '../errors.js'
+import {OperationError, describeError} from '../errors.js'
+import {ArchiveRefusal, ArchiveRules, type MemberLayout} from './archive-rules.js'
 import type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult, Kind} from './extract-result.js'
+import {meta, safePath} from './tar-entry.js'
 
 /** What the engine needs: extractTar's options less the signal, which its thread turns into `stop`. */
 export interface EngineOptions {
@@ -22,6 +24,18 @@ export interface EngineOptions {
   fifos?: boolean
   /** Called once, on the first failure (or `stop`): nothing more will be read. */
   onStop?: () => void
+  /**
+   * Restore's checks (archive-rules.ts), applied to every entry before anything of it is made: the first refusal
+   * (an ArchiveRefusal naming `file`) stops the extraction and wins over any later failure, and so does a
+   * damaged stream, or a stream ending without the metadata, the end-of-archive marker or the tree member.
+   */
+  gate?: EntryGate
+}
+
+/** Plain data (it crosses to extractTar's worker): the archive's name for refusals, and its layout. */
+export interface EntryGate {
+  file: string
+  layout: MemberLayout
 }
 
 /** A running extraction: its result, and how to stop it (the first failure wins; the result then rejects). */
@@ -66,6 +80,9 @@ class Extraction {
   private lastProgress = 0
   private pendingFlags: string | undefined
   private atEndMarker = false
+  /** The input has ended: a parser error now is one of the end checks. */
+  private ending = false
+  private readonly rules: ArchiveRules | undefined
 
   private readonly onProgress?: (progress: ExtractProgress) => void
   private readonly onStop?: () => void
@@ -80,17 +97,21 @@ class Extraction {
     this.onStop = options.onStop
     this.keepFifos = options.fifos === true
     this.kinds = new Map([['', 'dir'], ...(options.over ?? [])])
+    const rules = options.gate && new ArchiveRules(options.gate.file, options.gate.layout)
+    this.rules = rules
     const parser = this.parser
-    parser.on('error', (error: unknown) => this.fail(error))
-    parser.on('ignoredEntry', (entry: ReadEntry) => this.fail(`unsupported entry type ${entry.type}`, entry.path))
+    parser.on('error', (error: unknown) => this.fail(rules ? rules.damaged(describeError(error), this.ending) : error))
+    parser.on('ignoredEntry', (entry: ReadEntry) =>
+      rules ? this.fail(rules.unsupported(entry)) : this.fail(`unsupported entry type ${entry.type}`, entry.path),
+    )
     // 'meta' carries the raw text of the pax header describing the next entry: node-tar itself drops fflags
     parser.on('meta', (text: string) => {
       this.atEndMarker = false
       const fflags = /^\d+ SCHILY\.fflags=(.*)$/m.exec(text)?.[1]
       if (fflags) this.pendingFlags = fflags
     })
-    parser.on('nullBlock', () => (this.atEndMarker = true))
-    parser.on('eof', () => (this.atEndMarker = true))
+    parser.on('nullBlock', () => this.markEnd())
+    parser.on('eof', () => this.markEnd())
     parser.on('entry', (entry: ReadEntry) => this.handle(entry))
   }
 
@@ -98,11 +119,15 @@ class Extraction {
     const ended = once(this.parser, 'end', {signal: this.stop.signal}).catch((error: unknown) => this.fail(error))
     await this.feed()
     await ended
-    if (!this.failure && !this.atEndMarker) this.fail('truncated archive (no end-of-archive marker)')
+    const {rules} = this
+    const endRefusal = rules?.endRefusal()
+    if (endRefusal) this.fail(endRefusal)
+    else if (!rules && !this.failure && !this.atEndMarker) this.fail('truncated archive (no end-of-archive marker)')
     this.guard(undefined, () => this.finishDirs())
     if (this.failure) throw this.failure.error
     this.onProgress?.({entries: this.result.entries, bytes: this.bytes})
-    return {...this.result, tree: this.kinds}
+    const checked = rules && {entries: rules.entries, ...(rules.treeTimes ? {treeTimes: rules.treeTimes} : {})}
+    return {...this.result, tree: this.kinds, ...(checked ? {checked} : {})}
   }
 
   /** The first failure wins: it stops reading and closes the file being written. */
@@ -121,6 +146,7 @@ class Extraction {
   }
 
   private fail(error: unknown, entryPath?: string): void {
+    if (error instanceof ArchiveRefusal) return this.stopWith(error)
     const where = entryPath === undefined ? '' : ` at ${entryPath || '.'}`
     const message = error instanceof Error ? error.message : String(error)
     this.stopWith(new OperationError(`tar extraction failed${where}: ${message}`, {cause: error}))
@@ -142,6 +168,7 @@ class Extraction {
         this.bytes += chunk.length
         if (!this.parser.write(chunk)) await once(this.parser, 'drain', {signal: this.stop.signal})
       }
+      this.ending = true
       if (!this.failure) this.parser.end()
     } catch (error) {
       this.fail(error)
@@ -153,7 +180,7 @@ class Extraction {
     const flags = this.pendingFlags
     this.pendingFlags = undefined
     this.guard(entry.path, () => {
-      const rel = safePath(entry.path)
+      const rel = this.rules ? this.rules.check(entry) : safePath(entry.path)
       if (flags) this.result.flags.push({path: rel || '.', flags})
       this.create(rel, entry)
     })
@@ -193,6 +220,11 @@ class Extraction {
       default:
         throw new Error(`unsupported entry type ${entry.type}`)
     }
+  }
+
+  private markEnd(): void {
+    this.atEndMarker = true
+    this.rules?.markEnd()
   }
 
   private directory(rel: string, meta: Meta): void {
@@ -284,21 +316,6 @@ class Extraction {
   private abs(rel: string): string {
     return rel === '' ? this.root : `${this.root}/${rel}`
   }
-}
-
-/** The entry path relative to the destination ('' for the destination itself); absolute and `..` refused. */
-export function safePath(entryPath: string): string {
-  const parts = entryPath.split('/').filter((part) => part !== '' && part !== '.')
-  if (entryPath.startsWith('/') || parts.includes('..')) throw new Error(`unsafe path in archive: ${entryPath}`)
-  return parts.join('/')
-}
-
-function meta(entry: ReadEntry): Meta {
-  const {mode, uid, gid, mtime} = entry
-  if (mode === undefined || uid === undefined || gid === undefined || mtime === undefined) {
-    throw new Error('the entry lacks a mode, owner or mtime')
-  }
-  return {mode, uid, gid, mtime, atime: entry.atime ?? mtime}
 }
 
 function setDirectory(dir: string, meta: Meta): void {

@@ -1,7 +1,7 @@
 // ezjail archives (`ezjail-admin archive`): gzip'd cpio or tar of prop.ezjail-TAG, fstab.ezjail and ezjail/…, read as tsez's.
 import type {TsezConfig} from '../config.js'
 import {UsageError, quote} from '../errors.js'
-import {ARCHIVE_FORMAT_VERSION, type ArchiveMeta} from '../jail/archive-format.js'
+import {ARCHIVE_FORMAT_VERSION, MAX_META_BYTES, type ArchiveMeta} from '../jail/archive-format.js'
 import {JAIL_RECORD_VERSION} from '../jail/store.js'
 import {readEzjailJail} from '../jail/ezjail-jail.js'
 import {cpioToTar} from './cpio.js'
@@ -21,10 +21,13 @@ export function isGzip(head: Buffer): boolean {
 /** Where an ezjail archive keeps what: the prop file first, fstab.ezjail, the tree under ezjail/. */
 export function ezjailLayout(config: TsezConfig): ArchiveLayout {
   return {
-    kind: 'an ezjail archive',
-    meta: {shown: 'prop.ezjail-NAME-DATE-HOST-RELEASE-CPU', matches: (rel) => rel.startsWith('prop.ezjail-')},
-    small: ['fstab.ezjail'],
-    tree: 'ezjail',
+    members: {
+      kind: 'an ezjail archive',
+      meta: {shown: 'prop.ezjail-NAME-DATE-HOST-RELEASE-CPU', pattern: '^prop\\.ezjail-'},
+      small: ['fstab.ezjail'],
+      smallBytes: MAX_META_BYTES,
+      tree: 'ezjail',
+    },
     parseMeta: (rel, text, file) => ezjailMeta(rel, text, file, config),
   }
 }

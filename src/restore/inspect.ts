@@ -1,10 +1,8 @@
-// Checks an archive's members (names, types, links, metadata) as its tar stream is read, before or while extracting.
-import path from 'node:path'
-
+// Reads an archive on this thread: its metadata (before a restore), or the whole of it checked (--dry-run).
 import {Parser, type ReadEntry} from 'tar'
 
-import {UsageError, describeError, quote} from '../errors.js'
-import {safePath} from '../dist/extract.js'
+import {UsageError, describeError} from '../errors.js'
+import {ArchiveRefusal, ArchiveRules, exactly, type MemberLayout} from '../dist/archive-rules.js'
 import {ARCHIVE_MEMBERS, MAX_META_BYTES, parseArchiveMeta, type ArchiveMeta} from '../jail/archive-format.js'
 import type {CommandRunner} from '../system/runner.js'
 import {tarStreamOf, type OpenedArchive} from './archive-file.js'
@@ -19,33 +17,39 @@ export interface Inspection {
   treeTimes?: {atime: Date; mtime: Date}
 }
 
-/** What an archive holds, and where: tsez's own layout or ezjail's. */
+/** What an archive holds, and where (tsez's own layout or ezjail's), and how its metadata reads. */
 export interface ArchiveLayout {
-  /** For refusals: "a tsez archive". */
-  kind: string
-  /** The metadata member, always first: its name, or a pattern for ezjail's prop.ezjail-TAG. */
-  meta: {shown: string; matches(rel: string): boolean}
-  /** The other small files allowed beside the tree. */
-  small: readonly string[]
-  /** The member holding the jail's tree. */
-  tree: string
-  /** The metadata as ArchiveMeta, or a UsageError. */
+  /** The members' layout: plain data, which the extraction worker's gate checks every member against. */
+  members: MemberLayout
+  /** The metadata as ArchiveMeta, or a UsageError: on this thread only, before the extraction. */
   parseMeta(rel: string, text: string, file: string): ArchiveMeta
 }
 
 export const TSEZ_LAYOUT: ArchiveLayout = {
-  kind: 'a tsez archive',
-  meta: {shown: ARCHIVE_MEMBERS.meta, matches: (rel) => rel === ARCHIVE_MEMBERS.meta},
-  small: [ARCHIVE_MEMBERS.conf, ARCHIVE_MEMBERS.fstab],
-  tree: ARCHIVE_MEMBERS.root,
+  members: {
+    kind: 'a tsez archive',
+    meta: {shown: ARCHIVE_MEMBERS.meta, pattern: exactly(ARCHIVE_MEMBERS.meta)},
+    small: [ARCHIVE_MEMBERS.conf, ARCHIVE_MEMBERS.fstab],
+    smallBytes: MAX_META_BYTES,
+    tree: ARCHIVE_MEMBERS.root,
+  },
   parseMeta: (_rel, text, file) => parseArchiveMeta(text, file),
 }
 
-type Kind = 'dir' | 'file' | 'symlink' | 'other'
+/** The refusal of FILE whose tar stream failed (the decompressor's output, an ezjail cpio re-encoding). */
+export function streamRefusal(file: string, error: unknown): UsageError {
+  if (!(error instanceof UsageError)) return new ArchiveRefusal(`${file}: damaged archive: ${describeError(error)}`)
+  return error.message.startsWith(file) ? error : new ArchiveRefusal(`${file}: ${error.message}`)
+}
+
+/** The refusal of FILE whose decompressor failed (exited non-zero). */
+export function damagedArchive(file: string, error: unknown): ArchiveRefusal {
+  return new ArchiveRefusal(`${file}: damaged archive: ${describeError(error)}`, true)
+}
 
 /**
  * Reads the whole archive and refuses it (UsageError, exit 2) unless it is an archive of LAYOUT restore can take
- * as it is (see ArchiveInspector); --dry-run's check. A restore checks while it extracts (service.ts).
+ * as it is (see ArchiveRules); --dry-run's check. A restore's extraction worker checks as it extracts (service.ts).
  */
 export async function inspectArchive(
   archive: OpenedArchive,
@@ -96,34 +100,29 @@ export async function readArchiveMeta(
 }
 
 /**
- * Checks a tar stream written to it chunk by chunk, synchronously: each member is checked as its header is parsed,
- * so a caller that forwards a chunk only after write() returned never passes on a refused member. Refused unless:
- * the metadata first and valid (tsez-archive.json), then only the small files and the tree (root/...); no absolute
- * or `..` names, no member beneath a symlink or a file of the archive, no duplicate, hard links only to regular
- * files of the tree met before, no device nodes, FIFOs only in the tree; complete (end-of-archive marker,
- * decompressor content). write() and finish() throw the refusal (UsageError naming FILE).
+ * Checks a tar stream written to it chunk by chunk, synchronously, against LAYOUT's rules (ArchiveRules, which
+ * the extraction worker's gate applies too), and reads the metadata, its first member. write() and finish() throw
+ * the refusal (UsageError naming FILE).
  */
 export class ArchiveInspector {
   meta: ArchiveMeta | undefined
   private readonly parser = new Parser({strict: true})
-  private readonly kinds = new Map<string, Kind>([['', 'dir']])
+  private readonly rules: ArchiveRules
   private failure: Error | undefined
-  private count = 0
-  private entries = 0
-  private ended = false
-  private treeTimes: Inspection['treeTimes']
+  /** The stream has ended: a parser error now comes after the stream's and the decompressor's failures. */
+  private ending = false
 
   constructor(
     private readonly file: string,
     private readonly layout: ArchiveLayout,
   ) {
+    const rules = new ArchiveRules(file, layout.members)
+    this.rules = rules
     const parser = this.parser
-    parser.on('error', (error: unknown) => this.fail(error))
-    parser.on('ignoredEntry', (entry: ReadEntry) =>
-      this.fail(this.refuse(`unsupported member type ${entry.type} (${quote(entry.path)})`)),
-    )
-    parser.on('nullBlock', () => (this.ended = true))
-    parser.on('eof', () => (this.ended = true))
+    parser.on('error', (error: unknown) => this.fail(rules.damaged(describeError(error), this.ending)))
+    parser.on('ignoredEntry', (entry: ReadEntry) => this.fail(rules.unsupported(entry)))
+    parser.on('nullBlock', () => rules.markEnd())
+    parser.on('eof', () => rules.markEnd())
     parser.on('entry', (entry: ReadEntry) => this.entry(entry))
   }
 
@@ -139,43 +138,34 @@ export class ArchiveInspector {
 
   /** The tar stream itself failed (the decompressor's output, a cpio re-encoding). */
   streamFailed(error: unknown): void {
-    this.fail(error instanceof UsageError && !error.message.startsWith(this.file) ? this.refuse(error.message) : error)
+    this.fail(streamRefusal(this.file, error))
   }
 
   /** How the decompressor ended: undefined when it exited 0. */
   decompressed(error: unknown): void {
-    if (error !== undefined) this.fail(this.refuse(`damaged archive: ${describeError(error)}`))
+    if (error !== undefined) this.fail(damagedArchive(this.file, error))
   }
 
   /** After the whole stream: the end checks, and the inspection. */
   finish(): Inspection {
+    this.ending = true
     if (!this.failure) this.parser.end()
-    const {layout} = this
-    if (this.meta === undefined) this.fail(this.refuse(`no ${layout.meta.shown}: not ${layout.kind}`))
-    if (!this.ended) this.fail(this.refuse('truncated archive (no end-of-archive marker)'))
-    if (this.kinds.get(layout.tree) !== 'dir') this.fail(this.refuse(`no ${layout.tree}/ member: not ${layout.kind}`))
-    if (this.failure || this.meta === undefined) throw this.failure ?? this.refuse('no metadata')
-    const {treeTimes} = this
-    return {meta: this.meta, entries: this.entries, tree: layout.tree, ...(treeTimes === undefined ? {} : {treeTimes})}
-  }
-
-  private refuse(why: string): UsageError {
-    return new UsageError(`${this.file}: ${why}`)
+    const refusal = this.rules.endRefusal(this.meta !== undefined)
+    if (refusal) this.fail(refusal)
+    if (this.failure || this.meta === undefined) throw this.failure ?? this.rules.refuse('no metadata')
+    const {treeTimes, entries} = this.rules
+    const {tree} = this.layout.members
+    return {meta: this.meta, entries, tree, ...(treeTimes === undefined ? {} : {treeTimes})}
   }
 
   private fail(error: unknown): void {
-    this.failure ??= error instanceof UsageError ? error : this.refuse(`damaged archive: ${describeError(error)}`)
+    this.failure ??= error instanceof UsageError ? error : this.rules.damaged(describeError(error))
   }
 
   private entry(entry: ReadEntry): void {
-    this.ended = false
     try {
-      const first = this.count++ === 0
-      const rel = checkEntry(entry, first, this.layout, this.kinds, (why) => this.refuse(why))
-      if (rel.startsWith(`${this.layout.tree}/`)) this.entries++
-      if (rel === this.layout.tree && entry.mtime !== undefined) {
-        this.treeTimes = {atime: entry.atime ?? entry.mtime, mtime: entry.mtime}
-      }
+      const first = !this.rules.sawMeta
+      const rel = this.rules.check(entry)
       if (first) {
         const chunks: Buffer[] = []
         entry.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -188,73 +178,12 @@ export class ArchiveInspector {
         })
         return
       }
-      if (this.meta === undefined && !this.failure) this.fail(this.refuse(`${this.layout.meta.shown} is incomplete`))
+      if (this.meta === undefined && !this.failure) {
+        this.fail(this.rules.refuse(`${this.layout.members.meta.shown} is incomplete`))
+      }
     } catch (error) {
       this.fail(error)
     }
     entry.resume()
   }
-}
-
-/** The member's relative path once it passed every check; throws the refusal. */
-function checkEntry(
-  entry: ReadEntry,
-  first: boolean,
-  layout: ArchiveLayout,
-  kinds: Map<string, Kind>,
-  refuse: (why: string) => Error,
-): string {
-  let rel: string
-  try {
-    rel = safePath(entry.path)
-  } catch {
-    throw refuse(`unsafe member name ${quote(entry.path)} (absolute or with ..)`)
-  }
-  const shown = quote(entry.path)
-  const type = entry.type
-  const isFile = type === 'File' || type === 'OldFile' || type === 'ContiguousFile'
-  const {tree} = layout
-  if (first) {
-    if (!layout.meta.matches(rel) || !isFile) {
-      throw refuse(`its first member is ${shown}, not ${layout.meta.shown}: not ${layout.kind}`)
-    }
-    if (entry.size > MAX_META_BYTES) throw refuse(`${layout.meta.shown} is ${entry.size} bytes: not ${layout.kind}`)
-  }
-  const inTree = rel.startsWith(`${tree}/`)
-  const top = first ? [rel, ...layout.small] : layout.small
-  if (top.includes(rel) && !(isFile && entry.size <= MAX_META_BYTES))
-    throw refuse(`member ${shown} is not a small file`)
-  if (rel === tree && type !== 'Directory') throw refuse(`member ${tree} is not a directory`)
-  if (!inTree && rel !== tree && !top.includes(rel)) {
-    throw refuse(`member ${shown} lies outside ${tree}/${type === 'FIFO' ? ' (a FIFO)' : ''}`)
-  }
-  if (type === 'CharacterDevice' || type === 'BlockDevice') throw refuse(`member ${shown} is a device node`)
-  const known = ['Directory', 'SymbolicLink', 'Link', 'FIFO']
-  if (!isFile && !known.includes(type)) throw refuse(`member ${shown} has unsupported type ${type}`)
-  for (let parent = path.posix.dirname(rel); parent !== '.'; parent = path.posix.dirname(parent)) {
-    const kind = kinds.get(parent)
-    if (kind === 'symlink') throw refuse(`member ${shown} lies beneath the symlink ${quote(parent)}`)
-    if (kind === 'file' || kind === 'other')
-      throw refuse(`member ${shown} lies beneath the non-directory ${quote(parent)}`)
-    if (kind === undefined) kinds.set(parent, 'dir')
-  }
-  const existing = kinds.get(rel)
-  if (existing !== undefined && !(existing === 'dir' && type === 'Directory')) throw refuse(`duplicate member ${shown}`)
-  if (type === 'Link') {
-    let target: string
-    try {
-      target = safePath(entry.linkpath ?? '')
-    } catch {
-      throw refuse(`hard link ${shown} points to the unsafe name ${quote(entry.linkpath ?? '')}`)
-    }
-    if (!target.startsWith(`${tree}/`) || kinds.get(target) !== 'file') {
-      throw refuse(`hard link ${shown} points to ${quote(entry.linkpath ?? '')}, not a file of ${tree}/ met before`)
-    }
-    if (entry.size > 0) throw refuse(`hard link ${shown} carries data`)
-  }
-  kinds.set(
-    rel,
-    isFile || type === 'Link' ? 'file' : type === 'Directory' ? 'dir' : type === 'SymbolicLink' ? 'symlink' : 'other',
-  )
-  return rel
 }

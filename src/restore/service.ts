@@ -7,7 +7,8 @@ import {Readable} from 'node:stream'
 import {reservedNames, type TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
-import {extractTar, type ExtractResult, type ExtractedTree} from '../dist/extract.js'
+import {ArchiveRefusal} from '../dist/archive-rules.js'
+import {extractTar, type CheckedArchive, type ExtractResult, type ExtractedTree} from '../dist/extract.js'
 import type {ArchiveMeta} from '../jail/archive-format.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {beginJournal, leftoversOf, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
@@ -24,12 +25,12 @@ import {createDataset, datasetExists, setProperty} from '../system/zfs.js'
 import {ezjailLayout} from './ezjail-archive.js'
 import {openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from './archive-file.js'
 import {
-  ArchiveInspector,
   TSEZ_LAYOUT,
+  damagedArchive,
   inspectArchive,
   readArchiveMeta,
+  streamRefusal,
   type ArchiveLayout,
-  type Inspection,
 } from './inspect.js'
 import {datasetProperties, describeRestorePlan, planRestore, type RestorePlan, type RestoreRequest} from './plan.js'
 import {applyRootFlags} from './specials.js'
@@ -84,7 +85,7 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       verified: options.verify,
       dropped: planned.dropped,
       dryRun: options.dryRun,
-      plan: describeRestorePlan(planned, file, layout.tree),
+      plan: describeRestorePlan(planned, file, layout.members.tree),
     }
     if (options.dryRun) return result
     const lock = await lockHost(config.dbdir, deps, `restore ${planned.record.name}`, {waitMs: options.lockWaitMs})
@@ -161,13 +162,13 @@ async function apply(
   let entries: number
   try {
     await mkdir(staging, {mode: 0o700})
-    const tree = path.join(staging, layout.tree)
+    const tree = path.join(staging, layout.members.tree)
     if (zfs !== undefined) await createDataset(deps.run, zfs.dataset, tree, datasetProperties(zfs))
-    const over = zfs === undefined ? undefined : new Map([[layout.tree, 'dir' as const]])
-    const {extracted, inspection} = await extractChecked(archive, staging, layout, deps, over)
-    entries = inspection.entries
+    const over = zfs === undefined ? undefined : new Map([[layout.members.tree, 'dir' as const]])
+    const {extracted, checked} = await extractChecked(archive, staging, layout, deps, over)
+    entries = checked.entries
     await makeFifos(deps.run, staging, extracted.fifos)
-    const {treeTimes} = inspection
+    const {treeTimes} = checked
     if (zfs !== undefined && treeTimes !== undefined) await utimes(tree, treeTimes.atime, treeTimes.mtime)
     const outcomes = await Promise.allSettled([
       writeFileAtomic(files.fstab, renderJailFstab(config, record)),
@@ -177,7 +178,7 @@ async function apply(
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
     if (zfs === undefined) await rename(tree, record.root)
     else await setProperty(deps.run, zfs.dataset, `mountpoint=${record.root}`)
-    await applyRootFlags(deps.run, record.root, inspection.tree, extracted.flags)
+    await applyRootFlags(deps.run, record.root, layout.members.tree, extracted.flags)
     await rm(staging, {recursive: true, force: true})
     await writeJailRecord(config, record)
   } catch (error) {
@@ -200,9 +201,10 @@ async function apply(
 }
 
 /**
- * Extracts ARCHIVE into STAGING while checking it: each chunk of the tar stream goes to the inspector first and
- * reaches the extraction only once the members it starts passed, so the archive is decompressed once. Throws the
- * refusal (UsageError) for an archive the inspection refuses, whenever that shows.
+ * Extracts ARCHIVE into STAGING while checking it: the extraction worker's gate checks each member before anything
+ * of it is made (src/dist/archive-rules.ts), so the archive is decompressed and parsed once. Throws the refusal
+ * (UsageError) of an archive refused, whenever that shows: a member's refusal first, then a failed tar stream or
+ * decompressor (a damaged archive), then the end checks (truncated, no tree), then any other failure.
  */
 async function extractChecked(
   archive: OpenedArchive,
@@ -210,45 +212,44 @@ async function extractChecked(
   layout: ArchiveLayout,
   deps: Deps,
   over: ExtractedTree | undefined,
-): Promise<{extracted: ExtractResult; inspection: Inspection}> {
+): Promise<{extracted: ExtractResult; checked: CheckedArchive}> {
   const tar = tarStreamOf(archive, deps.run)
-  const inspector = new ArchiveInspector(archive.file, layout)
+  let streamFailure: {error: unknown} | undefined
   let complete = false
-  async function* checked(): AsyncGenerator<Buffer> {
+  // A failed tar stream only ends the worker's input: it still checks what it got, and a member it refuses wins.
+  async function* tarBytes(): AsyncGenerator<Buffer> {
     try {
-      for await (const chunk of tar.stream as AsyncIterable<Buffer>) {
-        inspector.write(chunk)
-        yield chunk
-      }
+      for await (const chunk of tar.stream as AsyncIterable<Buffer>) yield chunk
+      complete = true
     } catch (error) {
-      if (inspector.refusal === undefined) inspector.streamFailed(error)
-      throw inspector.refusal ?? error
+      streamFailure = {error}
     }
-    complete = true
   }
-  const decompressed = () =>
-    tar.done.then(
+  const gate = {file: archive.file, layout: layout.members}
+  // xz's or zstd's stdout is read by nobody else: its chunks move to the worker rather than being copied.
+  const ownChunks = archive.compression === 'xz' || archive.compression === 'zstd'
+  const input = Readable.from(tarBytes(), {objectMode: false})
+  const options = {fifos: true, gate, ownChunks, ...(over === undefined ? {} : {over})}
+  const outcome = await extractTar(input, staging, options).then(
+    (extracted) => ({extracted}),
+    (error: unknown) => ({error}),
+  )
+  const failed = 'error' in outcome ? outcome.error : undefined
+  let refusal: UsageError | undefined = failed instanceof ArchiveRefusal && !failed.atEnd ? failed : undefined
+  if (refusal === undefined && streamFailure !== undefined) refusal = streamRefusal(archive.file, streamFailure.error)
+  if (refusal === undefined && complete) {
+    const decompressor = await tar.done.then(
       () => undefined,
       (error: unknown) => error,
     )
-  try {
-    const input = Readable.from(checked(), {objectMode: false})
-    const extracted = await extractTar(input, staging, {fifos: true, ...(over === undefined ? {} : {over})})
-    inspector.decompressed(await decompressed())
-    const inspection = inspector.finish()
-    deps.log.info(`extracted ${extracted.entries} entries from ${archive.file}`)
-    return {extracted, inspection}
-  } catch (error) {
-    if (complete && inspector.refusal === undefined) {
-      inspector.decompressed(await decompressed())
-      try {
-        inspector.finish()
-      } catch {
-        // the refusal, thrown below
-      }
-    }
+    if (decompressor !== undefined) refusal = damagedArchive(archive.file, decompressor)
+  }
+  if (refusal !== undefined || 'error' in outcome) {
     tar.kill()
     await tar.done.catch(() => undefined)
-    throw inspector.refusal ?? error
+    throw refusal ?? failed
   }
+  const {extracted} = outcome
+  deps.log.info(`extracted ${extracted.entries} entries from ${archive.file}`)
+  return {extracted, checked: extracted.checked ?? {entries: 0}}
 }

@@ -1,5 +1,6 @@
 // `tsez restore` of hostile or broken archives: exit 2, one line, nothing on disk changed, no staging or temp left.
 import {execFileSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -161,6 +162,16 @@ describe('hostile: tsez restore of hostile and broken archives', () => {
       what: 'a huge declared size',
       make: crafted([{path: 'root/big', body: 'only this', size: 10 * 1024 ** 3}]),
       message: /damaged archive|truncated/,
+    },
+    {
+      what: 'a member it refuses, then a damaged stream (xz cut short): the refusal, not the damage',
+      make: (d) => {
+        const noise = randomBytes(2 * 1024 * 1024)
+        const members = [...validMembers(meta), {path: 'etc/passwd', body: 'x'}, {path: 'root/noise', body: noise}]
+        const bytes = xz(tarOf(members))
+        return writeArchive(d, 'cut.tsez.tar.xz', bytes.subarray(0, bytes.length - 512 * 1024))
+      },
+      message: /: member "etc\/passwd" lies outside root\/\n/,
     },
     {
       what: 'no end-of-archive marker',
