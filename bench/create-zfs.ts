@@ -1,5 +1,5 @@
 // Benchmark: tsez create on ZFS (CLI start + one zfs clone) against node -e 0 + one run of the same fake clone,
-// with the parts that remain apart: start-up (a refused create) and the one zfs list.
+// with the parts that remain apart: start-up (a refused create), the one zfs list, and the floor with it overlapped.
 import {spawnSync} from 'node:child_process'
 import path from 'node:path'
 
@@ -21,6 +21,7 @@ export async function benchCreateZfs(): Promise<void> {
     const cli: number[] = []
     const baseline: number[] = []
     const lists: number[] = []
+    const overlapped: number[] = []
     const starts: number[] = []
     for (let i = 0; i < ROUNDS; i++) {
       const node = await measure([process.execPath, '-e', '0'])
@@ -32,7 +33,10 @@ export async function benchCreateZfs(): Promise<void> {
       // The one zfs list a create also needs (the newjail's snapshots and `written`, the jail's dataset), apart.
       const template = `${ZFS_PARENT}/newjail`
       const listArgs = ['list', '-H', '-p', '-o', 'name,written', '-t', 'filesystem,snapshot', '-d', '1', template]
-      lists.push((await measure(['zfs', ...listArgs], {env: host.env})).seconds)
+      const list = (await measure(['zfs', ...listArgs], {env: host.env})).seconds
+      lists.push(list)
+      // What a create waits for when the list runs beside the clone (checked-clone.ts): the longer of the two.
+      overlapped.push(node.seconds + Math.max(list, clone.seconds))
       // CLI start-up alone: oclif and the create command loaded, its arguments parsed (IPLIST missing: exit 2).
       starts.push(timeRefused(tsez('create', `z${i}`), host.env))
       const run = await measure(tsez('create', `z${i}`, `10.3.1.${i + 1}`), {env: host.env})
@@ -49,6 +53,10 @@ export async function benchCreateZfs(): Promise<void> {
       [
         'floor: node -e 0 + zfs list + zfs clone',
         `median ${ms(median(baseline) + median(lists))}, CLI ${(median(cli) / (median(baseline) + median(lists))).toFixed(2)}x`,
+      ],
+      [
+        'floor: node -e 0 + max(zfs list, zfs clone) (the list beside the clone)',
+        `median ${ms(median(overlapped))}, CLI ${(median(cli) / median(overlapped)).toFixed(2)}x`,
       ],
     ])
   } finally {

@@ -4,7 +4,6 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {UsageError, describeError} from '../errors.js'
-import {CREATE_MARK, destroyLeftoverClone} from '../jail/journal.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import * as zfs from '../system/zfs.js'
@@ -57,7 +56,8 @@ export async function cloneListed(
 /**
  * Clones GUESSED (the recorded snapshot, not to be taken) while LISTING runs; returns the step whose clone exists.
  * When the list does not show the guess as the newjail as it is now, or the clone failed, REPLAN makes the step from
- * the list (or names the problems: a refusal, exit 2, after removing only a dataset carrying this create's mark).
+ * the list, or names the problems (a refusal, exit 2: the caller's undo removes only a dataset with this create's
+ * mark, never the one in the way).
  */
 export async function cloneGuessed(
   config: TsezConfig,
@@ -78,11 +78,7 @@ export async function cloneGuessed(
   // The list ran beside the clone: it may show this create's own dataset, which is not in the way.
   if (cloned) await zfs.destroy(deps.run, guessed.dataset)
   const step = replan(cloned ? {...seen, names: seen.names.filter((name) => name !== guessed.dataset)} : seen)
-  if (Array.isArray(step)) {
-    const made = {path: guessed.dataset, kind: 'dataset' as const, mark: guessed.mark, markProperty: CREATE_MARK}
-    if (!cloned) await destroyLeftoverClone(deps.run, made)
-    throw new UsageError(step.join('; '))
-  }
+  if (Array.isArray(step)) throw new UsageError(step.join('; '))
   await cloneListed(config, step, guessed.snapshot, deps)
   return step
 }

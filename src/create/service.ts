@@ -126,27 +126,31 @@ async function apply(config: TsezConfig, plan: CreatePlan, deps: Deps, makeClone
   const {record, files, staging} = plan
   const zfs = plan.zfs && {dataset: plan.zfs.dataset, mark: plan.zfs.mark, property: CREATE_MARK}
   await beginJournal(config, {name: record.name, root: record.root, staging, zfs}, deps.clock.now())
+  // fstab and jail.conf, both fsyncs at once, each settled before any undo. On ZFS they are written while zfs
+  // clones (the copy on UFS runs on this thread: nothing would overlap it; it fails first, before any directory).
+  const writeFiles = () =>
+    Promise.allSettled([
+      writeFileAtomic(files.fstab, renderJailFstab(config, record)),
+      writeFileAtomic(files.conf, renderJailConfFor(config, record)),
+    ])
+  let written = plan.zfs === undefined ? undefined : writeFiles()
   let made = plan
   try {
     if (plan.templateEtc) await bootstrapTemplateEtc(config, plan.newjail, plan.templateEtc.release, deps)
     if (staging !== undefined) await buildRoot(plan, staging, deps)
     if (plan.zfs !== undefined) made = {...plan, zfs: await makeClone(plan.zfs)}
     if (plan.zfs !== undefined) for (const flavour of plan.flavours) await applyFlavour(record.root, flavour, deps)
-    // Both fsyncs at once; both settle before any undo.
-    const outcomes = await Promise.allSettled([
-      writeFileAtomic(files.fstab, renderJailFstab(config, record)),
-      writeFileAtomic(files.conf, renderJailConfFor(config, record)),
-    ])
-    const failed = outcomes.find((outcome) => outcome.status === 'rejected')
+    written ??= writeFiles()
+    const failed = (await written).find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason))
     if (plan.rcFiles !== undefined) await writeVnetRcFiles(staging ?? record.root, plan.rcFiles)
     if (staging !== undefined) await rename(staging, record.root)
     await writeJailRecord(config, record)
   } catch (error) {
-    // A refusal once the list was seen: nothing was made (the clone, if any, is destroyed), only the journal.
-    if (error instanceof UsageError) await removeJournal(config, record.name)
-    if (error instanceof UsageError) throw error
+    await written
     await undo(config, plan, deps)
+    // A refusal once the list was seen (a dataset in the way): what this create wrote is gone again.
+    if (error instanceof UsageError) throw error
     throw new OperationError(`creating jail ${record.name} failed, nothing of it was kept: ${describeError(error)}`, {
       cause: error,
     })

@@ -100,6 +100,9 @@ describe('tsez create on ZFS: the recorded snapshot cloned beside the list', fun
     assert.ok(poolNames(host).includes(`${ZFS_PARENT}/web2`))
     assert.ok(await exists(path.join(elsewhere, 'etc')), 'its tree is intact')
     assert.equal(await exists(path.join(host.dirs.jaildir, 'web2')), false)
+    for (const file of [path.join(host.dirs.jailconf, 'web2.conf'), path.join(host.dirs.fstab, 'fstab.web2')]) {
+      assert.equal(await exists(file), false, file)
+    }
     assert.deepEqual(
       (await readdir(host.dirs.dbdir)).filter((f) => f.startsWith('create-')),
       [],

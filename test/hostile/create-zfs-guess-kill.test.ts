@@ -75,7 +75,7 @@ describe('hostile: tsez create on ZFS killed around its guessed clone', function
     await exec('zfs', ['clone', '-o', `mountpoint=${elsewhere}`, first, `${ZFS_PARENT}/web2`], {
       env: {...process.env, ...host.env},
     })
-    host.fake.set('zfs.list.sleep', '5')
+    host.fake.set('zfs.list.sleep', '8')
     const before = host.fake.calls('zfs').length
     const {child, done} = spawnTsez(['create', 'web2', '10.0.9.4'], host.env)
     const cloning = () =>
@@ -84,7 +84,7 @@ describe('hostile: tsez create on ZFS killed around its guessed clone', function
         .slice(before)
         .some((call) => call[1] === 'clone' && call.at(-1) === `${ZFS_PARENT}/web2`)
     for (let waited = 0; !cloning(); waited += 50) {
-      assert.ok(waited < 4_000, 'no clone while the list ran')
+      assert.ok(waited < 7_000, 'no clone while the list ran')
       await sleep(50)
     }
     await sleep(300)
