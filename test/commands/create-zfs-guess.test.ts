@@ -76,7 +76,8 @@ describe('tsez create on ZFS: the recorded snapshot cloned beside the list', fun
     assert.deepEqual(next.changes, [clone('web3', taken)], 'the next create clones the new snapshot at once')
   })
 
-  it('a snapshot taken by hand after the recorded one: the list shows it newest, a tsez snapshot is taken', async function () {
+  it('a change, then a snapshot by hand: `written` is 0, yet a tsez snapshot is taken of the change', async function () {
+    await writeFile(path.join(host.dirs.newjail, 'etc/motd.template'), 'changed\n')
     assert.equal(await hostZfs(['snapshot', `${ZFS_PARENT}/newjail@by-hand`]), 0)
     const {result, changes} = await changesOfCreate('web2', '10.0.0.2')
     assert.equal(result.exitCode, 0, result.stderr)
@@ -87,6 +88,7 @@ describe('tsez create on ZFS: the recorded snapshot cloned beside the list', fun
       `snapshot ${taken}`,
       clone('web2', taken),
     ])
+    assert.equal(await readFile(path.join(host.dirs.jaildir, 'web2/etc/motd.template'), 'utf8'), 'changed\n')
   })
 
   it("the jail's dataset exists (a clone of the same snapshot): refused, never destroyed", async function () {
