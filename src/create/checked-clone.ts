@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
 import {UsageError, describeError} from '../errors.js'
+import {CREATE_MARK, destroyLeftoverClone} from '../jail/journal.js'
 import type {Deps} from '../system/deps.js'
 import {writeFileAtomic} from '../system/files.js'
 import * as zfs from '../system/zfs.js'
@@ -12,9 +13,10 @@ import {cloneTemplate, showsCurrent, templateDataset, type ZfsCloneStep, type Zf
 /*
  * The record is a guess, never trusted: `zfs list` runs beside the clone and has the last word. When it shows the
  * newjail changed since the snapshot (or the snapshot is no longer its newest), the clone is destroyed (this
- * create made it: the clone succeeded, and zfs clone never touches an existing dataset) and the create goes on as
- * if the list had run first. The clone carries tsez:create=MARK, the mark the journal names before it is made, so
- * a create killed before the list's verdict leaves a dataset the next sweep knows as its own, and only that one.
+ * create made it: the clone succeeded, zfs clone never touches an existing dataset, and its mark is checked first)
+ * and the create goes on as if the list had run first. The clone carries tsez:create=MARK, the mark the journal
+ * names before it is made, so a create killed before the list's verdict leaves a dataset the next sweep knows as
+ * its own, and only that one.
  */
 
 /** The record of the newjail snapshot the last create cloned, in tsez_dbdir. */
@@ -75,9 +77,12 @@ export async function cloneGuessed(
     listing,
   ])
   if (cloned && showsCurrent(config, seen, guessed.snapshot)) return guessed
-  // The list ran beside the clone: it may show this create's own dataset, which is not in the way.
-  if (cloned) await zfs.destroy(deps.run, guessed.dataset)
-  const step = replan(cloned ? {...seen, names: seen.names.filter((name) => name !== guessed.dataset)} : seen)
+  // The list ran beside the clone: it may show this create's own dataset, which is not in the way once destroyed
+  // (by its mark: anything else under the name since is left, and in the way).
+  const own = {path: guessed.dataset, kind: 'dataset' as const, mark: guessed.mark, markProperty: CREATE_MARK}
+  const destroyed = cloned && (await destroyLeftoverClone(deps.run, own))
+  const others = seen.names.filter((name) => name !== guessed.dataset)
+  const step = replan(!cloned ? seen : {...seen, names: destroyed ? others : [...others, guessed.dataset]})
   if (Array.isArray(step)) throw new UsageError(step.join('; '))
   await cloneListed(config, step, guessed.snapshot, deps)
   return step
