@@ -56,7 +56,8 @@ export async function cloneListed(
 }
 
 /**
- * Clones GUESSED (the recorded snapshot, not to be taken) while LISTING runs; returns the step whose clone exists.
+ * Clones GUESSED (the recorded snapshot, not to be taken), then starts the list (LIST: the longer run first, the
+ * list beside it; LIST may have started already) and returns the step whose clone exists.
  * When the list does not show the guess as the newjail as it is now, or the clone failed, REPLAN makes the step from
  * the list, or names the problems (a refusal, exit 2: the caller's undo removes only a dataset with this create's
  * mark, never the one in the way).
@@ -64,7 +65,7 @@ export async function cloneListed(
 export async function cloneGuessed(
   config: TsezConfig,
   guessed: ZfsCloneStep,
-  listing: Promise<ZfsObservation>,
+  list: () => Promise<ZfsObservation>,
   replan: (seen: ZfsObservation) => ZfsCloneStep | string[],
   deps: Deps,
 ): Promise<ZfsCloneStep> {
@@ -74,7 +75,7 @@ export async function cloneGuessed(
       () => true,
       () => false,
     ),
-    listing,
+    list(),
   ])
   if (cloned && showsCurrent(config, seen, guessed.snapshot)) return guessed
   // The list ran beside the clone: it may show this create's own dataset, which is not in the way once destroyed

@@ -61,23 +61,23 @@ export async function createJail(config: TsezConfig, options: CreateOptions, dep
     }
     await recoverInterruptedJailWork(config, deps)
     // Under the lock the host may have changed since we looked: plan again before touching anything. On ZFS the
-    // snapshot the last create cloned is cloned again while the one zfs list runs (checked-clone.ts).
+    // snapshot the last create cloned is cloned again, and the one zfs list runs beside the clone (checked-clone.ts);
+    // without a record of it the plan needs the list, which starts at once, beside the file reads.
     const name = jailNameFor(options.name)
-    const listing = withZfs ? observeZfs(config, name, deps) : undefined
-    const [local, recorded] = await Promise.all([
-      observeFiles(config, options, name, deps),
-      listing === undefined ? undefined : readSnapshotRecord(config),
-    ])
+    const recorded = withZfs ? await readSnapshotRecord(config) : undefined
+    let listing = withZfs && recorded === undefined ? observeZfs(config, name, deps) : undefined
+    const list = () => (listing ??= observeZfs(config, name, deps))
+    const local = await observeFiles(config, options, name, deps)
     const nonce = Array.isArray(first) ? randomBytes(4).toString('hex') : nonceOf(first)
     const planWith = (zfs: ZfsObservation | undefined) =>
       planCreate(config, options, {...local, nonce, ...(zfs === undefined ? {} : {zfs})})
     const guess = recorded === undefined ? undefined : planWith(assumeCurrent(config, recorded))
-    if (listing !== undefined && guess !== undefined && !Array.isArray(guess) && guess.zfs?.takeSnapshot === false) {
+    if (guess !== undefined && !Array.isArray(guess) && guess.zfs?.takeSnapshot === false) {
       const replan = (seen: ZfsObservation) => zfsStepOf(planWith(seen))
-      const made = await apply(config, guess, deps, (step) => cloneGuessed(config, step, listing, replan, deps))
+      const made = await apply(config, guess, deps, (step) => cloneGuessed(config, step, list, replan, deps))
       return resultOf(made, false)
     }
-    const plan = planOrRefuse(config, options, {...local, nonce, ...(listing && {zfs: await listing})})
+    const plan = planOrRefuse(config, options, {...local, nonce, ...(withZfs ? {zfs: await list()} : {})})
     const listed = async (step: ZfsCloneStep) => {
       await cloneListed(config, step, recorded, deps)
       return step

