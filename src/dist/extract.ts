@@ -4,15 +4,14 @@ import type {Readable} from 'node:stream'
 import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads'
 
 import {OperationError} from '../errors.js'
-import {ArchiveRefusal} from './archive-rules.js'
 import type {ExtractProgress, ExtractResult} from './extract-result.js'
 import {startExtraction, type EngineOptions} from './tar-extraction.js'
 
 export {safePath} from './tar-entry.js'
 export type {CheckedArchive, EntryMeta, ExtractedTree, ExtractProgress, ExtractResult} from './extract-result.js'
-export type {EntryGate} from './tar-extraction.js'
 
-export interface ExtractOptions extends Omit<EngineOptions, 'onStop'> {
+/** The engine's options less its stop hook, which the signal replaces, and the gate, which restore uses directly. */
+export interface ExtractOptions extends Omit<EngineOptions, 'onStop' | 'gate'> {
   signal?: AbortSignal
   /**
    * The input's chunks are this extraction's alone (a child's stdout read by nobody else): they are moved to the
@@ -38,7 +37,7 @@ const WORKER_ROLE = 'tsez-extract'
 interface WorkerInput {
   role: typeof WORKER_ROLE
   destination: string
-  options: Pick<EngineOptions, 'over' | 'fifos' | 'gate'>
+  options: Pick<EngineOptions, 'over' | 'fifos'>
 }
 
 type ToWorker = {type: 'chunks'; data: Uint8Array[]} | {type: 'end'} | {type: 'stop'}
@@ -48,7 +47,6 @@ type FromWorker =
   | {type: 'stopping'}
   | {type: 'done'; result: ExtractResult}
   | {type: 'failed'; message: string}
-  | {type: 'refused'; message: string; atEnd: boolean}
 
 /**
  * Extracts an uncompressed tar stream into `destination`, which must exist and be empty (or hold just `over`); see
@@ -56,8 +54,7 @@ type FromWorker =
  * so this thread keeps reading the input (and feeding whatever produces it: the download, `xz -dc`'s stdin)
  * while files are written. On the first problem (or the signal) the input is destroyed, which stops a producer
  * such as `xz -dc`, and the promise settles only once the worker has closed its last file: nothing writes into
- * the destination after a rejection. With a gate, a refused archive rejects with its ArchiveRefusal (a UsageError),
- * whatever failed after it.
+ * the destination after a rejection.
  */
 export async function extractTar(
   input: NodeJS.ReadableStream | Readable,
@@ -69,8 +66,8 @@ export async function extractTar(
   if (!options.over && fs.readdirSync(destination).length > 0) {
     throw new OperationError(`cannot extract into ${destination}: the directory is not empty`)
   }
-  const {over, fifos, gate} = options
-  const data: WorkerInput = {role: WORKER_ROLE, destination, options: {over, fifos, gate}}
+  const {over, fifos} = options
+  const data: WorkerInput = {role: WORKER_ROLE, destination, options: {over, fifos}}
   const worker = new Worker(new URL(import.meta.url), {workerData: data})
   let failure: {error: Error} | undefined
   /** The worker failed: its own message is the one to report, whatever the destroyed input says next. */
@@ -105,8 +102,6 @@ export async function extractTar(
           return failure ? reject(failure.error) : resolve(message.result)
         case 'failed':
           return reject(failure ? failure.error : new OperationError(message.message))
-        case 'refused':
-          return reject(new ArchiveRefusal(message.message, message.atEnd))
       }
     })
     // A worker that could not start or died: nothing reads the input any more, so its producer is stopped too.
@@ -250,12 +245,7 @@ function serveExtraction(port: NonNullable<typeof parentPort>, input: WorkerInpu
   })
   running.result.then(
     (result) => port.postMessage({type: 'done', result} satisfies FromWorker),
-    (error: unknown) =>
-      port.postMessage(
-        (error instanceof ArchiveRefusal
-          ? {type: 'refused', message: error.message, atEnd: error.atEnd}
-          : {type: 'failed', message: errorMessage(error)}) satisfies FromWorker,
-      ),
+    (error: unknown) => port.postMessage({type: 'failed', message: errorMessage(error)} satisfies FromWorker),
   )
 }
 

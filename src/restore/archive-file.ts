@@ -1,5 +1,6 @@
 // The archive file: opened once, its checksum, and its tar bytes through the decompressor its first bytes name.
 import {createHash} from 'node:crypto'
+import {closeSync, fstatSync, openSync} from 'node:fs'
 import {open, readFile, stat, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
@@ -16,6 +17,8 @@ export interface OpenedArchive {
   handle: FileHandle
   /** gzip: an ezjail archive (`ezjail-admin archive`), a cpio or tar inside. */
   compression: Compression | 'gzip'
+  /** The held file's device and inode: a descriptor opened again for a decompressor must name the same file. */
+  identity: {dev: bigint; ino: bigint}
 }
 
 /** Opens ARCHIVE: a non-empty regular file that is xz, zstd, a plain tar, or gzip (ezjail's). */
@@ -25,6 +28,7 @@ export async function openArchive(file: string): Promise<OpenedArchive> {
   if (!info.isFile()) throw new UsageError(`archive ${file} is not a regular file`)
   if (info.size === 0) throw new UsageError(`archive ${file} is empty`)
   const handle = await open(file, 'r')
+  const {dev, ino} = await handle.stat({bigint: true})
   const head = Buffer.alloc(512)
   const {bytesRead} = await handle.read(head, 0, 512, 0)
   const compression = isGzip(head.subarray(0, bytesRead)) ? 'gzip' : detectCompression(head.subarray(0, bytesRead))
@@ -32,8 +36,10 @@ export async function openArchive(file: string): Promise<OpenedArchive> {
     await handle.close()
     throw new UsageError(`archive ${file} is neither xz, zstd, a tar archive nor an ezjail archive (gzip)`)
   }
-  return {file, handle, compression}
+  return {file, handle, compression, identity: {dev, ino}}
 }
+
+const SUM_CHUNK_BYTES = 1024 * 1024
 
 /** Compares the archive's sha256 with ARCHIVE.sha256 beside it (sha256sum's or BSD's format). */
 export async function verifyChecksum(archive: OpenedArchive): Promise<string> {
@@ -45,7 +51,14 @@ export async function verifyChecksum(archive: OpenedArchive): Promise<string> {
   const expected = parseSha256File(await readFile(sumFile, 'utf8'), path.basename(archive.file))
   if (expected === undefined) throw new UsageError(`${sumFile} has no sha256 for ${path.basename(archive.file)}`)
   const hash = createHash('sha256')
-  for await (const chunk of archive.handle.createReadStream({start: 0, autoClose: false})) hash.update(chunk as Buffer)
+  // One buffer read into again and again: no garbage per chunk, and a sixteenth of a stream's reads.
+  const buffer = Buffer.allocUnsafe(SUM_CHUNK_BYTES)
+  for (let position = 0; ;) {
+    const {bytesRead} = await archive.handle.read(buffer, 0, buffer.length, position)
+    if (bytesRead === 0) break
+    hash.update(buffer.subarray(0, bytesRead))
+    position += bytesRead
+  }
   const actual = hash.digest('hex')
   if (actual !== expected) {
     throw new UsageError(`${archive.file}: checksum mismatch (sha256 ${actual}, ${sumFile} says ${expected})`)
@@ -64,26 +77,54 @@ export interface TarStream {
  * The archive's tar bytes from the start, through `xz -dc` or `zstd -dc` as its first bytes say; an ezjail archive
  * through gunzip and, when it is a cpio (as `pax -x cpio` wrote it), re-encoded as tar. `head`: only its first
  * members will be read (the metadata), so xz decodes in one thread rather than several blocks ahead with -T0.
+ * The decompressor reads the archive itself, from a descriptor of its own on the same file: the compressed bytes
+ * never pass through this process.
  */
 export function tarStreamOf(archive: OpenedArchive, run: CommandRunner, {head = false} = {}): TarStream {
+  if (archive.compression === 'xz' || archive.compression === 'zstd') {
+    const program = archive.compression
+    const args = program === 'xz' ? ['-dc', ...(head ? [] : ['-T0'])] : ['-dc', '-q']
+    const descriptor = reopen(archive)
+    let child: ReturnType<CommandRunner['stream']>
+    try {
+      child = run.stream(program, args, {stdin: descriptor})
+    } finally {
+      closeSync(descriptor) // the program has its own copy
+    }
+    // Its failure is read when the reader gets to it: the stream's own end or error usually says it first.
+    child.done.catch(() => undefined)
+    return {stream: child.stdout, done: child.done, kill: () => child.kill()}
+  }
   const file = archive.handle.createReadStream({start: 0, autoClose: false})
   // Never file.destroy(): before its first read that closes the archive's handle, which later reads still need.
   if (archive.compression === 'none') return {stream: file, done: Promise.resolve(), kill: () => file.pause()}
-  if (archive.compression === 'gzip') {
-    const gunzip = createGunzip()
-    file.on('error', (error) => gunzip.destroy(error))
-    const stream = Readable.from(ezjailTar(file.pipe(gunzip)), {objectMode: false})
-    const kill = () => {
-      file.unpipe(gunzip).pause()
-      gunzip.destroy()
-      stream.destroy()
-    }
-    return {stream, done: Promise.resolve(), kill}
+  const gunzip = createGunzip()
+  file.on('error', (error) => gunzip.destroy(error))
+  const stream = Readable.from(ezjailTar(file.pipe(gunzip)), {objectMode: false})
+  const kill = () => {
+    file.unpipe(gunzip).pause()
+    gunzip.destroy()
+    stream.destroy()
   }
-  const program = archive.compression === 'xz' ? 'xz' : 'zstd'
-  const args = archive.compression === 'xz' ? ['-dc', ...(head ? [] : ['-T0'])] : ['-dc', '-q']
-  const child = run.stream(program, args, {stdin: file})
-  // Its failure is read when the reader gets to it: the stream's own end or error usually says it first.
-  child.done.catch(() => undefined)
-  return {stream: child.stdout, done: child.done, kill: () => child.kill()}
+  return {stream, done: Promise.resolve(), kill}
+}
+
+/**
+ * The archive opened again, read from its start (a descriptor shares its offset with every copy, so the held one
+ * is never handed out): refused unless it is the very file that was opened, checked and summed.
+ */
+function reopen(archive: OpenedArchive): number {
+  const replaced = new UsageError(`archive ${archive.file} was removed or replaced while it was being read`)
+  let descriptor: number
+  try {
+    descriptor = openSync(archive.file, 'r')
+  } catch {
+    throw replaced
+  }
+  const {dev, ino} = fstatSync(descriptor, {bigint: true})
+  if (dev !== archive.identity.dev || ino !== archive.identity.ino) {
+    closeSync(descriptor)
+    throw replaced
+  }
+  return descriptor
 }

@@ -2,13 +2,13 @@
 import {randomBytes} from 'node:crypto'
 import {lstat, mkdir, rename, rm, utimes} from 'node:fs/promises'
 import path from 'node:path'
-import {Readable} from 'node:stream'
 
 import {reservedNames, type TsezConfig} from '../config.js'
 import {OperationError, UsageError, describeError} from '../errors.js'
 import {readUserlandVersion} from '../base/freebsd-update.js'
 import {ArchiveRefusal} from '../dist/archive-rules.js'
-import {extractTar, type CheckedArchive, type ExtractResult, type ExtractedTree} from '../dist/extract.js'
+import type {CheckedArchive, ExtractResult, ExtractedTree} from '../dist/extract-result.js'
+import {startExtraction} from '../dist/tar-extraction.js'
 import type {ArchiveMeta} from '../jail/archive-format.js'
 import {renderJailConfFor, renderJailFstab} from '../jail/files.js'
 import {beginJournal, leftoversOf, removeJournal, sweepInterruptedCreates} from '../jail/journal.js'
@@ -201,10 +201,12 @@ async function apply(
 }
 
 /**
- * Extracts ARCHIVE into STAGING while checking it: the extraction worker's gate checks each member before anything
- * of it is made (src/dist/archive-rules.ts), so the archive is decompressed and parsed once. Throws the refusal
- * (UsageError) of an archive refused, whenever that shows: a member's refusal first, then a failed tar stream or
- * decompressor (a damaged archive), then the end checks (truncated, no tree), then any other failure.
+ * Extracts ARCHIVE into STAGING while checking it, on this thread: the extraction engine's gate checks each member
+ * before anything of it is made (src/dist/archive-rules.ts), so the archive is decompressed and parsed once, and the
+ * decompressor's output goes straight into the parser (a worker thread would cost a hop per chunk, and this thread
+ * has nothing else to do meanwhile). Throws the refusal (UsageError) of an archive refused, whenever that shows: a
+ * member's refusal first, then a failed tar stream or decompressor (a damaged archive), then the end checks
+ * (truncated, no tree), then any other failure.
  */
 async function extractChecked(
   archive: OpenedArchive,
@@ -216,7 +218,7 @@ async function extractChecked(
   const tar = tarStreamOf(archive, deps.run)
   let streamFailure: {error: unknown} | undefined
   let complete = false
-  // A failed tar stream only ends the worker's input: it still checks what it got, and a member it refuses wins.
+  // A failed tar stream only ends the engine's input: it still checks what it got, and a member it refuses wins.
   async function* tarBytes(): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of tar.stream as AsyncIterable<Buffer>) yield chunk
@@ -226,11 +228,8 @@ async function extractChecked(
     }
   }
   const gate = {file: archive.file, layout: layout.members}
-  // xz's or zstd's stdout is read by nobody else: its chunks move to the worker rather than being copied.
-  const ownChunks = archive.compression === 'xz' || archive.compression === 'zstd'
-  const input = Readable.from(tarBytes(), {objectMode: false})
-  const options = {fifos: true, gate, ownChunks, ...(over === undefined ? {} : {over})}
-  const outcome = await extractTar(input, staging, options).then(
+  const options = {fifos: true, gate, ...(over === undefined ? {} : {over})}
+  const outcome = await startExtraction(tarBytes(), staging, options).result.then(
     (extracted) => ({extracted}),
     (error: unknown) => ({error}),
   )

@@ -10,8 +10,11 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Pass the terminal through (console): stdio inherit, output not captured. */
   inherit?: boolean
-  /** stream() only: bytes fed to the program's stdin. */
-  stdin?: Readable
+  /**
+   * stream() only: the program's stdin. A Readable is piped in by this process; a file descriptor (an open regular
+   * file) is the program's own to read, its bytes never passing through tsez. The descriptor stays the caller's.
+   */
+  stdin?: Readable | number
   /** Called with the program's pid as soon as it is started (system/lock.ts notes it in the host lock). */
   onSpawn?: (pid: number) => void
 }
@@ -144,14 +147,15 @@ function spawnStreaming(file: string, args: readonly string[], options: RunOptio
   const child = spawn(file, args, {
     cwd: options.cwd,
     env: options.env,
-    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [typeof options.stdin === 'number' ? options.stdin : options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   })
   if (child.pid !== undefined) options.onSpawn?.(child.pid)
-  if (options.stdin && child.stdin) {
+  const input = options.stdin
+  if (typeof input === 'object' && child.stdin) {
     const stdin = child.stdin
     stdin.on('error', () => undefined) // EPIPE when the program exits early; its exit status tells what happened
-    options.stdin.on('error', () => child.kill('SIGTERM'))
-    options.stdin.pipe(stdin)
+    input.on('error', () => child.kill('SIGTERM'))
+    input.pipe(stdin)
   }
   let stderr = ''
   const stdout = child.stdout!

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 
-import {extractTar} from '../../src/dist/extract.js'
+import {startExtraction} from '../../src/dist/tar-extraction.js'
 import {describeError} from '../../src/errors.js'
 import {ARCHIVE_FORMAT_VERSION} from '../../src/jail/archive-format.js'
 import {JAIL_RECORD_VERSION} from '../../src/jail/store.js'
@@ -86,8 +86,8 @@ describe('restore: --dry-run and the extraction gate apply the same checks', fun
         .finally(() => archive.handle.close())
       const dest = await mkdtemp(path.join(dir, 'dest-'))
       const gate = {file, layout: TSEZ_LAYOUT.members}
-      const extracted = await extractTar(Readable.from([c.tar]), dest, {fifos: true, gate})
-        .then(({checked}) => ({entries: checked?.entries, mtime: checked?.treeTimes?.mtime.getTime()}))
+      const extracted = await startExtraction(Readable.from([c.tar]), dest, {fifos: true, gate})
+        .result.then(({checked}) => ({entries: checked?.entries, mtime: checked?.treeTimes?.mtime.getTime()}))
         .catch((error: unknown) => describeError(error))
       assert.deepEqual(extracted, inspected)
       if (index === 0) assert.deepEqual(inspected, {entries: 2, mtime: 1_700_000_000_000})

@@ -1,5 +1,8 @@
 // The command runner: argv arrays through PATH, stdin closed, -v echo, streaming, and how a failure is told.
 import assert from 'node:assert/strict'
+import {closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {Readable} from 'node:stream'
 
 import {createRunner, ExternalCommandError, outputTail} from '../../src/system/runner.js'
@@ -55,6 +58,27 @@ describe('system/runner', () => {
     const failing = createRunner().stream('sh', ['-c', 'echo no >&2; exit 4'])
     failing.stdout.resume()
     await assert.rejects(failing.done, /exit 4\): no/)
+  })
+
+  it('gives a file descriptor to the program as its stdin, to read itself; the caller keeps the descriptor', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsez-runner-'))
+    try {
+      const file = path.join(dir, 'in')
+      writeFileSync(file, 'jail one\n')
+      const descriptor = openSync(file, 'r')
+      try {
+        const run = createRunner().stream('tr', ['a-z', 'A-Z'], {stdin: descriptor})
+        let out = ''
+        for await (const chunk of run.stdout) out += String(chunk)
+        assert.equal(out, 'JAIL ONE\n')
+        assert.equal((await run.done).exitCode, 0)
+        assert.equal(fstatSync(descriptor).isFile(), true, 'the descriptor is still open')
+      } finally {
+        closeSync(descriptor)
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it("outputTail: a program's last lines from stderr, else stdout, trimmed, blank lines left out", () => {

@@ -1,4 +1,4 @@
-// extractTar's entry gate: restore's archive checks in the extraction worker, before anything of a member is made.
+// The extraction engine's entry gate: restore's archive checks, before anything of a member is made.
 import assert from 'node:assert/strict'
 import {readFileSync, readdirSync} from 'node:fs'
 import {lstat, mkdtemp, rm} from 'node:fs/promises'
@@ -7,7 +7,7 @@ import path from 'node:path'
 import {Readable} from 'node:stream'
 
 import {ArchiveRefusal, exactly, type MemberLayout} from '../../src/dist/archive-rules.js'
-import {extractTar} from '../../src/dist/extract.js'
+import {startExtraction} from '../../src/dist/tar-extraction.js'
 import {OperationError} from '../../src/errors.js'
 import {tarOf, validMembers, type Member} from '../hostile/archives.js'
 
@@ -33,7 +33,7 @@ function listTree(dir: string, prefix = ''): string[] {
     .sort()
 }
 
-describe('dist/extract: the entry gate (restore checks in the worker)', function () {
+describe('dist/tar-extraction: the entry gate (restore checks)', function () {
   let dest: string
   let outside: string
   beforeEach(async function () {
@@ -47,7 +47,7 @@ describe('dist/extract: the entry gate (restore checks in the worker)', function
   })
 
   const extract = (tar: Buffer, gated = true) =>
-    extractTar(Readable.from([tar]), dest, gated ? {fifos: true, gate: GATE} : {fifos: true})
+    startExtraction(Readable.from([tar]), dest, gated ? {fifos: true, gate: GATE} : {fifos: true}).result
   const refusal = async (tar: Buffer): Promise<ArchiveRefusal> => {
     const error: unknown = await extract(tar).then(
       () => assert.fail('the archive was extracted'),

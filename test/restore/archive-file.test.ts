@@ -1,0 +1,87 @@
+// The archive file: its checksum read through one buffer, and the decompressor reading the very file that was summed.
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {UsageError} from '../../src/errors.js'
+import {openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from '../../src/restore/archive-file.js'
+import {createRunner} from '../../src/system/runner.js'
+import {recordingRunner} from '../support/recording-runner.js'
+import {tarOf, writeArchive, xz} from '../hostile/archives.js'
+
+/** The tar bytes tarStreamOf gives for ARCHIVE, read to the end. */
+async function tarBytes(archive: OpenedArchive, head = false): Promise<Buffer> {
+  const tar = tarStreamOf(archive, createRunner(), {head})
+  const chunks: Buffer[] = []
+  for await (const chunk of tar.stream) chunks.push(chunk as Buffer)
+  await tar.done
+  return Buffer.concat(chunks)
+}
+
+describe('restore/archive-file', function () {
+  this.timeout(30_000)
+  let dir: string
+  // Larger than the checksum's 1 MiB buffer, and not a multiple of it.
+  const tar = tarOf([{path: 'root/big', body: randomBytes(2 * 1024 * 1024 + 777).toString('base64')}])
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tsez-archive-file-'))
+  })
+  afterEach(async () => {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  it('sums the whole file across its buffer reads, and refuses a sum that differs', async () => {
+    const bytes = xz(tar)
+    const good = await openArchive(writeArchive(dir, 'good.tsez.tar.xz', bytes))
+    const bad = await openArchive(writeArchive(dir, 'bad.tsez.tar.xz', bytes, 'ab'.repeat(32)))
+    try {
+      assert.ok(bytes.length > 1024 * 1024, 'the compressed archive spans more than one read')
+      await verifyChecksum(good)
+      await assert.rejects(
+        verifyChecksum(bad),
+        (error) => error instanceof UsageError && /checksum mismatch/.test(error.message),
+      )
+    } finally {
+      await good.handle.close()
+      await bad.handle.close()
+    }
+  })
+
+  it('gives each decompressor the archive from its start, however much was read before', async () => {
+    const archive = await openArchive(writeArchive(dir, 'web1.tsez.tar.xz', xz(tar)))
+    try {
+      await verifyChecksum(archive)
+      assert.ok((await tarBytes(archive, true)).equals(tar), 'the first read, as the metadata is read')
+      assert.ok((await tarBytes(archive)).equals(tar), 'the second read, as the extraction reads')
+    } finally {
+      await archive.handle.close()
+    }
+  })
+
+  for (const how of ['replaced', 'removed'] as const) {
+    it(`refuses an archive ${how} after it was opened, and starts no decompressor`, async () => {
+      const file = writeArchive(dir, 'web1.tsez.tar.xz', xz(tar))
+      const archive = await openArchive(file)
+      try {
+        if (how === 'replaced') {
+          await writeFile(path.join(dir, 'other'), xz(tar))
+          await rename(path.join(dir, 'other'), file) // the same bytes, another file
+        } else {
+          await rm(file)
+        }
+        const {runner, calls} = recordingRunner()
+        assert.throws(
+          () => tarStreamOf(archive, runner),
+          (error) =>
+            error instanceof UsageError &&
+            error.message === `archive ${file} was removed or replaced while it was being read`,
+        )
+        assert.deepEqual(calls, [])
+      } finally {
+        await archive.handle.close()
+      }
+    })
+  }
+})
