@@ -1,6 +1,6 @@
 // The archive file: opened once, its checksum, and its tar bytes through the decompressor its first bytes name.
 import {createHash} from 'node:crypto'
-import {closeSync, fstatSync, openSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync} from 'node:fs'
 import {open, readFile, stat, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
@@ -27,8 +27,12 @@ export async function openArchive(file: string): Promise<OpenedArchive> {
   if (info === undefined) throw new UsageError(`archive ${file} does not exist`)
   if (!info.isFile()) throw new UsageError(`archive ${file} is not a regular file`)
   if (info.size === 0) throw new UsageError(`archive ${file} is empty`)
-  const handle = await open(file, 'r')
-  const {dev, ino} = await handle.stat({bigint: true})
+  const handle = await open(file, READ_ONLY)
+  const held = await handle.stat({bigint: true})
+  if (!held.isFile()) {
+    await handle.close() // swapped for something else since the stat: only what was opened counts
+    throw new UsageError(`archive ${file} is not a regular file`)
+  }
   const head = Buffer.alloc(512)
   const {bytesRead} = await handle.read(head, 0, 512, 0)
   const compression = isGzip(head.subarray(0, bytesRead)) ? 'gzip' : detectCompression(head.subarray(0, bytesRead))
@@ -36,9 +40,11 @@ export async function openArchive(file: string): Promise<OpenedArchive> {
     await handle.close()
     throw new UsageError(`archive ${file} is neither xz, zstd, a tar archive nor an ezjail archive (gzip)`)
   }
-  return {file, handle, compression, identity: {dev, ino}}
+  return {file, handle, compression, identity: {dev: held.dev, ino: held.ino}}
 }
 
+/** Non-blocking: a FIFO swapped in for the archive never hangs its open (reads of a regular file are unaffected). */
+const READ_ONLY = constants.O_RDONLY | constants.O_NONBLOCK
 const SUM_CHUNK_BYTES = 1024 * 1024
 
 /** Compares the archive's sha256 with ARCHIVE.sha256 beside it (sha256sum's or BSD's format). */
@@ -117,7 +123,7 @@ function reopen(archive: OpenedArchive): number {
   const replaced = new UsageError(`archive ${archive.file} was removed or replaced while it was being read`)
   let descriptor: number
   try {
-    descriptor = openSync(archive.file, 'r')
+    descriptor = openSync(archive.file, READ_ONLY)
   } catch {
     throw replaced
   }

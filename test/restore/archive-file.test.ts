@@ -1,5 +1,6 @@
 // The archive file: its checksum read through one buffer, and the decompressor reading the very file that was summed.
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -60,7 +61,7 @@ describe('restore/archive-file', function () {
     }
   })
 
-  for (const how of ['replaced', 'removed'] as const) {
+  for (const how of ['replaced', 'replaced by a FIFO', 'removed'] as const) {
     it(`refuses an archive ${how} after it was opened, and starts no decompressor`, async () => {
       const file = writeArchive(dir, 'web1.tsez.tar.xz', xz(tar))
       const archive = await openArchive(file)
@@ -68,6 +69,9 @@ describe('restore/archive-file', function () {
         if (how === 'replaced') {
           await writeFile(path.join(dir, 'other'), xz(tar))
           await rename(path.join(dir, 'other'), file) // the same bytes, another file
+        } else if (how === 'replaced by a FIFO') {
+          execFileSync('mkfifo', [path.join(dir, 'fifo')])
+          await rename(path.join(dir, 'fifo'), file) // opening it must not wait for a writer
         } else {
           await rm(file)
         }
