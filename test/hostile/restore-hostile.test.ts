@@ -1,12 +1,16 @@
 // `tsez restore` of hostile or broken archives: exit 2, one line, nothing on disk changed, no staging or temp left.
+import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {packageRoot, spawnNode} from '../support/cli.js'
 import {tarOf, validMembers, writeArchive, xz, type Member} from './archives.js'
-import {useHostileHost} from './support.js'
+import {diffHost, snapshotHost, useHostileHost} from './support.js'
+
+const GATE = path.join(packageRoot, 'test/hostile/lock-gate.ts')
 
 interface Case {
   what: string
@@ -224,6 +228,42 @@ describe('hostile: tsez restore of hostile and broken archives', () => {
       })
     })
   }
+
+  it('refuses an archive replaced after its checksum matched, before its extraction: nothing changed', async function () {
+    this.timeout(60_000)
+    const {host} = hostile
+    const caseDir = path.join(dir, 'swapped')
+    mkdirSync(caseDir)
+    const file = writeArchive(caseDir, 'swap.tsez.tar.xz', readFileSync(real))
+    const before = await snapshotHost(host)
+    // Paused under the host lock at its first change of the jail directory: summed, planned, not yet extracted.
+    const gate = path.join(caseDir, 'gate')
+    const {dirs} = host
+    const under = [dirs.confdir, dirs.jailconf, dirs.fstab, dirs.jaildir].join(':')
+    const argv = ['--import', 'tsx', '--import', GATE, path.join(packageRoot, 'bin/dev.js')]
+    const restore = ['restore', '--name', 'ghost', '--ip', '10.9.9.9', file]
+    const env = {...host.env, NODE_ENV: 'development', TSEZ_TEST_GATE: gate, TSEZ_TEST_GATE_UNDER: under}
+    const {child, done} = spawnNode([...argv, ...restore], env)
+    try {
+      let seen = ''
+      const paused = await new Promise<boolean>((resolve) => {
+        child.stderr.on('data', (chunk: string) => (seen += chunk).includes('lock-gate: paused') && resolve(true))
+        void done.then(() => resolve(false))
+      })
+      assert.ok(paused, `the restore never paused: ${seen}`)
+      // The same bytes (its .sha256 still matches) in another file under the same name.
+      writeFileSync(path.join(caseDir, 'other'), readFileSync(real))
+      renameSync(path.join(caseDir, 'other'), file)
+    } finally {
+      writeFileSync(gate, '') // never leave it paused
+    }
+    const result = await done
+    const lines = result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('lock-gate: '))
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.deepEqual(lines, [`tsez: archive ${file} was removed or replaced while it was being read`])
+    rmSync(gate)
+    assert.deepEqual(diffHost(host, before, await snapshotHost(host)), [], 'the refused restore changed the host')
+  })
 
   it('restores the genuine archive under another name (the suite is not refusing everything)', async function () {
     this.timeout(60_000)
