@@ -1,6 +1,6 @@
 // The archive file: opened once, its checksum, and its tar bytes through the decompressor its first bytes name.
 import {createHash} from 'node:crypto'
-import {closeSync, constants, fstatSync, openSync} from 'node:fs'
+import {closeSync, constants, createReadStream, fstatSync, openSync} from 'node:fs'
 import {open, readFile, stat, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
@@ -83,14 +83,14 @@ export interface TarStream {
  * The archive's tar bytes from the start, through `xz -dc` or `zstd -dc` as its first bytes say; an ezjail archive
  * through gunzip and, when it is a cpio (as `pax -x cpio` wrote it), re-encoded as tar. `head`: only its first
  * members will be read (the metadata), so xz decodes in one thread rather than several blocks ahead with -T0.
- * The decompressor reads the archive itself, from a descriptor of its own on the same file: the compressed bytes
- * never pass through this process.
+ * Every reader gets a descriptor of its own on the archive (reopen): a decompressor reads the file itself, so the
+ * compressed bytes never pass through this process, and a reader stopped early closes only its own descriptor.
  */
 export function tarStreamOf(archive: OpenedArchive, run: CommandRunner, {head = false} = {}): TarStream {
+  const descriptor = reopen(archive)
   if (archive.compression === 'xz' || archive.compression === 'zstd') {
     const program = archive.compression
     const args = program === 'xz' ? ['-dc', ...(head ? [] : ['-T0'])] : ['-dc', '-q']
-    const descriptor = reopen(archive)
     let child: ReturnType<CommandRunner['stream']>
     try {
       child = run.stream(program, args, {stdin: descriptor})
@@ -101,14 +101,13 @@ export function tarStreamOf(archive: OpenedArchive, run: CommandRunner, {head = 
     child.done.catch(() => undefined)
     return {stream: child.stdout, done: child.done, kill: () => child.kill()}
   }
-  const file = archive.handle.createReadStream({start: 0, autoClose: false})
-  // Never file.destroy(): before its first read that closes the archive's handle, which later reads still need.
-  if (archive.compression === 'none') return {stream: file, done: Promise.resolve(), kill: () => file.pause()}
+  const file = createReadStream('', {fd: descriptor}) // closes the descriptor when it ends or is destroyed
+  if (archive.compression === 'none') return {stream: file, done: Promise.resolve(), kill: () => file.destroy()}
   const gunzip = createGunzip()
   file.on('error', (error) => gunzip.destroy(error))
   const stream = Readable.from(ezjailTar(file.pipe(gunzip)), {objectMode: false})
   const kill = () => {
-    file.unpipe(gunzip).pause()
+    file.destroy()
     gunzip.destroy()
     stream.destroy()
   }
@@ -116,8 +115,9 @@ export function tarStreamOf(archive: OpenedArchive, run: CommandRunner, {head = 
 }
 
 /**
- * The archive opened again, read from its start (a descriptor shares its offset with every copy, so the held one
- * is never handed out): refused unless it is the very file that was opened, checked and summed.
+ * The archive opened again, read from its start (a descriptor shares its offset with every copy, and a stream
+ * destroyed closes its descriptor, so the held one is never handed out): refused unless it is the very file that
+ * was opened, checked and summed.
  */
 function reopen(archive: OpenedArchive): number {
   const replaced = new UsageError(`archive ${archive.file} was removed or replaced while it was being read`)

@@ -115,6 +115,21 @@ describe('tsez restore', () => {
     await ok(['start', 'web2_example_org'])
   })
 
+  it('restores a plain tar archive (-c none), read from the file itself: the same tree', async function () {
+    this.timeout(60_000)
+    await ok(['create', 'plain', '10.0.2.1'])
+    const root = path.join(host.dirs.jaildir, 'plain')
+    await writeFile(path.join(root, 'etc/motd.template'), 'uncompressed\n')
+    const archived = JSON.parse((await ok(['archive', '--json', '-c', 'none', 'plain'])).stdout) as ArchiveResult
+    const file = archived.jails[0]?.file ?? ''
+    assert.match(file, /\.tsez\.tar$/)
+    const before = await snapshotTree(root)
+    await ok(['delete', '-w', '--force', 'plain'])
+    await ok(['restore', file])
+    assert.deepEqual(diffTrees(before, await snapshotTree(root)), [])
+    await ok(['delete', '-w', '--force', 'plain'])
+  })
+
   it('--dry-run prints the steps and changes nothing; --no-verify without a .sha256', async function () {
     this.timeout(60_000)
     await ok(['create', 'db', '10.0.1.1'])
