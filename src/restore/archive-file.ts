@@ -13,11 +13,11 @@ import {ezjailTar, isGzip} from './ezjail-archive.js'
 
 export interface OpenedArchive {
   file: string
-  /** Held open from the checksum to the extraction: a file swapped in between is never read. */
+  /** Held open from the first read to the last: the checksum reads it, and every later reader must be this file. */
   handle: FileHandle
   /** gzip: an ezjail archive (`ezjail-admin archive`), a cpio or tar inside. */
   compression: Compression | 'gzip'
-  /** The held file's device and inode: a descriptor opened again for a decompressor must name the same file. */
+  /** The held file's device and inode: a descriptor opened again for a tar reader must name the same file. */
   identity: {dev: bigint; ino: bigint}
 }
 
