@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 
-import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
+import type {FakeHost} from '../fixtures/fake-host.js'
 import {tsez} from '../support/cli.js'
-import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
+import {seedJail, type SeededHost} from '../support/seed-jails.js'
+import {useSeededFakeHost} from '../support/seeded-fake-host.js'
 
 describe('tsez console', () => {
   let host: SeededHost
   let fake: FakeHost
   let env: NodeJS.ProcessEnv
-  beforeEach(async () => {
-    host = await seedHost()
-    fake = await createFakeHost()
-    env = {...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'}
-    await seedJail(host.config, {name: 'web1'})
+  useSeededFakeHost((made) => {
+    ;({host, fake, env} = made)
   })
-  afterEach(async () => {
-    await host.cleanup()
-    await fake.cleanup()
+  beforeEach(async () => {
+    await seedJail(host.config, {name: 'web1'})
   })
 
   it('refuses a stopped jail without -f (exit 2, with the hint) and runs nothing', async () => {

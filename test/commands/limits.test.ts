@@ -3,24 +3,21 @@ import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {parseJailConf} from '../../src/jail/conf-parse.js'
-import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
+import type {FakeHost} from '../fixtures/fake-host.js'
 import {tsez, tsezOk} from '../support/cli.js'
-import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
+import {seedJail, type SeededHost} from '../support/seed-jails.js'
+import {useSeededFakeHost} from '../support/seeded-fake-host.js'
 
 describe('tsez limits', () => {
   let host: SeededHost
   let fake: FakeHost
   let env: NodeJS.ProcessEnv
+  useSeededFakeHost((made) => {
+    ;({host, fake, env} = made)
+  })
   beforeEach(async () => {
-    host = await seedHost()
-    fake = await createFakeHost()
-    env = {...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'}
     fake.set('sysctl.kern.racct.enable', '1')
     await seedJail(host.config, {name: 'web1'})
-  })
-  afterEach(async () => {
-    await host.cleanup()
-    await fake.cleanup()
   })
 
   const confPath = (name: string) => path.join(host.config.jailconfDir, `${name}.conf`)

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict'
-import {existsSync} from 'node:fs'
-import path from 'node:path'
 
-import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
-import {packageRoot, tsez} from '../support/cli.js'
-import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
+import type {FakeHost} from '../fixtures/fake-host.js'
+import {tsez} from '../support/cli.js'
+import {seedJail, type SeededHost} from '../support/seed-jails.js'
+import {useSeededFakeHost} from '../support/seeded-fake-host.js'
 
-const hasList = existsSync(path.join(packageRoot, 'commands', 'list.ts'))
-
-/** The rows of `tsez list --json`, whatever envelope list chose: the first array of objects with a name. */
+/** The rows of `tsez list --json`: the first array in its envelope. */
 function rows(json: unknown): Array<Record<string, unknown>> {
   if (Array.isArray(json)) return json as Array<Record<string, unknown>>
   for (const value of Object.values(json as Record<string, unknown>)) {
@@ -21,15 +18,8 @@ describe('tsez start, then tsez list', () => {
   let host: SeededHost
   let fake: FakeHost
   let env: NodeJS.ProcessEnv
-  beforeEach(async function () {
-    if (!hasList) this.skip() // commands/list.ts is written by another engineer; this end-to-end check waits for it
-    host = await seedHost()
-    fake = await createFakeHost()
-    env = {...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'}
-  })
-  afterEach(async () => {
-    await host?.cleanup()
-    await fake?.cleanup()
+  useSeededFakeHost((made) => {
+    ;({host, fake, env} = made)
   })
 
   it('shows the started jail running with its JID and the other stopped, from one jls call', async () => {

@@ -3,9 +3,10 @@ import {rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {pendingInstallPath} from '../../src/base/update-state.js'
-import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
+import type {FakeHost} from '../fixtures/fake-host.js'
 import {tsez} from '../support/cli.js'
-import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
+import {seedJail, type SeededHost} from '../support/seed-jails.js'
+import {useSeededFakeHost} from '../support/seeded-fake-host.js'
 import {seedStateEntry} from '../support/update-state.js'
 
 interface JsonJail {
@@ -22,14 +23,8 @@ describe('tsez start / stop / restart', () => {
   let host: SeededHost
   let fake: FakeHost
   let env: NodeJS.ProcessEnv
-  beforeEach(async () => {
-    host = await seedHost()
-    fake = await createFakeHost()
-    env = {...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'}
-  })
-  afterEach(async () => {
-    await host.cleanup()
-    await fake.cleanup()
+  useSeededFakeHost((made) => {
+    ;({host, fake, env} = made)
   })
 
   const conf = (name: string) => path.join(host.config.jailconfDir, `${name}.conf`)

@@ -3,9 +3,10 @@ import {execFile} from 'node:child_process'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
-import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
+import type {FakeHost} from '../fixtures/fake-host.js'
 import {tsez} from '../support/cli.js'
-import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
+import {seedJail, type SeededHost} from '../support/seed-jails.js'
+import {useSeededFakeHost} from '../support/seeded-fake-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const exec = promisify(execFile)
@@ -19,14 +20,8 @@ describe('hostile: dependency cycles', () => {
   let host: SeededHost
   let fake: FakeHost
   let env: NodeJS.ProcessEnv
-  beforeEach(async () => {
-    host = await seedHost()
-    fake = await createFakeHost()
-    env = {...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'}
-  })
-  afterEach(async () => {
-    await host.cleanup()
-    await fake.cleanup()
+  useSeededFakeHost((made) => {
+    ;({host, fake, env} = made)
   })
   const started = () => fake.jails().map((j) => j.name)
 

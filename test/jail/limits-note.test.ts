@@ -5,25 +5,22 @@ import {existsSync} from 'node:fs'
 import {mkdir, writeFile} from 'node:fs/promises'
 
 import {limitsNoteFile} from '../../src/jail/limits-note.js'
-import {createFakeHost, type FakeHost} from '../fixtures/fake-host.js'
+import type {FakeHost} from '../fixtures/fake-host.js'
 import {tsezOk} from '../support/cli.js'
-import {seedHost, seedJail, type SeededHost} from '../support/seed-jails.js'
+import {seedJail, type SeededHost} from '../support/seed-jails.js'
+import {useSeededFakeHost} from '../support/seeded-fake-host.js'
 
 describe('jail/limits-note', () => {
   let host: SeededHost
   let fake: FakeHost
   let env: NodeJS.ProcessEnv
+  useSeededFakeHost((made) => {
+    ;({host, fake, env} = made)
+  })
   beforeEach(async () => {
-    host = await seedHost()
-    fake = await createFakeHost()
-    env = {...fake.env, TSEZ_CONFIG: host.configFile, TSEZ_LOCK_WAIT: '0'}
     fake.set('sysctl.kern.racct.enable', '1')
     await seedJail(host.config, {name: 'web1'})
     await seedJail(host.config, {name: 'db1', addresses: ['10.0.0.9']})
-  })
-  afterEach(async () => {
-    await host.cleanup()
-    await fake.cleanup()
   })
 
   const ok = (args: string[]) => tsezOk(args, env)
