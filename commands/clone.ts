@@ -24,7 +24,7 @@ export default class Clone extends TsezCommand {
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<WithJailObjects<CloneResult, 'jail'>> {
+  async run(): Promise<CloneResult | WithJailObjects<CloneResult, 'jail'>> {
     const {args, flags} = await this.parse(Clone)
     const {config, deps} = await this.setup(flags)
     const {cloneJail} = await import('../src/clone/service.js')
@@ -46,6 +46,7 @@ export default class Clone extends TsezCommand {
       this.log(`cloned ${result.source} to jail ${jail.name} (${jail.hostname}) at ${jail.root}`)
       this.log(`start it with: tsez start ${jail.name}`)
     }
+    if (!this.jsonEnabled()) return result // only --json shows the jail objects, whose state needs jls
     const describe = await this.jailDescriber(config, deps)
     return {...result, jail: describe(result.jail, result.dryRun)}
   }

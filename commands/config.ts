@@ -75,7 +75,7 @@ export default class Config extends TsezCommand {
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<WithJailObjects<ConfigResult, 'jail'>> {
+  async run(): Promise<ConfigResult | WithJailObjects<ConfigResult, 'jail'>> {
     const {args, flags} = await this.parse(Config)
     const {config, deps} = await this.setup(flags)
     const {configureJail} = await import('../src/jailconfig/service.js')
@@ -105,6 +105,7 @@ export default class Config extends TsezCommand {
     if (result.dryRun) for (const line of result.plan) this.log(line)
     else if (result.renamedFrom !== null) this.log(`renamed jail ${result.renamedFrom} to ${result.jail.name}`)
     else this.log(`updated jail ${result.jail.name}`)
+    if (!this.jsonEnabled()) return result // only --json shows the jail objects, whose state needs jls
     const describe = await this.jailDescriber(config, deps)
     return {...result, jail: describe(result.jail, result.dryRun)}
   }

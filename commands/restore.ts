@@ -32,7 +32,7 @@ export default class Restore extends TsezCommand {
     'dry-run': dryRunFlag,
   }
 
-  async run(): Promise<WithJailObjects<RestoreResult, 'jail'>> {
+  async run(): Promise<RestoreResult | WithJailObjects<RestoreResult, 'jail'>> {
     const {args, flags} = await this.parse(Restore)
     const {config, deps} = await this.setup(flags)
     const {restoreJail} = await import('../src/restore/service.js')
@@ -58,6 +58,7 @@ export default class Restore extends TsezCommand {
       )
       this.log(`start it with: tsez start ${jail.name}`)
     }
+    if (!this.jsonEnabled()) return result // only --json shows the jail objects, whose state needs jls
     const describe = await this.jailDescriber(config, deps)
     return {...result, jail: describe(result.jail, result.dryRun)}
   }

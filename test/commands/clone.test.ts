@@ -116,6 +116,13 @@ describe('tsez clone (UFS)', () => {
     assert.match(dry.stdout, /\ncopy .*db1 -> .*\.tsez-clone-db2\./)
     assert.match(dry.stdout, /\nrun chflags -h FLAGS PATH\.\.\. with the source's flags\n/)
     assert.match(dry.stdout, /write .*db2\.json \(commit\)/)
+    // The source's state comes from one jls; the jail objects' state, only with --json, from one more.
+    const asked = host.fake.calls('jls').length
+    await ok(['clone', '-n', 'db1', 'db2', '10.0.3.2'])
+    const plain = host.fake.calls('jls').length - asked
+    const json = JSON.parse((await ok(['clone', '-n', '--json', 'db1', 'db2', '10.0.3.2'])).stdout) as CloneResult
+    assert.equal(json.jail.name, 'db2')
+    assert.equal(host.fake.calls('jls').length - asked - plain, plain + 1)
     assert.equal(
       (await listed()).some((jail) => jail.name === 'db2'),
       false,

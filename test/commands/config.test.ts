@@ -61,6 +61,18 @@ describe('tsez config', () => {
     assert.equal((await conf('web1')).has('securelevel'), false)
   })
 
+  it('asks jls for the jail object only with --json (its state); a plain config does without', async () => {
+    const asked = () => host.fake.calls('jls').length
+    let before = asked()
+    assert.equal((await tsez(['config', 'web1', '--hostname', 'a.example.org'], host.env)).exitCode, 0)
+    const plain = asked() - before
+    before = asked()
+    const json = await tsez(['config', '--json', 'web1', '--hostname', 'b.example.org'], host.env)
+    assert.equal(json.exitCode, 0, json.stderr)
+    assert.equal((JSON.parse(json.stdout) as {jail: {state: string}}).jail.state, 'stopped')
+    assert.equal(asked() - before, plain + 1, '--json alone shows the state, from one more jls')
+  })
+
   it('refuses bad values with exit 2 listing every problem, and changes nothing', async () => {
     const before = await snapshotTree(path.join(host.root, 'host'))
     const args = ['config', 'web1', '--ip', '10.0.0.300', '--depend', 'nosuch', '--param', 'allow.raw_sockets=maybe']

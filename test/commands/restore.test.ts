@@ -125,8 +125,10 @@ describe('tsez restore', () => {
     assert.match(file, /\.tsez\.tar$/)
     const before = await snapshotTree(root)
     await ok(['delete', '-w', '--force', 'plain'])
+    const asked = host.fake.calls('jls').length
     await ok(['restore', file])
     assert.deepEqual(diffTrees(before, await snapshotTree(root)), [])
+    assert.equal(host.fake.calls('jls').length, asked, "no jls: only --json shows the jail's state")
     await ok(['delete', '-w', '--force', 'plain'])
   })
 
