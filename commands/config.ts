@@ -105,8 +105,6 @@ export default class Config extends TsezCommand {
     if (result.dryRun) for (const line of result.plan) this.log(line)
     else if (result.renamedFrom !== null) this.log(`renamed jail ${result.renamedFrom} to ${result.jail.name}`)
     else this.log(`updated jail ${result.jail.name}`)
-    if (!this.jsonEnabled()) return result // only --json shows the jail objects, whose state needs jls
-    const describe = await this.jailDescriber(config, deps)
-    return {...result, jail: describe(result.jail, result.dryRun)}
+    return this.withJailObjects(config, deps, result, 'jail')
   }
 }

@@ -92,9 +92,6 @@ NAME may be a hostname: the jail name is NAME with every character other than le
       // tsez's own words first; the jail.conf works without tsez too.
       this.log(`start it with: tsez start ${jail.name}  (or jail -f ${result.files.conf} -c ${jail.name})`)
     }
-    // Only --json shows the jail object: its state needs jls, which a plain create does without.
-    if (!this.jsonEnabled()) return result
-    const describe = await this.jailDescriber(config, deps)
-    return {...result, jail: describe(result.jail, result.dryRun)}
+    return this.withJailObjects(config, deps, result, 'jail')
   }
 }

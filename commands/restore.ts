@@ -58,8 +58,6 @@ export default class Restore extends TsezCommand {
       )
       this.log(`start it with: tsez start ${jail.name}`)
     }
-    if (!this.jsonEnabled()) return result // only --json shows the jail objects, whose state needs jls
-    const describe = await this.jailDescriber(config, deps)
-    return {...result, jail: describe(result.jail, result.dryRun)}
+    return this.withJailObjects(config, deps, result, 'jail')
   }
 }

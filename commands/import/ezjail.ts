@@ -53,9 +53,7 @@ A jail tsez cannot express (an image jail, a file it cannot read without running
     // exit 2 only when there is nothing of ezjail's tsez could adopt, so nothing changed; otherwise a refusal is a failure.
     const adopted = result.imported.length + result.already.length > 0
     if (result.refused.length > 0) process.exitCode = adopted ? EXIT.failed : EXIT.usage
-    if (!this.jsonEnabled()) return result // only --json shows the jail objects, whose state needs jls
-    const describe = await this.jailDescriber(config, deps)
-    return {...result, imported: result.imported.map((jail) => describe(jail, result.dryRun))}
+    return this.withJailObjects(config, deps, result, 'imported')
   }
 
   private render(result: ImportResult): void {

@@ -45,8 +45,6 @@ A jail tsez cannot manage (a name jail.conf allows but tsez does not, an unknown
     // exit 2 only when nothing of FILE could be adopted, so nothing changed; otherwise a refusal is a failure.
     const adopted = result.imported.length + result.already.length > 0
     if (result.refused.length > 0) process.exitCode = adopted ? EXIT.failed : EXIT.usage
-    if (!this.jsonEnabled()) return result // only --json shows the jail objects, whose state needs jls
-    const describe = await this.jailDescriber(config, deps)
-    return {...result, imported: result.imported.map((jail) => describe(jail, result.dryRun))}
+    return this.withJailObjects(config, deps, result, 'imported')
   }
 }

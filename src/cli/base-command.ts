@@ -72,13 +72,25 @@ export abstract class TsezCommand extends Command {
     return versioned(result)
   }
 
-  /** Records as the jail object every --json shows (list's fields and the record's); planned: a dry run's. */
-  protected async jailDescriber(
+  /**
+   * RESULT with the records under KEY shown as the jail object every --json shows (list's fields and the record's;
+   * a dry run's as planned). Without --json, RESULT as it is: the objects' state needs jls, which a run whose
+   * output does not show it does without.
+   */
+  protected async withJailObjects<T extends {dryRun: boolean}, K extends keyof T>(
     config: TsezConfig,
     deps: Deps,
-  ): Promise<(record: JailRecord, planned: boolean) => ListedJail> {
+    result: T,
+    key: K,
+  ): Promise<T | WithJailObjects<T, K>> {
+    if (!this.jsonEnabled()) return result
     const {jailDescriber} = await import('../list/service.js')
-    return jailDescriber(config, deps)
+    const describe = await jailDescriber(config, deps)
+    const records = result[key] as JailRecord | JailRecord[]
+    const shown = Array.isArray(records)
+      ? records.map((record) => describe(record, result.dryRun))
+      : describe(records, result.dryRun)
+    return {...result, [key]: shown}
   }
 
   /** Waiting time for the host lock: 10 s, or TSEZ_LOCK_WAIT seconds. */
