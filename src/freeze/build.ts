@@ -3,7 +3,9 @@ import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 
 import {REMOVE_LIST} from '../jail/flavour-remove.js'
-import {type RelPath, type TreeChanges, under} from './tree-diff.js'
+import {PATH_BUDGET} from '../system/cwd-walk.js'
+import {JailReader, openRegularFile, type RelPath, type Unreachable} from './jail-reader.js'
+import {type TreeChanges, under} from './tree-diff.js'
 
 export interface FrozenCounts {
   entries: number
@@ -14,63 +16,100 @@ export interface FrozenCounts {
 
 const SLASH = 0x2f
 const NEWLINE = 0x0a
+const CHUNK = 1 << 16
+const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL
 /** Top-level names a flavour keeps for itself (create's isFlavourMetadata): never a jail's file in a flavour. */
 const FLAVOUR_FILES = new Set(['tsez.flavour', 'ezjail.flavour', REMOVE_LIST])
+
+const UNREACHABLE: Record<Unreachable, string> = {
+  gone: 'it changed while freeze read it',
+  mounted: 'another file system is mounted above it',
+  'not-utf8': 'a directory above it is named in bytes that are not UTF-8, which tsez cannot enter safely',
+}
 
 function isFlavourFileName(rel: RelPath): boolean {
   const name = rel.toString('latin1')
   return !rel.includes(SLASH) && (/^readme/i.test(name) || FLAVOUR_FILES.has(name))
 }
 
+/** `/REL` for a message: JSON's escapes for control characters, U+FFFD for bytes that are not UTF-8. */
+function shown(rel: RelPath): string {
+  return `/${JSON.stringify(rel.toString()).slice(1, -1)}`
+}
+
 /** Copies each of CHANGES.changed from JAIL into OUT (an empty directory), with the directories above it. */
 export function writeFlavourTree(jail: string, changes: TreeChanges, out: string): FrozenCounts {
+  const reader = new JailReader(jail)
   const made = new Set<string>([''])
   const inodes = new Map<string, Buffer>()
-  const skipped: string[] = []
+  const skipped = changes.unentered.map((rel) => `the content of ${shown(rel)} (${UNREACHABLE['not-utf8']})`)
   const directories: Array<{target: Buffer; st: Stats}> = []
-  const ensureParents = (rel: RelPath): void => {
-    for (let i = rel.indexOf(SLASH); i !== -1; i = rel.indexOf(SLASH, i + 1)) makeDirectory(rel.subarray(0, i))
-  }
-  const makeDirectory = (rel: RelPath): void => {
-    const key = rel.toString('latin1')
-    if (made.has(key)) return
-    made.add(key)
-    const st = fs.lstatSync(under(jail, rel))
+  const makeDirectory = (rel: RelPath, st: Stats): void => {
+    made.add(rel.toString('latin1'))
     const target = under(out, rel)
     fs.mkdirSync(target, {mode: 0o700})
     fs.chownSync(target, st.uid, st.gid)
     directories.push({target, st})
   }
-  let entries = 0
-  for (const rel of changes.changed) {
-    if (isFlavourFileName(rel)) {
-      skipped.push(`/${rel.toString()} (a flavour's own file name: create would not copy it into a jail)`)
-      continue
+  /** The directories above REL, as the jail has them; false when one is no longer a directory there. */
+  const makeParents = (rel: RelPath): boolean => {
+    for (let i = rel.indexOf(SLASH); i !== -1; i = rel.indexOf(SLASH, i + 1)) {
+      const parent = rel.subarray(0, i)
+      if (made.has(parent.toString('latin1'))) continue
+      const st = reader.lstat(parent)
+      if (!st?.isDirectory()) return false
+      makeDirectory(parent, st)
     }
-    const source = under(jail, rel)
-    const st = fs.lstatSync(source)
-    ensureParents(rel)
-    const target = under(out, rel)
-    if (st.isDirectory()) makeDirectory(rel)
-    else if (st.isSymbolicLink()) {
-      fs.symlinkSync(fs.readlinkSync(source, {encoding: 'buffer'}), target)
+    return true
+  }
+  /** Writes REL's entry (NAME in the working directory, the jail's) at TARGET; why not, when it is not written. */
+  const copyEntry = (rel: RelPath, name: Buffer, target: Buffer): string | undefined => {
+    const st = fs.lstatSync(name, {throwIfNoEntry: false})
+    if (st === undefined) return UNREACHABLE.gone
+    if (st.isDirectory()) {
+      if (!made.has(rel.toString('latin1'))) makeDirectory(rel, st)
+    } else if (st.isSymbolicLink()) {
+      let link: Buffer
+      try {
+        link = fs.readlinkSync(name, {encoding: 'buffer'})
+      } catch {
+        return UNREACHABLE.gone
+      }
+      fs.symlinkSync(link, target)
       fs.lchownSync(target, st.uid, st.gid)
       fs.lutimesSync(target, st.atime, st.mtime)
     } else if (st.isFile()) {
       const first = st.nlink > 1 ? inodes.get(`${st.dev}:${st.ino}`) : undefined
       if (first !== undefined) fs.linkSync(first, target)
       else {
-        fs.copyFileSync(source, target)
+        const fd = openRegularFile(name, st)
+        if (fd === undefined) return UNREACHABLE.gone
+        try {
+          copyFromDescriptor(fd, target)
+        } finally {
+          fs.closeSync(fd)
+        }
         fs.chownSync(target, st.uid, st.gid)
-        fs.chmodSync(target, st.mode & 0o7777)
+        fs.chmodSync(target, st.mode & 0o7777) // after chown, which clears setuid and setgid
         fs.utimesSync(target, st.atime, st.mtime)
         if (st.nlink > 1) inodes.set(`${st.dev}:${st.ino}`, target)
       }
-    } else {
-      skipped.push(`/${rel.toString()} (not a file, directory or symlink)`)
-      continue
+    } else return 'not a file, directory or symlink'
+    return undefined
+  }
+  let entries = 0
+  for (const rel of changes.changed) {
+    const target = under(out, rel)
+    let problem: string | undefined
+    if (isFlavourFileName(rel)) problem = "a flavour's own file name: create would not copy it into a jail"
+    else if (target.length > PATH_BUDGET) problem = `its path in the flavour would pass ${PATH_BUDGET} bytes`
+    else if (!makeParents(rel)) problem = UNREACHABLE.gone
+    else {
+      const reached = reader.at(rel, (name) => copyEntry(rel, name, target))
+      problem = 'value' in reached ? reached.value : UNREACHABLE[reached.unreachable]
     }
-    entries++
+    if (problem === undefined) entries++
+    else skipped.push(`${shown(rel)} (${problem})`)
   }
   // Modes last, deepest first: a directory of mode 0555 must not stop its own content being written.
   for (const {target, st} of directories.reverse()) {
@@ -79,7 +118,7 @@ export function writeFlavourTree(jail: string, changes: TreeChanges, out: string
   }
   const listed = changes.removed.filter((rel) => {
     if (!rel.includes(NEWLINE)) return true
-    skipped.push(`removal of /${JSON.stringify(rel.toString()).slice(1, -1)} (a newline in its name)`)
+    skipped.push(`removal of ${shown(rel)} (a newline in its name)`)
     return false
   })
   if (listed.length > 0) {
@@ -87,4 +126,20 @@ export function writeFlavourTree(jail: string, changes: TreeChanges, out: string
     fs.writeFileSync(`${out}/${REMOVE_LIST}`, text, {mode: 0o644})
   }
   return {entries, removed: listed.length, skipped}
+}
+
+/** Copies the open file FD into a new file TARGET (mode 0600 until the caller sets the jail's). */
+function copyFromDescriptor(fd: number, target: Buffer): void {
+  const output = fs.openSync(target, CREATE, 0o600)
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK)
+    for (let position = 0; ;) {
+      const read = fs.readSync(fd, buffer, 0, CHUNK, position)
+      if (read === 0) return
+      for (let offset = 0; offset < read;) offset += fs.writeSync(output, buffer, offset, read - offset)
+      position += read
+    }
+  } finally {
+    fs.closeSync(output)
+  }
 }

@@ -1,15 +1,20 @@
 // What a jail's tree changed against the newjail: entries added or modified (by bytes, type, owner, mode) and removed.
+import {isUtf8} from 'node:buffer'
 import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 
-/** A root-relative path as bytes (jail trees hold names that are not UTF-8), `/`-separated. */
-export type RelPath = Buffer
+import {describePath, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
+import {openRegularFile, type RelPath} from './jail-reader.js'
+
+export type {RelPath} from './jail-reader.js'
 
 export interface TreeChanges {
   /** Added or modified entries of the jail, parents before children. */
   changed: RelPath[]
   /** Paths of the newjail the jail no longer has (or has as another type), topmost only. */
   removed: RelPath[]
+  /** Directories whose content was not compared: their name is not UTF-8, so the walk cannot enter them. */
+  unentered: RelPath[]
 }
 
 const SLASH = Buffer.from('/')
@@ -24,34 +29,46 @@ export function under(root: string, rel: RelPath): Buffer {
 }
 
 /**
- * Walks JAIL against TEMPLATE with lstat only (a symlink is compared as a symlink, never followed). SKIP names
- * relative paths (latin1) left out with their subtree: the basejail mount point, first-start scripts. A directory
- * on another device than the jail's root (something mounted under it) is left out too.
+ * Walks JAIL against TEMPLATE with lstat only (a symlink is compared as a symlink, never followed), the working
+ * directory following the walk through the jail (jail-reader.ts: the jail may run and rename under the walk).
+ * SKIP names relative paths (latin1) left out with their subtree: the basejail mount point, first-start scripts.
+ * A directory on another device than the jail's root (something mounted under it) is left out too.
  */
 export function diffAgainstTemplate(jail: string, template: string, skip: ReadonlySet<string>): TreeChanges {
-  const changes: TreeChanges = {changed: [], removed: []}
-  const device = fs.lstatSync(jail).dev
-  const walk = (rel: RelPath, templateHasDir: boolean): void => {
-    const names = fs.readdirSync(under(jail, rel), {encoding: 'buffer'}).sort((a, b) => Buffer.compare(a, b))
+  const changes: TreeChanges = {changed: [], removed: [], unentered: []}
+  const top = fs.lstatSync(jail)
+  const walk = (rel: RelPath, here: Stats, templateHasDir: boolean): void => {
+    const names = fs.readdirSync('.', {encoding: 'buffer'}).sort((a, b) => Buffer.compare(a, b))
     const templateNames = templateHasDir ? fs.readdirSync(under(template, rel), {encoding: 'buffer'}) : []
     const present = new Set(names.map((name) => name.toString('latin1')))
     for (const name of names) {
       const child = joinRel(rel, name)
       if (skip.has(child.toString('latin1'))) continue
-      const mine = fs.lstatSync(under(jail, child))
-      if (mine.isDirectory() && mine.dev !== device) continue
+      const mine = fs.lstatSync(name, {throwIfNoEntry: false})
+      if (mine === undefined || (mine.isDirectory() && mine.dev !== top.dev)) continue
       const theirs = templateHasDir ? fs.lstatSync(under(template, child), {throwIfNoEntry: false}) : undefined
-      if (theirs !== undefined && typeOf(theirs) !== typeOf(mine) && theirs.isDirectory()) changes.removed.push(child)
       const sameType = theirs !== undefined && typeOf(theirs) === typeOf(mine)
-      if (!sameType || differs(under(jail, child), mine, under(template, child), theirs)) changes.changed.push(child)
-      if (mine.isDirectory()) walk(child, sameType)
+      // A directory where the newjail has something else, or the reverse: create must remove the newjail's first
+      if (theirs !== undefined && !sameType && (theirs.isDirectory() || mine.isDirectory())) {
+        changes.removed.push(child)
+      }
+      if (!sameType || differs(name, mine, under(template, child), theirs)) changes.changed.push(child)
+      if (!mine.isDirectory()) continue
+      if (!isUtf8(name)) {
+        changes.unentered.push(child)
+        continue
+      }
+      const shown = () => describePath(jail, [child])
+      enterDirectory(name.toString(), mine, shown)
+      walk(child, mine, sameType)
+      leaveDirectory(here, shown)
     }
     for (const name of templateNames) {
       const child = joinRel(rel, name)
       if (!present.has(name.toString('latin1')) && !skip.has(child.toString('latin1'))) changes.removed.push(child)
     }
   }
-  walk(Buffer.alloc(0), true)
+  inDirectory(jail, top, () => walk(Buffer.alloc(0), top, true))
   return changes
 }
 
@@ -62,19 +79,29 @@ function typeOf(st: Stats): string {
   return 'special'
 }
 
-/** Owner, mode, symlink target or contents differ (entries of one type). */
-function differs(mine: Buffer, st: Stats, theirs: Buffer, other: Stats): boolean {
+/**
+ * Owner, mode, symlink target or contents differ (entries of one type); NAME is the jail's entry in the working
+ * directory, THEIRS the newjail's by path. An entry that changed type meanwhile counts as differing.
+ */
+function differs(name: Buffer, st: Stats, theirs: Buffer, other: Stats): boolean {
   if (st.uid !== other.uid || st.gid !== other.gid || st.mode !== other.mode) return true
-  if (st.isSymbolicLink())
-    return !fs.readlinkSync(mine, {encoding: 'buffer'}).equals(fs.readlinkSync(theirs, {encoding: 'buffer'}))
-  if (st.isFile()) return st.size !== other.size || !sameBytes(mine, theirs)
+  if (st.isSymbolicLink()) {
+    try {
+      return !fs.readlinkSync(name, {encoding: 'buffer'}).equals(fs.readlinkSync(theirs, {encoding: 'buffer'}))
+    } catch {
+      return true
+    }
+  }
+  if (st.isFile()) return st.size !== other.size || !sameBytes(name, st, theirs, other)
   return false
 }
 
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  const fa = fs.openSync(a, 'r')
-  const fb = fs.openSync(b, 'r')
+function sameBytes(name: Buffer, st: Stats, theirs: Buffer, other: Stats): boolean {
+  const fa = openRegularFile(name, st)
+  if (fa === undefined) return false
+  const fb = openRegularFile(theirs, other)
   try {
+    if (fb === undefined) return false
     const ba = Buffer.alloc(CHUNK)
     const bb = Buffer.alloc(CHUNK)
     for (;;) {
@@ -85,6 +112,6 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
     }
   } finally {
     fs.closeSync(fa)
-    fs.closeSync(fb)
+    if (fb !== undefined) fs.closeSync(fb)
   }
 }

@@ -3,7 +3,8 @@ import * as fs from 'node:fs'
 
 import type {CommandRunner} from '../system/runner.js'
 import {ZfsError} from '../system/zfs.js'
-import {type RelPath, type TreeChanges, under} from './tree-diff.js'
+import {JailReader, type RelPath} from './jail-reader.js'
+import type {TreeChanges} from './tree-diff.js'
 
 export interface ZfsDiffLine {
   change: '+' | '-' | 'M' | 'R'
@@ -14,16 +15,20 @@ export interface ZfsDiffLine {
   to?: Buffer
 }
 
-/** zfs prints a byte that is not printable, a space or a backslash as \ooo (octal). */
+/**
+ * OpenZFS prints each byte that is not printable ASCII (a space, a control character, DEL, any byte from 0x80) and
+ * each backslash as a backslash and four octal digits, `\\%04hho` in libzfs_diff.c: a space is \0040, `é` in
+ * UTF-8 \0303\0251. Any other backslash is kept as it is.
+ */
 export function unescapeZfsPath(text: string): Buffer {
   const bytes: number[] = []
   const raw = Buffer.from(text, 'latin1')
   for (let i = 0; i < raw.length; i++) {
-    const octal = raw[i] === 0x5c ? /^[0-7]{3}/.exec(raw.subarray(i + 1, i + 4).toString('latin1')) : null
+    const octal = raw[i] === 0x5c ? /^0[0-3][0-7]{2}/.exec(raw.subarray(i + 1, i + 5).toString('latin1')) : null
     if (octal === null) bytes.push(raw[i]!)
     else {
       bytes.push(Number.parseInt(octal[0], 8))
-      i += 3
+      i += 4
     }
   }
   return Buffer.from(bytes)
@@ -46,8 +51,10 @@ export function parseZfsDiff(text: string): ZfsDiffLine[] {
 
 /**
  * The changes of DATASET (mounted at ROOT) since ORIGIN: added, modified and renamed-to paths that are still there
- * (the walk's lstat rules: a directory on another device is left out), removed and renamed-from paths, topmost
- * only; SKIP (latin1 relative paths) left out with their subtrees.
+ * (the walk's lstat rules: a directory on another device is left out), with the whole subtree of a renamed
+ * directory (zfs diff names the directory only: its entries did not change); removed and renamed-from paths,
+ * topmost only; SKIP (latin1 relative paths) left out with their subtrees. The jail is read as jail-reader.ts
+ * reads it: it may run meanwhile.
  */
 export async function zfsTreeChanges(
   run: CommandRunner,
@@ -60,40 +67,61 @@ export async function zfsTreeChanges(
   const result = await run.tryRun('zfs', args)
   if (result.exitCode !== 0) throw new ZfsError(args, result)
   const prefix = Buffer.from(`${root.replace(/\/+$/, '')}/`)
+  const skipped = (rel: RelPath): boolean => {
+    const text = rel.toString('latin1')
+    return [...skip].some((s) => text === s || text.startsWith(`${s}/`))
+  }
   const relative = (p: Buffer): RelPath | undefined => {
     if (!p.subarray(0, prefix.length).equals(prefix) || p.length === prefix.length) return undefined
     const rel = p.subarray(prefix.length)
-    const text = rel.toString('latin1')
-    return [...skip].some((s) => text === s || text.startsWith(`${s}/`)) ? undefined : rel
+    return skipped(rel) ? undefined : rel
   }
-  const device = fs.lstatSync(root).dev
+  const reader = new JailReader(root)
   const changed = new Map<string, RelPath>()
   const removed = new Map<string, RelPath>()
+  const unentered: RelPath[] = []
+  const keep = (rel: RelPath): void => void changed.set(rel.toString('latin1'), rel)
   for (const line of parseZfsDiff(result.stdout)) {
-    if (line.change === 'R' && line.to && sameObject(line.path, line.to)) continue
-    const gone = line.change === '-' || line.change === 'R' ? relative(line.path) : undefined
-    // Gone only when nothing is there now, or a directory was replaced: zfs diff speaks of objects, and a
-    // path whose object changed (or a second hard link) is still the jail's.
-    const now = gone && fs.lstatSync(under(root, gone), {throwIfNoEntry: false})
-    if (gone !== undefined && (now === undefined || (line.type === '/' && !now.isDirectory()))) {
-      removed.set(gone.toString('latin1'), gone)
-    }
+    const from = line.change === '-' || line.change === 'R' ? relative(line.path) : undefined
     const here =
       line.change === 'R' ? line.to && relative(line.to) : line.change === '-' ? undefined : relative(line.path)
+    if (line.change === 'R' && from !== undefined && here !== undefined && sameObject(reader, from, here)) continue
+    if (from !== undefined && isGone(reader, from, line.type === '/')) removed.set(from.toString('latin1'), from)
     if (here === undefined) continue
-    const st = fs.lstatSync(under(root, here), {throwIfNoEntry: false})
-    if (st !== undefined && !(st.isDirectory() && st.dev !== device)) changed.set(here.toString('latin1'), here)
+    const reached = reader.at(here, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
+    // Beneath a directory tsez cannot enter: kept, so that the flavour's build names it among what it left out
+    if (!('value' in reached) && reached.unreachable === 'not-utf8') keep(here)
+    const st = 'value' in reached ? reached.value : undefined
+    if (st === undefined || (st.isDirectory() && st.dev !== reader.device)) continue
+    keep(here)
+    if (line.change === 'R' && st.isDirectory()) {
+      const below = reader.descendants(here)
+      below.entries.filter((rel) => !skipped(rel)).forEach(keep)
+      unentered.push(...below.unentered)
+    }
   }
   const topmost = [...removed.keys()].filter((key) => !hasAncestorIn(key, removed))
   return {
     changed: [...changed.keys()].sort().map((key) => changed.get(key)!),
     removed: topmost.sort().map((key) => removed.get(key)!),
+    unentered,
   }
 }
 
+/**
+ * Whether REL, a directory (DIRECTORY) or not in the origin, is gone from the jail: nothing is there now (nor a
+ * directory above it), or something of the other kind. zfs diff speaks of objects: a path whose object changed
+ * (or a second hard link) is still the jail's. A path that cannot be looked at is never taken for gone.
+ */
+function isGone(reader: JailReader, rel: RelPath, directory: boolean): boolean {
+  const reached = reader.at(rel, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
+  if (!('value' in reached)) return reached.unreachable === 'gone'
+  return reached.value === undefined || reached.value.isDirectory() !== directory
+}
+
 /** Two names of one inode: a hard link reported as a rename, which leaves both names as they were. */
-function sameObject(a: Buffer, b: Buffer): boolean {
-  const [first, second] = [a, b].map((p) => fs.lstatSync(p, {throwIfNoEntry: false}))
+function sameObject(reader: JailReader, a: RelPath, b: RelPath): boolean {
+  const [first, second] = [reader.lstat(a), reader.lstat(b)]
   return first !== undefined && second !== undefined && first.dev === second.dev && first.ino === second.ino
 }
 

@@ -1,0 +1,141 @@
+// A jail's tree read while the jail may run: never through a symlink, never opening a FIFO or device, any depth.
+import {isUtf8} from 'node:buffer'
+import * as fs from 'node:fs'
+import type {Stats} from 'node:fs'
+
+import {describePath, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
+
+/*
+ * The jail's owner may rename, swap or replace anything under its root while freeze reads it (renameat2's
+ * RENAME_EXCHANGE swaps a directory and a symlink to the host atomically). So a path under the root is never
+ * handed to the kernel whole: the working directory goes down one real directory at a time (cwd-walk.ts, each
+ * chdir checked against the lstat just before it, on the root's device), and only a single name is looked up in
+ * the directory reached. A file is opened O_NOFOLLOW | O_NONBLOCK (a symlink or FIFO swapped in cannot be
+ * followed or block the open) and kept only when fstat shows the regular file lstat saw. What changes meanwhile
+ * may be caught half-written, as with any copy of a running system; what is outside the root is never read.
+ */
+
+/** A path under a jail's root: bytes, `/`-separated, no empty, `.` or `..` component. */
+export type RelPath = Buffer
+
+/** Why a path cannot be read: gone or no longer under real directories, or under a directory Node cannot enter. */
+export type Unreachable = 'gone' | 'mounted' | 'not-utf8'
+
+export type Reached<T> = {value: T} | {unreachable: Unreachable}
+
+const SLASH = 0x2f
+const SLASH_BYTE = Buffer.from('/')
+const OPEN_FILE = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
+
+/** The components of REL (as Buffers). */
+export function components(rel: RelPath): Buffer[] {
+  const parts: Buffer[] = []
+  for (let start = 0; start <= rel.length;) {
+    const slash = rel.indexOf(SLASH, start)
+    const end = slash === -1 ? rel.length : slash
+    parts.push(rel.subarray(start, end))
+    start = end + 1
+  }
+  return parts
+}
+
+export class JailReader {
+  private readonly top: Stats
+
+  constructor(readonly root: string) {
+    this.top = fs.lstatSync(root)
+  }
+
+  /**
+   * Runs FN with the working directory at the directory holding REL, which reached through real directories of
+   * the root's file system, and REL's last name; or why it cannot be reached. A directory swapped for something
+   * else between its lstat and the chdir is refused (an OperationError), as in every tsez walk.
+   */
+  at<T>(rel: RelPath, fn: (name: Buffer) => T): Reached<T> {
+    const parts = components(rel)
+    const name = parts.pop() ?? Buffer.alloc(0)
+    return inDirectory(this.root, this.top, (): Reached<T> => {
+      for (const [i, part] of parts.entries()) {
+        const st = fs.lstatSync(part, {throwIfNoEntry: false})
+        if (st === undefined || !st.isDirectory()) return {unreachable: 'gone'}
+        if (st.dev !== this.top.dev) return {unreachable: 'mounted'}
+        if (!isUtf8(part)) return {unreachable: 'not-utf8'} // process.chdir takes strings only
+        const shown = () => describePath(this.root, parts.slice(0, i + 1))
+        try {
+          enterDirectory(part.toString(), st, shown)
+        } catch (error) {
+          if (!isCode(error, 'ENOENT', 'ENOTDIR')) throw error
+          return {unreachable: 'gone'}
+        }
+      }
+      return {value: fn(name)}
+    })
+  }
+
+  /** The device of the root: a directory on another one is something mounted under the root. */
+  get device(): number {
+    return this.top.dev
+  }
+
+  /**
+   * Every entry below the directory REL, parents before children, none on another device (nor below one);
+   * directories below whose name is not UTF-8 are listed in `unentered` and not entered.
+   */
+  descendants(rel: RelPath): {entries: RelPath[]; unentered: RelPath[]} {
+    const found = {entries: [] as RelPath[], unentered: [] as RelPath[]}
+    const walk = (dir: RelPath, here: Stats): void => {
+      for (const name of fs.readdirSync('.', {encoding: 'buffer'}).sort((a, b) => Buffer.compare(a, b))) {
+        const child = Buffer.concat([dir, SLASH_BYTE, name])
+        const st = fs.lstatSync(name, {throwIfNoEntry: false})
+        if (st === undefined || (st.isDirectory() && st.dev !== this.top.dev)) continue
+        found.entries.push(child)
+        if (!st.isDirectory()) continue
+        if (!isUtf8(name)) {
+          found.unentered.push(child)
+          continue
+        }
+        const shown = () => describePath(this.root, [child])
+        enterDirectory(name.toString(), st, shown)
+        walk(child, st)
+        leaveDirectory(here, shown)
+      }
+    }
+    this.at(rel, (name) => {
+      const st = fs.lstatSync(name, {throwIfNoEntry: false})
+      if (st === undefined || !st.isDirectory() || st.dev !== this.top.dev) return
+      if (!isUtf8(name)) return void found.unentered.push(rel)
+      enterDirectory(name.toString(), st, () => describePath(this.root, [rel]))
+      walk(rel, st)
+    })
+    return found
+  }
+
+  /** lstat of REL, undefined when it is not there (or not reachable: see `at`). */
+  lstat(rel: RelPath): Stats | undefined {
+    const reached = this.at(rel, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
+    return 'value' in reached ? reached.value : undefined
+  }
+}
+
+/**
+ * Opens NAME (in the working directory) for reading when it is the regular file ST describes: a descriptor,
+ * or undefined when it is something else by now (a symlink, FIFO or another file swapped in, or gone).
+ */
+export function openRegularFile(name: Buffer | string, st: Stats): number | undefined {
+  let fd: number
+  try {
+    fd = fs.openSync(name, OPEN_FILE)
+  } catch (error) {
+    // ELOOP (Linux) or EMLINK (FreeBSD): a symlink by now; ENXIO: a socket
+    if (isCode(error, 'ENOENT', 'ELOOP', 'EMLINK', 'ENXIO', 'ENOTDIR')) return undefined
+    throw error
+  }
+  const opened = fs.fstatSync(fd)
+  if (opened.isFile() && opened.dev === st.dev && opened.ino === st.ino) return fd
+  fs.closeSync(fd)
+  return undefined
+}
+
+function isCode(error: unknown, ...codes: string[]): boolean {
+  return codes.includes((error as NodeJS.ErrnoException | undefined)?.code ?? '')
+}

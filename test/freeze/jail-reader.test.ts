@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import * as fs from 'node:fs'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {JailReader, components, openRegularFile} from '../../src/freeze/jail-reader.js'
+
+const b = (text: string) => Buffer.from(text)
+const NOT_UTF8 = Buffer.from([0x64, 0xff]) // "d" and a byte no UTF-8 text holds
+
+describe('freeze: the jail reader', () => {
+  let dir: string
+  let root: string
+  let outside: string
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tsez-jail-reader-'))
+    root = path.join(dir, 'jail')
+    outside = path.join(dir, 'host')
+    fs.mkdirSync(path.join(root, 'etc/ssh'), {recursive: true})
+    fs.writeFileSync(path.join(root, 'etc/ssh/sshd_config'), 'jail\n')
+    fs.mkdirSync(outside)
+    fs.writeFileSync(path.join(outside, 'secret'), 'host\n')
+  })
+  afterEach(async () => rm(dir, {recursive: true, force: true}))
+
+  it('splits a path into its names', () => {
+    assert.deepEqual(components(b('a/b c/d')).map(String), ['a', 'b c', 'd'])
+    assert.deepEqual(components(b('top')).map(String), ['top'])
+  })
+
+  it('reaches a name through real directories, and gives the working directory back', () => {
+    const home = process.cwd()
+    const reader = new JailReader(root)
+    const reached = reader.at(b('etc/ssh/sshd_config'), (name) => [name.toString(), process.cwd()])
+    assert.deepEqual(reached, {value: ['sshd_config', fs.realpathSync(path.join(root, 'etc/ssh'))]})
+    assert.equal(process.cwd(), home)
+    assert.equal(reader.lstat(b('etc/ssh/sshd_config'))?.size, 5)
+  })
+
+  it('never goes through a symlink: a directory the jail swapped for a link to the host is not there', () => {
+    fs.symlinkSync(outside, path.join(root, 'mnt'))
+    fs.symlinkSync('../../host', path.join(root, 'etc/rel'))
+    const reader = new JailReader(root)
+    let called = false
+    for (const rel of ['mnt/secret', 'etc/rel/secret']) {
+      assert.deepEqual(
+        reader.at(b(rel), () => (called = true)),
+        {unreachable: 'gone'},
+      )
+      assert.equal(reader.lstat(b(rel)), undefined)
+    }
+    assert.equal(called, false)
+    assert.ok(reader.lstat(b('mnt'))?.isSymbolicLink(), 'the link itself is seen as a link')
+  })
+
+  it('a file where a directory was, or nothing: gone; a directory named in bytes that are not UTF-8: not-utf8', () => {
+    fs.writeFileSync(path.join(root, 'plain'), '')
+    fs.mkdirSync(Buffer.concat([b(`${root}/`), NOT_UTF8]))
+    fs.writeFileSync(Buffer.concat([b(`${root}/`), NOT_UTF8, b('/inside')]), '')
+    const reader = new JailReader(root)
+    assert.deepEqual(
+      reader.at(b('plain/x'), () => 1),
+      {unreachable: 'gone'},
+    )
+    assert.deepEqual(
+      reader.at(b('missing/x'), () => 1),
+      {unreachable: 'gone'},
+    )
+    assert.deepEqual(
+      reader.at(Buffer.concat([NOT_UTF8, b('/inside')]), () => 1),
+      {unreachable: 'not-utf8'},
+    )
+    assert.ok(reader.lstat(NOT_UTF8)?.isDirectory(), 'the directory itself is reached by its name')
+  })
+
+  it('lists what is below a directory, links as links, and names a directory it cannot enter', () => {
+    fs.symlinkSync(outside, path.join(root, 'etc/ssh/host-link'))
+    fs.mkdirSync(Buffer.concat([b(`${root}/etc/ssh/`), NOT_UTF8]))
+    fs.writeFileSync(Buffer.concat([b(`${root}/etc/ssh/`), NOT_UTF8, b('/hidden')]), '')
+    const found = new JailReader(root).descendants(b('etc'))
+    assert.deepEqual(
+      found.entries.map((rel) => rel.toString('latin1')),
+      ['etc/ssh', `etc/ssh/d\xff`, 'etc/ssh/host-link', 'etc/ssh/sshd_config'],
+    )
+    assert.deepEqual(
+      found.unentered.map((rel) => rel.toString('latin1')),
+      ['etc/ssh/d\xff'],
+    )
+    assert.deepEqual(new JailReader(root).descendants(b('etc/ssh/host-link')), {entries: [], unentered: []})
+  })
+
+  it('opens only the regular file lstat saw: never a FIFO (no writer: it would block), a symlink or a swapped file', () => {
+    const file = path.join(root, 'etc/ssh/sshd_config')
+    const seen = fs.lstatSync(file)
+    const fd = openRegularFile(file, seen)
+    assert.ok(fd !== undefined)
+    fs.closeSync(fd)
+    fs.renameSync(file, path.join(root, 'old'))
+    fs.writeFileSync(file, 'swapped\n')
+    assert.equal(openRegularFile(file, seen), undefined, 'another inode now')
+    fs.rmSync(file)
+    execFileSync('mkfifo', [file])
+    assert.equal(openRegularFile(file, seen), undefined, 'a FIFO now')
+    fs.rmSync(file)
+    fs.symlinkSync(path.join(outside, 'secret'), file)
+    assert.equal(openRegularFile(file, fs.statSync(file)), undefined, 'a symlink, even to the very file stat saw')
+    fs.rmSync(file)
+    assert.equal(openRegularFile(file, seen), undefined, 'gone')
+  })
+})

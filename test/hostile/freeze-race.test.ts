@@ -1,0 +1,109 @@
+// A jail's owner racing tsez freeze of the running jail: directories swapped for symlinks to the host, to FIFOs.
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {spawnTsez, tsezOk} from '../support/cli.js'
+import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
+
+const isRoot = process.getuid?.() === 0
+const ATTEMPTS = 6
+
+/**
+ * The jail's owner: DIR (a directory of the newjail, so freeze compares what is in it) and a symlink to TARGET
+ * (a host directory, or a directory of FIFOs nobody writes) trade places again and again, each for a few random
+ * milliseconds, by two renames (the moment between them, when DIR is missing, lasts two system calls). A second
+ * process: what runs inside a jail can do this at any time.
+ */
+function swapLoop(root: string, dir: string, target: string) {
+  const script = `
+    const fs = require('node:fs')
+    const pause = new Int32Array(new SharedArrayBuffer(4))
+    const [root, dir, target] = process.argv.slice(1)
+    process.chdir(root)
+    fs.symlinkSync(target, 'link')
+    for (;;) {
+      fs.renameSync(dir, 'away')
+      fs.renameSync('link', dir)
+      Atomics.wait(pause, 0, 0, Math.random() * 10)
+      fs.renameSync(dir, 'link')
+      fs.renameSync('away', dir)
+      Atomics.wait(pause, 0, 0, Math.random() * 10)
+    }`
+  return spawn(process.execPath, ['-e', script, root, dir, target], {stdio: 'ignore'})
+}
+
+/** Every regular file under DIR, never through a symlink. */
+async function regularFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, {withFileTypes: true})
+  const nested = await Promise.all(
+    entries.map(async (entry) => {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) return regularFiles(full)
+      return entry.isFile() ? [full] : []
+    }),
+  )
+  return nested.flat()
+}
+
+describe('hostile: a jail owner races tsez freeze of the running jail', function () {
+  let host: InstalledHost
+  before(async function () {
+    if (!isRoot) this.skip()
+    this.timeout(120_000)
+    host = await createInstalledHost()
+  })
+  after(async () => host?.cleanup())
+
+  // Host files: /mnt holds files the newjail does not have, which freeze copies. FIFOs: /media holds the newjail's
+  // own files unchanged, which freeze opens to compare with the newjail's (a FIFO opened there would block).
+  for (const kind of ['a host directory', 'a directory of FIFOs'] as const) {
+    it(`a directory swapped for a symlink to ${kind}: no host file in a flavour, no freeze hangs`, async function () {
+      this.timeout(300_000)
+      const [name, dir] = kind === 'a host directory' ? ['racehost', 'mnt'] : ['racefifo', 'media']
+      // Each file opened is one chance for the swap to land between its lstat and its open: many files
+      const FILES = dir === 'mnt' ? 200 : 1000
+      const secret = path.join(host.root, `secret-${name}`)
+      await mkdir(secret)
+      for (let i = 0; i < FILES; i++) {
+        await writeFile(path.join(secret, `f${i}`), `HOST SECRET ${i}\n`)
+        if (dir === 'media') await writeFile(path.join(host.dirs.newjail, dir, `f${i}`), `stock ${i}\n`)
+      }
+      await tsezOk(['create', name, kind === 'a host directory' ? '10.0.52.1' : '10.0.52.2'], host.env)
+      const root = path.join(host.dirs.jaildir, name)
+      if (dir === 'mnt') for (let i = 0; i < FILES; i++) await writeFile(path.join(root, dir, `f${i}`), `jail ${i}\n`)
+      await mkdir(path.join(root, 'fifos'))
+      const fifos = Array.from({length: FILES}, (_, i) => path.join(root, 'fifos', `f${i}`))
+      await new Promise<void>((resolve, reject) =>
+        spawn('mkfifo', fifos).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo ${code}`)))),
+      )
+      const attacker = swapLoop(root, dir, kind === 'a host directory' ? secret : 'fifos')
+      const outcomes: number[] = []
+      try {
+        for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+          const run = spawnTsez(['freeze', name, `${name}${attempt}`], host.env)
+          const timer = setTimeout(() => run.child.kill('SIGKILL'), 60_000)
+          const result = await run.done
+          clearTimeout(timer)
+          assert.notEqual(result.exitCode, 128, `freeze ${attempt} hung (killed after 60 s)`)
+          assert.ok([0, 1].includes(result.exitCode), `freeze ${attempt}: exit ${result.exitCode}: ${result.stderr}`)
+          outcomes.push(result.exitCode)
+        }
+      } finally {
+        attacker.kill('SIGKILL')
+      }
+      const flavours = (await readdir(host.dirs.flavours)).filter((flavour) => flavour.startsWith(name))
+      assert.equal(
+        flavours.length,
+        outcomes.filter((code) => code === 0).length,
+        'a flavour for each freeze that succeeded',
+      )
+      for (const flavour of flavours) {
+        for (const file of await regularFiles(path.join(host.dirs.flavours, flavour))) {
+          assert.doesNotMatch(await readFile(file, 'utf8'), /HOST SECRET/, `${file} holds a host file`)
+        }
+      }
+    })
+  }
+})
