@@ -26,7 +26,17 @@ export function defaultSnapshotName(now: Date): string {
   return `tsez-${now.toISOString().replace(/[-:]|\.\d+/g, '')}`
 }
 
+/**
+ * Snapshot names tsez takes for its own work and finds again by name: clone's (swept once no clone is left),
+ * archive's and update's. A user's snapshot never starts with one of them, so no sweep can take it for tsez's.
+ */
+export const RESERVED_SNAPSHOT_PREFIXES = ['tsez-clone-', 'tsez-archive-', 'tsez-update-'] as const
+
 export function snapshotNameProblem(name: string): string | undefined {
+  const reserved = RESERVED_SNAPSHOT_PREFIXES.find((prefix) => name.startsWith(prefix))
+  if (reserved !== undefined) {
+    return `snapshot name ${quote(name)}: names starting ${reserved} are tsez's own (clone, archive and update take them); choose another`
+  }
   if (SNAPSHOT_NAME.test(name) && name !== '.' && name !== '..') return undefined
   return `snapshot name ${quote(name)}: use letters, digits, _ . : and - (not first), at most 200 characters`
 }

@@ -5,9 +5,12 @@ import {
   checkRollback,
   defaultSnapshotName,
   jailDatasetProblem,
+  RESERVED_SNAPSHOT_PREFIXES,
   snapshotNameProblem,
   type JailSnapshot,
 } from '../../src/snapshot/plan.js'
+import {CLONE_SNAPSHOT_PREFIX} from '../../src/clone/plan.js'
+import {ARCHIVE_SNAPSHOT_PREFIX} from '../../src/jail/archive-journal.js'
 import type {JailRecord} from '../../src/jail/store.js'
 
 const snap = (name: string): JailSnapshot => ({name, full: `zroot/tsez/web1@${name}`, created: '', used: 0})
@@ -26,6 +29,20 @@ describe('snapshot planning', () => {
     for (const bad of ['', '-r', 'a/b', 'a@b', 'a b', '.', '..', 'x'.repeat(201), 'é', 'a\nb']) {
       assert.match(snapshotNameProblem(bad) ?? '', /^snapshot name /, JSON.stringify(bad))
     }
+  })
+
+  it("refuses the names tsez takes for its own snapshots (a clone's sweep would destroy one), and they agree", () => {
+    for (const reserved of ['tsez-clone-before-upgrade', 'tsez-archive-1', 'tsez-update-x']) {
+      assert.match(
+        snapshotNameProblem(reserved) ?? '',
+        /^snapshot name "tsez-\w+-[^"]*": names starting tsez-\w+- are tsez's own/,
+      )
+    }
+    assert.equal(snapshotNameProblem('tsez-clone'), undefined)
+    assert.equal(snapshotNameProblem('tsez-mine'), undefined)
+    assert.ok(RESERVED_SNAPSHOT_PREFIXES.some((prefix) => prefix === CLONE_SNAPSHOT_PREFIX))
+    assert.ok(RESERVED_SNAPSHOT_PREFIXES.some((prefix) => prefix === ARCHIVE_SNAPSHOT_PREFIX))
+    assert.ok(RESERVED_SNAPSHOT_PREFIXES.every((prefix) => snapshotNameProblem(`${prefix}x`) !== undefined))
   })
 
   it('off ZFS says how to turn it on; an unknown jail or one without a dataset is named', () => {
