@@ -8,7 +8,7 @@ import {jailConfSpecFor} from '../jail/conf-spec.js'
 import {fstabFieldProblem} from '../jail/fstab.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
 import {journalFile} from '../jail/journal.js'
-import {jailNameFor, validateJailName} from '../jail/names.js'
+import {hostnameTakenProblem, jailNameFor, validateJailName} from '../jail/names.js'
 import type {Ownership} from '../jail/ownership.js'
 import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
 import {FIRSTBOOT_DIR, jailFiles, type JailRecord} from '../jail/store.js'
@@ -78,6 +78,8 @@ export function planClone(config: TsezConfig, request: CloneRequest, seen: Clone
   const hostname = request.hostname ?? request.name
   if (request.hostname !== undefined) {
     problems.push(...validateJailName(request.hostname, {existing: [], reserved: []}).map((p) => `--hostname: ${p}`))
+    const taken = hostnameTakenProblem(request.hostname, seen.records)
+    if (taken !== undefined) problems.push(taken)
   }
   const zfsSource = seen.sourceDataset
   if (source !== undefined && seen.running.includes(source.name) && zfsSource === undefined) {

@@ -85,6 +85,20 @@ export function validateJailName(input: string, context: NameContext): string[] 
   return problems
 }
 
+/**
+ * Why HOSTNAME cannot be given to a jail (--hostname), OTHERS being every other jail: commands find a jail by its
+ * name, else its hostname, so a hostname another jail has (as hostname or name) would name two jails.
+ */
+export function hostnameTakenProblem(
+  hostname: string,
+  others: ReadonlyArray<{name: string; hostname: string}>,
+): string | undefined {
+  const holder = others.find((other) => other.hostname === hostname || other.name === hostname)
+  if (holder === undefined) return undefined
+  const what = holder.name === hostname ? 'the name' : 'the hostname'
+  return `--hostname: jail ${holder.name} has ${what} ${show(hostname)} already; tsez finds a jail by its name or hostname, so give another`
+}
+
 function hostnameProblems(input: string, shown: string): string[] {
   const problems: string[] = []
   const prefix = `jail name ${shown} is not a valid hostname:`

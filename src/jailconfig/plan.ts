@@ -7,7 +7,7 @@ import {jailConfSpecFor} from '../jail/conf-spec.js'
 import {parseCpuList} from '../jail/cpuset.js'
 import {dependencyPath} from '../jail/depend.js'
 import {formatJailAddress, parseIpList} from '../jail/ip.js'
-import {jailNameFor, validateJailName} from '../jail/names.js'
+import {hostnameTakenProblem, jailNameFor, validateJailName} from '../jail/names.js'
 import {validateParam} from '../jail/params.js'
 import type {JailRecord} from '../jail/store.js'
 import {jailConfProblems} from '../jail/conf-render.js'
@@ -100,6 +100,9 @@ export function planConfig(config: TsezConfig, request: ConfigRequest, seen: Con
   }
   if (request.hostname !== undefined) {
     problems.push(...validateJailName(request.hostname, {existing: [], reserved: []}).map((p) => `--hostname: ${p}`))
+    const others = seen.jails.filter((j) => j.name !== record.name && j.name !== after.name)
+    const taken = hostnameTakenProblem(request.hostname, others)
+    if (taken !== undefined) problems.push(taken)
     after.hostname = request.hostname
   }
   // A VNET jail's --ip is its own addresses (vnetChange); on the host's stack they are jail(8)'s ip4/ip6.addr.

@@ -90,6 +90,11 @@ describe('clone planning', () => {
         `${pattern}: ${problems.join('; ')}`,
       )
     }
+    // A hostname another jail has (as hostname or name) would name two jails wherever a name or hostname is taken
+    for (const hostname of ['web1.example.org', 'web1']) {
+      const twin = planClone(config, {source: 'web1', name: 'web2', ipList: '10.0.0.2', hostname}, seen())
+      assert.match((twin as string[]).join(), /^--hostname: jail web1 has the (hostname|name) "?web1/)
+    }
     const running = planClone(config, {source: 'web1', name: 'web2', ipList: '10.0.0.2'}, seen({running: ['web1']}))
     assert.match((running as string[]).join(), /jail web1 is running: stop it first/)
     const taken = planClone(

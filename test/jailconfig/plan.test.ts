@@ -56,6 +56,17 @@ describe('jailconfig/plan', () => {
     assert.deepEqual(fine.after.depend, ['a'])
   })
 
+  it('--hostname refuses what another jail is called (name or hostname); its own name is fine', () => {
+    const jails = [jail('a'), {...jail('b'), hostname: 'www.example.org'}]
+    assert.match(
+      problems(plan({name: 'a', hostname: 'www.example.org'}, jails)),
+      /^--hostname: jail b has the hostname/,
+    )
+    assert.match(problems(plan({name: 'a', hostname: 'b'}, jails)), /^--hostname: jail b has the name "?b"? already/)
+    assert.equal(problems(plan({name: 'a', hostname: 'a'}, jails)), 'accepted')
+    assert.equal(problems(plan({name: 'b', hostname: 'www.example.org'}, jails)), 'accepted')
+  })
+
   it('--undepend drops names on the list (as given or by hostname), refuses others and a name also given to --depend', () => {
     const jails = [jail('web1', ['db1', 'www_example_com', 'ghost']), jail('db1'), jail('www_example_com')]
     const dropped = plan({name: 'web1', undepend: ['www.example.com', 'ghost']}, jails)
