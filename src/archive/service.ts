@@ -134,7 +134,12 @@ async function archiveOne(
     }
     const members = await membersOf(config, record, count, options, context, deps)
     const flagged = await readTreeFlags(deps.run, scope.root)
-    const flags = new Map(flagged.map((entry) => [path.join(scope.root, entry.path), entry.flags]))
+    // A name that is not UTF-8 cannot be an archive member's (see docs/archive.md): its flags have no member
+    const flags = new Map(
+      flagged.flatMap((entry) =>
+        typeof entry.path === 'string' ? [[path.join(scope.root, entry.path), entry.flags]] : [],
+      ),
+    )
     const packed = await packArchive(job.temp, members, scope, flags, options.compression, deps)
     try {
       if (zfs !== undefined) await dropArchiveSnapshot(config, record.name, zfs, deps.run)

@@ -123,7 +123,7 @@ async function apply(config: TsezConfig, plan: ClonePlan, deps: Deps): Promise<v
   try {
     if (staging !== undefined) {
       await mkdir(path.dirname(staging), {recursive: true, mode: 0o755})
-      const flags = (await readTreeFlags(deps.run, source.root)).filter((entry) => !isFirstBoot(entry.path))
+      const flags = (await readTreeFlags(deps.run, source.root)).filter((entry) => !isFirstBoot(entry.path.toString()))
       const specials = copyRoot(source.root, staging, deps)
       await makeFifos(deps.run, staging, specials.fifos)
       await rename(staging, record.root)

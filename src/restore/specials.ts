@@ -1,5 +1,5 @@
 // What restore applies last, after the extraction and its FIFOs: the file flags of the jail's root (chflags).
-import {applyFileFlags, type FileFlags} from '../dist/file-flags.js'
+import {applyFileFlags} from '../dist/file-flags.js'
 import type {CommandRunner} from '../system/runner.js'
 
 /** The flags of the members under TREE (root/), re-applied to the jail's ROOT with chflags -h. */
@@ -7,7 +7,7 @@ export async function applyRootFlags(
   run: CommandRunner,
   root: string,
   tree: string,
-  flags: readonly FileFlags[],
+  flags: ReadonlyArray<{path: string; flags: string}>,
 ): Promise<void> {
   const prefix = `${tree}/`
   const underRoot = flags

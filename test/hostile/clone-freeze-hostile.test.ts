@@ -1,6 +1,6 @@
 // Hostile input to clone, freeze, snapshot and rollback: odd bytes, collisions, escapes out of the root, specials.
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {lstat, mkdir, readFile, readdir, readlink, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -83,6 +83,32 @@ describe('hostile: clone, freeze, snapshot, rollback', () => {
     )
   })
 
+  it("clone: flags on names that are not UTF-8 reach the clone's own file, not a U+FFFD twin", async function () {
+    this.timeout(60_000)
+    await ok(['create', 'flags1', '10.0.15.6'])
+    const root = path.join(host.dirs.jaildir, 'flags1')
+    // The jail's owner: `g\xff` flagged nodump, and a file named `g\uFFFD`, what a UTF-8 decoding of it would name
+    const odd = (dir: string) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0x67, 0xff])])
+    await writeFile(odd(root), 'odd\n')
+    await writeFile(path.join(root, 'g\uFFFD'), 'twin\n')
+    await new Promise<void>((resolve, reject) =>
+      spawn('xargs', ['-0', 'chflags', '-h', 'nodump'], {env: host.fake.env})
+        .on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chflags: exit ${code}`))))
+        .stdin.end(Buffer.concat([odd(root), Buffer.from([0])])),
+    )
+    const flagged = (dir: string) =>
+      execFileSync(path.join(host.fake.binDir, 'find'), ['-x', dir, '!', '-flags', '0', '-print0'], {
+        env: host.fake.env,
+      })
+        .toString('latin1')
+        .split('\0')
+        .filter(Boolean)
+    assert.deepEqual(flagged(root), [odd(root).toString('latin1')])
+    await ok(['clone', 'flags1', 'flags2', '10.0.15.7'])
+    const copy = path.join(host.dirs.jaildir, 'flags2')
+    assert.deepEqual(flagged(copy), [odd(copy).toString('latin1')])
+  })
+
   it('freeze: a symlink out of the root is frozen as a symlink; host files never copied', async function () {
     this.timeout(60_000)
     await ok(['create', 'fr1', '10.0.15.6'])
@@ -136,6 +162,9 @@ describe('hostile: clone, freeze, snapshot, rollback', () => {
     await refused(['snapshot', 'z1', `s${ESC}`], /snapshot name "s\\u001b\[31m"|snapshot name "s\\x1b/)
     await refused(['rollback', 'z1', `s${ESC}`], /no snapshot "s\\u001b\[31m"|no snapshot "s\\x1b.*its snapshots: none/)
     await refused(['snapshot', 'z1', '--', '-r'], /snapshot name "-r"/)
+    // clone's sweep destroys a tsez-clone- snapshot without clones: never one a user named
+    await refused(['snapshot', 'z1', 'tsez-clone-before-upgrade'], /names starting tsez-clone- are tsez's own/)
+    assert.equal(host.fake.calls('zfs').filter(([, command]) => command === 'snapshot').length, 1, 'the template only')
     await refused(['snapshots', `z${ESC}`], /no jail named/)
   })
 })
