@@ -1,8 +1,7 @@
 // Streams one jail into an archive file: metadata and files first, then root/ (node-tar), through the compressor.
 import {createHash} from 'node:crypto'
 import {createWriteStream} from 'node:fs'
-import {lstat, open, readdir, rm} from 'node:fs/promises'
-import path from 'node:path'
+import {open, rm} from 'node:fs/promises'
 import {Readable, Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
@@ -11,7 +10,8 @@ import {Header} from 'tar'
 import {OperationError, describeError} from '../errors.js'
 import {ARCHIVE_MEMBERS, type Compression} from '../jail/archive-format.js'
 import type {Deps} from '../system/deps.js'
-import {takes, treeBlocks, type TreeScope} from './tree-tar.js'
+import {JailReader} from '../system/tree-reader.js'
+import {treeBlocks, treeEntries, type TreeScope} from './tree-tar.js'
 
 export type {TreeScope} from './tree-tar.js'
 
@@ -25,22 +25,17 @@ export interface TreeCount {
 const BLOCK = 512
 
 /** Counts what packTree will take (the metadata is written before the tree, so it is counted first). */
-export async function countTree(scope: TreeScope): Promise<TreeCount> {
+export function countTree(scope: TreeScope): TreeCount {
   const count: TreeCount = {entries: 0, bytes: 0, skipped: []}
-  const rootDev = (await lstat(scope.root)).dev
-  const visit = async (abs: string): Promise<void> => {
-    const st = await lstat(abs)
-    if (!takes(scope, rootDev, abs, st)) {
+  for (const {abs, st, taken} of treeEntries(scope, new JailReader(scope.root))) {
+    if (!taken) {
       const special = !st.isFile() && !st.isDirectory() && !st.isSymbolicLink() && !st.isFIFO()
       if (special && !scope.mountPoints.some((point) => abs.startsWith(`${point}/`))) count.skipped.push(abs)
-      return
+      continue
     }
     count.entries++
     if (st.isFile()) count.bytes += st.size
-    if (!st.isDirectory() || scope.mountPoints.includes(abs)) return
-    for (const name of (await readdir(abs)).sort()) await visit(path.join(abs, name))
   }
-  await visit(scope.root)
   return count
 }
 

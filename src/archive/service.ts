@@ -128,7 +128,7 @@ async function archiveOne(
   try {
     const scope = zfs === undefined ? await scopeOf(record.root, deps) : {root: zfs.mountpoint, mountPoints: []}
     if (zfs !== undefined) await mountArchiveSnapshot(config, record.name, zfs, deps)
-    const count = await countTree(scope)
+    const count = countTree(scope)
     if (count.skipped.length > 0) {
       deps.log.warn(`${record.name}: left out ${count.skipped.length} sockets or device nodes`)
     }

@@ -4,7 +4,7 @@ import type {Stats} from 'node:fs'
 
 import {REMOVE_LIST} from '../jail/flavour-remove.js'
 import {PATH_BUDGET} from '../system/cwd-walk.js'
-import {JailReader, openRegularFile, type RelPath, type Unreachable} from './jail-reader.js'
+import {JailReader, openRegularFile, type RelPath, type Unreachable} from '../system/tree-reader.js'
 import {type TreeChanges, under} from './tree-diff.js'
 
 export interface FrozenCounts {

@@ -4,9 +4,9 @@ import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 
 import {describePath, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
-import {openRegularFile, type RelPath} from './jail-reader.js'
+import {openRegularFile, type RelPath} from '../system/tree-reader.js'
 
-export type {RelPath} from './jail-reader.js'
+export type {RelPath} from '../system/tree-reader.js'
 
 export interface TreeChanges {
   /** Added or modified entries of the jail, parents before children. */
@@ -30,7 +30,7 @@ export function under(root: string, rel: RelPath): Buffer {
 
 /**
  * Walks JAIL against TEMPLATE with lstat only (a symlink is compared as a symlink, never followed), the working
- * directory following the walk through the jail (jail-reader.ts: the jail may run and rename under the walk).
+ * directory following the walk through the jail (system/tree-reader.ts: the jail may run and rename under the walk).
  * SKIP names relative paths (latin1) left out with their subtree: the basejail mount point, first-start scripts.
  * A directory on another device than the jail's root (something mounted under it) is left out too.
  */

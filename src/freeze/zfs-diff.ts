@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 
 import type {CommandRunner} from '../system/runner.js'
 import {ZfsError} from '../system/zfs.js'
-import {JailReader, type RelPath} from './jail-reader.js'
+import {JailReader, type RelPath} from '../system/tree-reader.js'
 import type {TreeChanges} from './tree-diff.js'
 
 export interface ZfsDiffLine {
@@ -53,7 +53,7 @@ export function parseZfsDiff(text: string): ZfsDiffLine[] {
  * The changes of DATASET (mounted at ROOT) since ORIGIN: added, modified and renamed-to paths that are still there
  * (the walk's lstat rules: a directory on another device is left out), with the whole subtree of a renamed
  * directory (zfs diff names the directory only: its entries did not change); removed and renamed-from paths,
- * topmost only; SKIP (latin1 relative paths) left out with their subtrees. The jail is read as jail-reader.ts
+ * topmost only; SKIP (latin1 relative paths) left out with their subtrees. The jail is read as system/tree-reader.ts
  * reads it: it may run meanwhile.
  */
 export async function zfsTreeChanges(

@@ -3,12 +3,12 @@ import {isUtf8} from 'node:buffer'
 import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 
-import {describePath, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
+import {describePath, enterDirectory, inDirectory, leaveDirectory} from './cwd-walk.js'
 
 /*
- * The jail's owner may rename, swap or replace anything under its root while freeze reads it (renameat2's
- * RENAME_EXCHANGE swaps a directory and a symlink to the host atomically). So a path under the root is never
- * handed to the kernel whole: the working directory goes down one real directory at a time (cwd-walk.ts, each
+ * The jail's owner may rename, swap or replace anything under its root while tsez reads it (freeze, archive of a
+ * running jail; renameat2's RENAME_EXCHANGE swaps a directory and a symlink to the host atomically). So a path
+ * under the root is never handed to the kernel whole: the working directory goes down one real directory at a time (cwd-walk.ts, each
  * chdir checked against the lstat just before it, on the root's device), and only a single name is looked up in
  * the directory reached. A file is opened O_NOFOLLOW | O_NONBLOCK (a symlink or FIFO swapped in cannot be
  * followed or block the open) and kept only when fstat shows the regular file lstat saw. What changes meanwhile
@@ -108,6 +108,31 @@ export class JailReader {
       walk(rel, st)
     })
     return found
+  }
+
+  /**
+   * The entries of the directory REL (the root when REL is empty), each with its lstat, read with the working
+   * directory in it; undefined when REL is not a directory reached as `at` reaches one, or cannot be entered.
+   */
+  list(rel: RelPath): Array<{name: Buffer; st: Stats}> | undefined {
+    const read = () =>
+      fs.readdirSync('.', {encoding: 'buffer'}).flatMap((name) => {
+        const st = fs.lstatSync(name, {throwIfNoEntry: false})
+        return st === undefined ? [] : [{name, st}]
+      })
+    if (rel.length === 0) return inDirectory(this.root, this.top, read)
+    const reached = this.at(rel, (name) => {
+      const st = fs.lstatSync(name, {throwIfNoEntry: false})
+      if (st === undefined || !st.isDirectory() || st.dev !== this.top.dev || !isUtf8(name)) return undefined
+      try {
+        enterDirectory(name.toString(), st, () => describePath(this.root, [rel]))
+      } catch (error) {
+        if (isCode(error, 'ENOENT', 'ENOTDIR')) return undefined
+        throw error
+      }
+      return read()
+    })
+    return 'value' in reached ? reached.value : undefined
   }
 
   /** lstat of REL, undefined when it is not there (or not reachable: see `at`). */

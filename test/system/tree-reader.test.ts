@@ -5,17 +5,17 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {JailReader, components, openRegularFile} from '../../src/freeze/jail-reader.js'
+import {JailReader, components, openRegularFile} from '../../src/system/tree-reader.js'
 
 const b = (text: string) => Buffer.from(text)
 const NOT_UTF8 = Buffer.from([0x64, 0xff]) // "d" and a byte no UTF-8 text holds
 
-describe('freeze: the jail reader', () => {
+describe('system/tree-reader: a jail tree read while it changes', () => {
   let dir: string
   let root: string
   let outside: string
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'tsez-jail-reader-'))
+    dir = await mkdtemp(path.join(tmpdir(), 'tsez-tree-reader-'))
     root = path.join(dir, 'jail')
     outside = path.join(dir, 'host')
     fs.mkdirSync(path.join(root, 'etc/ssh'), {recursive: true})

@@ -1,0 +1,67 @@
+// A jail's owner racing tsez archive of the running jail: directories swapped for symlinks to the host, to FIFOs.
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {spawnTsez, tsezOk} from '../support/cli.js'
+import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
+import {swapLoop} from '../support/swap-loop.js'
+
+const isRoot = process.getuid?.() === 0
+const ATTEMPTS = 4
+
+describe('hostile: a jail owner races tsez archive -f of the running jail', function () {
+  let host: InstalledHost
+  before(async function () {
+    if (!isRoot) this.skip()
+    this.timeout(120_000)
+    host = await createInstalledHost()
+  })
+  after(async () => host?.cleanup())
+
+  for (const kind of ['a host directory', 'a directory of FIFOs'] as const) {
+    it(`/mnt swapped for a symlink to ${kind}: no host byte in an archive, no archive hangs`, async function () {
+      this.timeout(300_000)
+      const name = kind === 'a host directory' ? 'arhost' : 'arfifo'
+      // Each file opened is one chance for the swap to land between its lstat and its open: many files
+      const files = kind === 'a host directory' ? 200 : 1000
+      await tsezOk(['create', name, kind === 'a host directory' ? '10.0.53.1' : '10.0.53.2'], host.env)
+      const root = path.join(host.dirs.jaildir, name)
+      const secret = path.join(host.root, `secret-${name}`)
+      await mkdir(secret)
+      await mkdir(path.join(root, 'fifos'))
+      for (let i = 0; i < files; i++) {
+        await writeFile(path.join(root, 'mnt', `f${i}`), `jail ${i}\n`)
+        await writeFile(path.join(secret, `f${i}`), `HOST SECRET ${i}\n`)
+      }
+      const fifos = Array.from({length: files}, (_, i) => path.join(root, 'fifos', `f${i}`))
+      await new Promise<void>((resolve, reject) =>
+        spawn('mkfifo', fifos).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo ${code}`)))),
+      )
+      const out = path.join(host.root, `out-${name}`)
+      const attacker = swapLoop(root, 'mnt', kind === 'a host directory' ? secret : 'fifos')
+      const outcomes: number[] = []
+      try {
+        for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+          const run = spawnTsez(['archive', '-f', '-c', 'none', '-d', out, name], host.env)
+          const timer = setTimeout(() => run.child.kill('SIGKILL'), 60_000)
+          const result = await run.done
+          clearTimeout(timer)
+          assert.notEqual(result.exitCode, 128, `archive ${attempt} hung (killed after 60 s)`)
+          assert.ok([0, 1].includes(result.exitCode), `archive ${attempt}: exit ${result.exitCode}: ${result.stderr}`)
+          if (result.exitCode === 1) assert.match(result.stderr, /changed while it was archived/)
+          outcomes.push(result.exitCode)
+          await new Promise((resolve) => setTimeout(resolve, 1100)) // one archive name per second
+        }
+      } finally {
+        attacker.kill('SIGKILL')
+      }
+      const archives = (await readdir(out).catch(() => [] as string[])).filter((file) => file.endsWith('.tsez.tar'))
+      assert.equal(archives.length, outcomes.filter((code) => code === 0).length, 'an archive for each success')
+      for (const file of archives) {
+        assert.equal((await readFile(path.join(out, file))).includes('HOST SECRET'), false, `${file} holds host bytes`)
+      }
+    })
+  }
+})
