@@ -151,10 +151,15 @@ function spawnStreaming(file: string, args: readonly string[], options: RunOptio
   })
   if (child.pid !== undefined) options.onSpawn?.(child.pid)
   const input = options.stdin
+  // What this process fed the program failed (a file it read): that is the failure, not the program's kill after it
+  let inputError: unknown
   if (typeof input === 'object' && child.stdin) {
     const stdin = child.stdin
     stdin.on('error', () => undefined) // EPIPE when the program exits early; its exit status tells what happened
-    input.on('error', () => child.kill('SIGTERM'))
+    input.on('error', (error) => {
+      inputError ??= error
+      child.kill('SIGTERM')
+    })
     input.pipe(stdin)
   }
   let stderr = ''
@@ -169,7 +174,8 @@ function spawnStreaming(file: string, args: readonly string[], options: RunOptio
     )
     child.once('close', (code, signal) => {
       const result = {exitCode: code ?? 128, stderr: signal ? `killed by ${signal}` : stderr, stdout: ''}
-      if (code === 0) resolve(result)
+      if (inputError !== undefined) reject(inputError instanceof Error ? inputError : new Error(String(inputError)))
+      else if (code === 0) resolve(result)
       else reject(new ExternalCommandError(file, args, result))
     })
   })

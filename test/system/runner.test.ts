@@ -60,6 +60,16 @@ describe('system/runner', () => {
     await assert.rejects(failing.done, /exit 4\): no/)
   })
 
+  it('a stdin this process feeds that fails is the failure told, not the kill of the program after it', async () => {
+    async function* failing() {
+      yield Buffer.from('some bytes\n')
+      throw new Error('ENOENT: lstat /usr/jails/web1/gone')
+    }
+    const run = createRunner().stream('cat', [], {stdin: Readable.from(failing())})
+    run.stdout.resume()
+    await assert.rejects(run.done, /^Error: ENOENT: lstat \/usr\/jails\/web1\/gone$/)
+  })
+
   it('gives a file descriptor to the program as its stdin, to read itself; the caller keeps the descriptor', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tsez-runner-'))
     try {
