@@ -1,7 +1,7 @@
 // Tar headers as bsdtar writes them: ustar, with a pax extended header for what ustar cannot hold and for file flags.
 import {Header, type HeaderData} from 'tar'
 
-import {OperationError} from '../errors.js'
+import {OperationError, quote} from '../errors.js'
 
 const BLOCK = 512
 /** The largest size, owner and group a ustar header holds (octal fields); beyond them pax records carry the value. */
@@ -13,8 +13,10 @@ export function* tarHeaderBlocks(data: HeaderData, fflags: string | undefined): 
   if (data.type === 'Directory' && !(data.path ?? '').endsWith('/')) data.path = `${data.path}/`
   const records: Array<[string, string]> = []
   const name = data.path ?? ''
-  if (!fitsUstar(name)) records.push(['path', name])
-  if (data.linkpath !== undefined && !fitsUstar(data.linkpath)) records.push(['linkpath', data.linkpath])
+  if (needsRecord(name, 'name')) records.push(['path', name])
+  if (data.linkpath !== undefined && needsRecord(data.linkpath, 'symlink target')) {
+    records.push(['linkpath', data.linkpath])
+  }
   if ((data.size ?? 0) > MAX_USTAR_SIZE) records.push(['size', String(data.size)])
   if ((data.uid ?? 0) > MAX_USTAR_ID) records.push(['uid', String(data.uid)])
   if ((data.gid ?? 0) > MAX_USTAR_ID) records.push(['gid', String(data.gid)])
@@ -30,6 +32,24 @@ export function* tarHeaderBlocks(data: HeaderData, fflags: string | undefined): 
 /** ASCII and short enough for the ustar name field as it is (no prefix split: pax says it plainly). */
 function fitsUstar(name: string): boolean {
   return name.length < 100 && /^[\x20-\x7e]*$/.test(name)
+}
+
+/**
+ * Why VALUE (a WHAT: name, symlink target) cannot be written so that it reads back: node-tar's pax reader splits
+ * records at newlines, so a record holding `a\n10 size=0` would read back as a record of its own (a size, a path),
+ * and the archive as another one. A value with a newline fits only in the ustar field (any byte but NUL, < 100).
+ */
+export function unstorableProblem(value: string, what: string): string | undefined {
+  if (!value.includes('\n') || Buffer.byteLength(value) < 100) return undefined
+  return `a ${what} holding a newline and longer than 99 bytes cannot be stored so that it reads back (${quote(value)})`
+}
+
+/** Whether VALUE (a WHAT) goes in a pax record: never one holding a newline (unstorableProblem). */
+function needsRecord(value: string, what: string): boolean {
+  if (fitsUstar(value)) return false
+  const problem = unstorableProblem(value, what)
+  if (problem !== undefined) throw new OperationError(`cannot archive it: ${problem}; rename it`)
+  return !value.includes('\n')
 }
 
 /** `LEN key=value\n`, LEN counting its own digits. */

@@ -1,6 +1,6 @@
 // A POSIX cpio (odc) stream, as `pax -x cpio` writes ezjail archives, re-encoded as tar for the tar reader.
 import {UsageError, quote} from '../errors.js'
-import {tarHeaderBlocks, tarPadding} from '../dist/tar-write.js'
+import {tarHeaderBlocks, tarPadding, unstorableProblem} from '../dist/tar-write.js'
 import type {HeaderData} from 'tar'
 
 const HEADER = 76
@@ -75,9 +75,13 @@ export async function* cpioToTar(source: AsyncIterable<Buffer>): AsyncGenerator<
     if (type === undefined) throw new UsageError(`member ${quote(name)} is a socket or of an unknown type`)
     const data: HeaderData = {path: name, type, mode: (mode ?? 0) & 0o7777, uid, gid, mtime: new Date(mtime * 1000)}
     data.size = 0
+    const unstorable = unstorableProblem(name, 'name')
+    if (unstorable !== undefined) throw new UsageError(`member refused: ${unstorable}`)
     if (type === 'SymbolicLink') {
       if (size > MAX_NAME) throw new UsageError(`symlink ${quote(name)} has a target of ${size} bytes`)
       data.linkpath = (await reader.exactly(size, name)).toString('utf8')
+      const target = unstorableProblem(data.linkpath, 'symlink target')
+      if (target !== undefined) throw new UsageError(`member ${quote(name)} refused: ${target}`)
       yield* tarHeaderBlocks(data, undefined)
       continue
     }
