@@ -66,8 +66,17 @@ export function planArchive(
     if (record === undefined) problems.push(`no jail named ${quote(name)}; tsez list shows the jails`)
     else if (!records.includes(record)) records.push(record)
   }
+  const inside = (tree: string) => within(dir, tree) || within(seen.dirReal, tree)
+  // Every jail sees the basejail; every new jail gets the newjail's and its flavours' files
+  for (const [tree, what] of [
+    [config.basejail, 'the basejail, which every jail mounts'],
+    [config.newjail, 'the newjail, which every new jail copies'],
+    [config.flavours, 'the flavours, which new jails copy'],
+  ] as const) {
+    if (inside(tree)) problems.push(`archive directory ${dir} lies inside ${what} (${tree}); choose another -d`)
+  }
   for (const record of records) {
-    if (within(dir, record.root) || within(seen.dirReal, record.root)) {
+    if (inside(record.root)) {
       problems.push(`archive directory ${dir} lies inside jail ${record.name}'s root; choose another -d`)
     }
     if (seen.running.includes(record.name) && !request.force && record.dataset === undefined) {

@@ -62,12 +62,11 @@ export async function archiveJails(config: TsezConfig, options: ArchiveOptions, 
   })
   try {
     const dir = path.resolve(options.dir ?? config.archives)
-    if (!options.dryRun) {
-      await recoverInterruptedJailWork(config, deps)
-      for (const line of await sweepArchiveLeftovers(dir)) deps.log.info(line)
-    }
+    if (!options.dryRun) await recoverInterruptedJailWork(config, deps)
     const planned = planArchive(config, options, await observe(config, dir, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
+    // Only once DIR is accepted: a refused archive (exit 2) changes nothing, in DIR least of all
+    if (!options.dryRun) for (const line of await sweepArchiveLeftovers(dir)) deps.log.info(line)
     const result: ArchiveResult = {
       dir: planned.dir,
       jails: [],

@@ -83,6 +83,27 @@ describe('tsez archive', () => {
     await exec('jail', ['-f', path.join(host.dirs.jailconf, 'web2.conf'), '-r', 'web2'], {env: host.env})
   })
 
+  it('refuses -d inside a jail, the basejail, the newjail or the flavours, and then removes nothing there', async () => {
+    const inJail = path.join(host.dirs.jaildir, 'web1', 'root')
+    // What a sweep of leftovers would remove, were the directory accepted: here, the jail's owner's files
+    const bait = ['notes.tsez.tar.xz.sha256', '.db.tsez.tar.partial-abc123', 'config.tmp-0123456789ab']
+    for (const name of bait) await writeFile(path.join(inJail, name), 'mine\n')
+    for (const [dir, pattern] of [
+      [inJail, /lies inside jail web1's root/],
+      [path.join(host.dirs.basejail, 'backups'), /lies inside the basejail, which every jail mounts/],
+      [path.join(host.dirs.newjail, 'backups'), /lies inside the newjail, which every new jail copies/],
+      [path.join(host.dirs.flavours, 'backups'), /lies inside the flavours/],
+    ] as const) {
+      const refused = await tsez(['archive', '-d', dir, 'web1'], host.env)
+      assert.equal(refused.exitCode, 2, refused.stderr)
+      assert.match(refused.stderr, pattern)
+    }
+    for (const name of bait) assert.equal(await readFile(path.join(inJail, name), 'utf8'), 'mine\n', name)
+    for (const tree of [host.dirs.basejail, host.dirs.newjail, host.dirs.flavours]) {
+      assert.equal((await readdir(tree)).includes('backups'), false)
+    }
+  })
+
   it('a failing compressor is exit 1 with no file under the final name; -A goes on; --dry-run writes nothing', async () => {
     const bin = path.join(host.root, 'bad-bin')
     await mkdir(bin, {recursive: true})
