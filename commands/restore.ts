@@ -2,6 +2,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
+import {quoteUnlessPlain} from '../src/errors.js'
 import type {RestoreResult} from '../src/restore/service.js'
 
 export default class Restore extends TsezCommand {
@@ -54,7 +55,7 @@ export default class Restore extends TsezCommand {
     else {
       const {jail} = result
       this.log(
-        `restored jail ${jail.name} (${jail.hostname}) at ${jail.root} from ${result.from.host}, ${result.from.created}`,
+        `restored jail ${jail.name} (${jail.hostname}) at ${jail.root} from ${quoteUnlessPlain(result.from.host)}, ${quoteUnlessPlain(result.from.created)}`,
       )
       this.log(`start it with: tsez start ${jail.name}`)
     }

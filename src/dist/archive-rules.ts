@@ -39,6 +39,23 @@ export interface MemberHeader {
   mtime?: Date
 }
 
+/**
+ * File flag names chflags(1) takes (strtofflags(3), FreeBSD), each also with `no` before it: what a SCHILY.fflags
+ * record may hold. Anything else would reach chflags only after the whole extraction, to fail there.
+ */
+const FILE_FLAGS = new Set(
+  (
+    'arch archived dump opaque sappnd sappend schg schange simmutable snapshot sunlnk sunlink uappnd uappend ' +
+    'uarch uarchive uchg uchange uimmutable uhidden hidden uoffline offline urdonly rdonly readonly usparse ' +
+    'sparse usystem system ureparse reparse uunlnk uunlink'
+  ).split(' '),
+)
+
+/** The SCHILY.fflags value of a pax header's text (node-tar drops the record: the text is read for it). */
+export function paxFileFlags(text: string): string | undefined {
+  return /^\d+ SCHILY\.fflags=(.*)$/m.exec(text)?.[1] || undefined
+}
+
 type Kind = 'dir' | 'file' | 'symlink' | 'other'
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile'])
@@ -103,6 +120,13 @@ export class ArchiveRules {
       this.treeTimes = {atime: member.atime ?? member.mtime, mtime: member.mtime}
     }
     return rel
+  }
+
+  /** FLAGS (a SCHILY.fflags value) of the member at REL, when chflags takes every name in it; throws the refusal. */
+  checkFlags(flags: string, rel: string): string {
+    const known = flags.split(',').every((flag) => FILE_FLAGS.has(flag.replace(/^no/, '')) || FILE_FLAGS.has(flag))
+    if (!known) throw this.refuse(`member ${quote(rel)} carries file flags chflags does not know (${quote(flags)})`)
+    return flags
   }
 
   /** After the whole stream: the refusal of an archive without its metadata, end marker or tree, if any. */

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import {Parser, type ReadEntry} from 'tar'
 
 import {OperationError, describeError} from '../errors.js'
-import {ArchiveRefusal, ArchiveRules, type MemberLayout} from './archive-rules.js'
+import {ArchiveRefusal, ArchiveRules, paxFileFlags, type MemberLayout} from './archive-rules.js'
 import type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult, Kind} from './extract-result.js'
 import {meta, safePath} from './tar-entry.js'
 
@@ -107,7 +107,7 @@ class Extraction {
     // 'meta' carries the raw text of the pax header describing the next entry: node-tar itself drops fflags
     parser.on('meta', (text: string) => {
       this.atEndMarker = false
-      const fflags = /^\d+ SCHILY\.fflags=(.*)$/m.exec(text)?.[1]
+      const fflags = paxFileFlags(text)
       if (fflags) this.pendingFlags = fflags
     })
     parser.on('nullBlock', () => this.markEnd())
@@ -181,7 +181,8 @@ class Extraction {
     this.pendingFlags = undefined
     this.guard(entry.path, () => {
       const rel = this.rules ? this.rules.check(entry) : safePath(entry.path)
-      if (flags) this.result.flags.push({path: rel || '.', flags})
+      if (flags)
+        this.result.flags.push({path: rel || '.', flags: this.rules ? this.rules.checkFlags(flags, rel) : flags})
       this.create(rel, entry)
     })
     entry.resume() // a no-op for files (already flowing); drains every other entry, and all of them after a failure

@@ -95,6 +95,7 @@ export function parseArchiveMeta(text: string, archive: string): ArchiveMeta {
   }
   for (const key of ['release', 'arch', 'host', 'created', 'tsez'] as const) {
     if (typeof meta[key] !== 'string') throw bad(`lacks ${key}`)
+    if (!isPlainText(meta[key])) throw bad(`has a ${key} that is not one line of plain text`)
   }
   if (!COMPRESSIONS.includes(meta.compression as Compression)) throw bad('names no known compression')
   for (const key of ['entries', 'bytes'] as const) {
@@ -112,14 +113,28 @@ function recordProblem(value: unknown): string | undefined {
   for (const key of ['name', 'hostname', 'root', 'release', 'created'] as const) {
     if (typeof record[key] !== 'string') return `${key} is not a string`
   }
+  for (const key of ['release', 'created'] as const) {
+    if (!isPlainText(record[key])) return `${key} is not one line of plain text`
+  }
   for (const key of ['addresses', 'flavours', 'depend'] as const) {
     const list = record[key]
     if (!Array.isArray(list) || !list.every((item) => typeof item === 'string'))
       return `${key} is not a list of strings`
+  }
+  if (!(record.flavours as string[]).every((flavour) => isPlainText(flavour) && !flavour.includes('/'))) {
+    return 'a flavour is not a plain name'
   }
   if (typeof record.run !== 'boolean') return 'run is not a boolean'
   if (typeof record.params !== 'object' || record.params === null || Array.isArray(record.params)) {
     return 'params is not an object'
   }
   return undefined
+}
+
+/**
+ * Text tsez shows and keeps as it is (host, dates, releases, flavour names): one line, no control character
+ * (an escape sequence would reach the terminal), at most 255 characters.
+ */
+function isPlainText(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 255 && !/[\p{C}\p{Zl}\p{Zp}]/u.test(value)
 }

@@ -1,7 +1,7 @@
 // The archive file: opened once, its checksum, and its tar bytes through the decompressor its first bytes name.
 import {createHash} from 'node:crypto'
 import {closeSync, constants, createReadStream, fstatSync, openSync} from 'node:fs'
-import {open, readFile, stat, type FileHandle} from 'node:fs/promises'
+import {open, stat, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
@@ -46,15 +46,33 @@ export async function openArchive(file: string): Promise<OpenedArchive> {
 /** Non-blocking: a FIFO swapped in for the archive never hangs its open (reads of a regular file are unaffected). */
 const READ_ONLY = constants.O_RDONLY | constants.O_NONBLOCK
 const SUM_CHUNK_BYTES = 1024 * 1024
+const SUM_FILE_BYTES = 64 * 1024
+
+/**
+ * The text of SUMFILE: a regular file of at most 64 KiB, judged by what was opened (non-blocking: a FIFO swapped in
+ * after a stat would hang the read), never by a stat of the path before it.
+ */
+async function readSumFile(sumFile: string): Promise<string> {
+  const refused = () =>
+    new UsageError(`${sumFile} is missing or not a checksum file; give --no-verify to restore unchecked`)
+  const handle = await open(sumFile, READ_ONLY).catch(() => undefined)
+  if (handle === undefined) throw refused()
+  try {
+    const info = await handle.stat()
+    if (!info.isFile() || info.size > SUM_FILE_BYTES) throw refused()
+    const text = Buffer.alloc(SUM_FILE_BYTES + 1)
+    const {bytesRead} = await handle.read(text, 0, text.length, 0)
+    if (bytesRead > SUM_FILE_BYTES) throw refused() // it grew since the fstat
+    return text.subarray(0, bytesRead).toString('utf8')
+  } finally {
+    await handle.close()
+  }
+}
 
 /** Compares the archive's sha256 with ARCHIVE.sha256 beside it (sha256sum's or BSD's format). */
 export async function verifyChecksum(archive: OpenedArchive): Promise<string> {
   const sumFile = `${archive.file}.sha256`
-  const info = await stat(sumFile).catch(() => undefined)
-  if (info?.isFile() !== true || info.size > 64 * 1024) {
-    throw new UsageError(`${sumFile} is missing or not a checksum file; give --no-verify to restore unchecked`)
-  }
-  const expected = parseSha256File(await readFile(sumFile, 'utf8'), path.basename(archive.file))
+  const expected = parseSha256File(await readSumFile(sumFile), path.basename(archive.file))
   if (expected === undefined) throw new UsageError(`${sumFile} has no sha256 for ${path.basename(archive.file)}`)
   const hash = createHash('sha256')
   // Two buffers read into again and again (no garbage per chunk, a sixteenth of a stream's reads): the next

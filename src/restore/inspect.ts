@@ -2,7 +2,7 @@
 import {Parser, type ReadEntry} from 'tar'
 
 import {UsageError, describeError} from '../errors.js'
-import {ArchiveRefusal, ArchiveRules, exactly, type MemberLayout} from '../dist/archive-rules.js'
+import {ArchiveRefusal, ArchiveRules, exactly, paxFileFlags, type MemberLayout} from '../dist/archive-rules.js'
 import {ARCHIVE_MEMBERS, MAX_META_BYTES, parseArchiveMeta, type ArchiveMeta} from '../jail/archive-format.js'
 import type {CommandRunner} from '../system/runner.js'
 import {tarStreamOf, type OpenedArchive} from './archive-file.js'
@@ -109,6 +109,8 @@ export class ArchiveInspector {
   private readonly parser = new Parser({strict: true})
   private readonly rules: ArchiveRules
   private failure: Error | undefined
+  /** The SCHILY.fflags of the pax header just read: the next member's. */
+  private pendingFlags: string | undefined
   /** The stream has ended: a parser error now comes after the stream's and the decompressor's failures. */
   private ending = false
 
@@ -123,6 +125,7 @@ export class ArchiveInspector {
     parser.on('ignoredEntry', (entry: ReadEntry) => this.fail(rules.unsupported(entry)))
     parser.on('nullBlock', () => rules.markEnd())
     parser.on('eof', () => rules.markEnd())
+    parser.on('meta', (text: string) => (this.pendingFlags = paxFileFlags(text)))
     parser.on('entry', (entry: ReadEntry) => this.entry(entry))
   }
 
@@ -165,7 +168,10 @@ export class ArchiveInspector {
   private entry(entry: ReadEntry): void {
     try {
       const first = !this.rules.sawMeta
+      const flags = this.pendingFlags
+      this.pendingFlags = undefined
       const rel = this.rules.check(entry)
+      if (flags !== undefined) this.rules.checkFlags(flags, rel)
       if (first) {
         const chunks: Buffer[] = []
         entry.on('data', (chunk: Buffer) => chunks.push(chunk))

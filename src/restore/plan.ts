@@ -2,7 +2,7 @@
 import path from 'node:path'
 
 import type {TsezConfig} from '../config.js'
-import {quote} from '../errors.js'
+import {quote, quoteUnlessPlain} from '../errors.js'
 import type {ArchiveMeta} from '../jail/archive-format.js'
 import {jailConfProblems} from '../jail/conf-render.js'
 import {jailConfSpecFor} from '../jail/conf-spec.js'
@@ -56,8 +56,22 @@ export interface RestorePlan {
   zfs?: {dataset: string; mark: string; properties: string[]}
 }
 
-/** Parameters jail(8) runs or mounts on the host: an archive from elsewhere never brings these. */
-const HOST_SIDE_PARAM = /^(exec\.(prestart|created|poststart|prestop|poststop|release)|mount(\..*)?|path)$/
+/**
+ * The jail(8) parameters an archive brings: what the jail does inside itself. An archive is data from elsewhere,
+ * and every other parameter may run a command on the host (exec.prepare, exec.prestart, exec.poststop...), write a
+ * host file (exec.consolelog), hand the jail host resources (zfs.dataset, vnet.interface, interface, mount.*) or
+ * loosen what confines it (devfs_ruleset, enforce_statfs, allow.*, sysv*=inherit): dropped, each named.
+ */
+const CARRIED_PARAMS = new Set([
+  'exec.start',
+  'exec.stop',
+  'exec.clean',
+  'exec.jail_user',
+  'exec.timeout',
+  'stop.timeout',
+  'persist',
+  'securelevel',
+])
 
 export function planRestore(
   config: TsezConfig,
@@ -69,7 +83,9 @@ export function planRestore(
   const problems = validateJailName(requested, {existing: seen.records.map((r) => r.hostname), reserved: seen.reserved})
   const name = jailNameFor(requested)
   if (seen.records.some((r) => r.name === name) && problems.length === 0) problems.push(`jail ${name} exists already`)
-  const ips = parseIpList(request.ipList ?? archived.addresses.join(','))
+  // A VNET jail's addresses are its own stack's; restored, it is on the host's stack with them (vnet is dropped)
+  const archivedAddresses = archived.addresses.length > 0 ? archived.addresses : (archived.vnet?.addresses ?? [])
+  const ips = parseIpList(request.ipList ?? archivedAddresses.join(','))
   problems.push(...ips.problems)
   for (const address of ips.addresses) {
     const user = seen.records.find((r) => r.addresses.some((a) => addressOf(a) === address.address))
@@ -92,14 +108,25 @@ export function planRestore(
   const dropped: string[] = []
   const params: JailRecord['params'] = {}
   for (const [key, value] of Object.entries(archived.params)) {
-    if (HOST_SIDE_PARAM.test(key))
-      dropped.push(`parameter ${key} (runs or mounts on the host; set it again with tsez config)`)
-    else params[key] = value
+    if (CARRIED_PARAMS.has(key)) params[key] = value
+    else
+      dropped.push(
+        `parameter ${quoteUnlessPlain(key)} (it acts on the host or loosens the jail; tsez config --param sets it again)`,
+      )
   }
   const depend = archived.depend.filter((other) => seen.records.some((r) => r.name === other))
   for (const other of archived.depend.filter((d) => !depend.includes(d)))
-    dropped.push(`depend ${other} (no such jail here)`)
-  for (const mount of archived.mounts ?? []) dropped.push(`mount ${mount.device} on ${mount.mountPoint} (a host path)`)
+    dropped.push(`depend ${quoteUnlessPlain(other)} (no such jail here)`)
+  if (archived.vnet !== undefined) {
+    dropped.push(
+      "vnet (its bridge is the old host's: the jail uses the host's stack; tsez config --vnet sets it again)",
+    )
+  }
+  const limits = archived.limits ?? []
+  if (limits.length > 0) dropped.push(`limits (${limits.length} rctl rules; tsez limits sets them again)`)
+  if (archived.cpuset !== undefined) dropped.push("cpuset (CPUs are this host's; tsez config --cpuset sets it again)")
+  for (const mount of archived.mounts ?? [])
+    dropped.push(`mount ${quoteUnlessPlain(mount.device)} on ${quoteUnlessPlain(mount.mountPoint)} (a host path)`)
   const record: JailRecord = {
     version: JAIL_RECORD_VERSION,
     name,

@@ -1,6 +1,6 @@
 // tsez restore: verify and inspect the archive, plan, then extract into staging and commit the jail as create does.
 import {randomBytes} from 'node:crypto'
-import {lstat, mkdir, rename, rm, utimes} from 'node:fs/promises'
+import {lstat, mkdir, rename, rm, rmdir, utimes} from 'node:fs/promises'
 import path from 'node:path'
 
 import {reservedNames, type TsezConfig} from '../config.js'
@@ -184,8 +184,9 @@ async function apply(
   } catch (error) {
     try {
       await sweepInterruptedCreates(config, deps.run, record.name)
-      if (error instanceof UsageError && madeParent !== undefined) await rm(madeParent, {recursive: true, force: true})
-      if (error instanceof UsageError && parentTimes) await utimes(parent, parentTimes.atime, parentTimes.mtime)
+      // The directories -r made, now empty again: removed one by one (rmdir never takes what is in one)
+      if (madeParent !== undefined) await removeEmptyUpTo(parent, madeParent)
+      if (parentTimes) await utimes(parent, parentTimes.atime, parentTimes.mtime)
     } catch (undoError) {
       deps.log.warn(
         `could not remove everything of the failed restore (the next tsez create, restore or delete will): ${describeError(undoError)}`,
@@ -251,4 +252,12 @@ async function extractChecked(
   const {extracted} = outcome
   deps.log.info(`extracted ${extracted.entries} entries from ${archive.file}`)
   return {extracted, checked: extracted.checked ?? {entries: 0}}
+}
+
+/** DIR and its parents up to TOP (DIR's ancestor or DIR), each removed while empty. */
+async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    await rmdir(current)
+    if (current === top || path.dirname(current) === current) return
+  }
 }

@@ -2,6 +2,7 @@
 // dataset mounted in place once complete; archives interchangeable with UFS ones; a failing zfs is a failed archive.
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {appendFile, link, lstat, mkdir, readdir, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -148,6 +149,33 @@ describe('tsez archive and restore on ZFS', function () {
       assert.deepEqual(await hidden(), [], `zfs ${failing}`)
       assert.deepEqual(await journals(), [], `zfs ${failing}`)
     }
+  })
+
+  it('a restore that fails (exit 1) into new -r parents takes the parents it made away too', async function () {
+    this.timeout(120_000)
+    host = await useZfs(host)
+    await ok(['create', 'web5', '10.0.21.5'])
+    const dir = path.join(host.root, 'archives5')
+    const archived = JSON.parse((await ok(['archive', '--json', '-d', dir, 'web5'])).stdout) as ArchiveResult
+    const parents = path.join(host.root, 'srv-new')
+    host.fake.set('zfs.fail', 'create')
+    const failed = await tsez(
+      [
+        'restore',
+        '--name',
+        'web6',
+        '--ip',
+        '10.0.21.6',
+        '-r',
+        path.join(parents, 'deeper/web6'),
+        archived.jails[0]!.file!,
+      ],
+      host.env,
+    )
+    host.fake.unset('zfs.fail')
+    assert.equal(failed.exitCode, 1, failed.stderr)
+    assert.match(failed.stderr, /nothing of it was kept/)
+    assert.equal(existsSync(parents), false, 'the parent directories -r made are gone')
   })
 
   it("the sweeps destroy only what their journal made: not another restore's dataset, not another clone", async function () {

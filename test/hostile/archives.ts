@@ -7,7 +7,8 @@ import path from 'node:path'
 import {Header} from 'tar'
 
 /** node-tar's entry type names (not exported from its index). */
-type EntryTypeName = 'File' | 'Link' | 'SymbolicLink' | 'CharacterDevice' | 'BlockDevice' | 'Directory' | 'FIFO'
+type EntryTypeName =
+  'File' | 'Link' | 'SymbolicLink' | 'CharacterDevice' | 'BlockDevice' | 'Directory' | 'FIFO' | 'ExtendedHeader'
 
 export interface Member {
   path: string
@@ -41,6 +42,14 @@ export function tarOf(members: Member[], end = true): Buffer {
   }
   if (end) blocks.push(Buffer.alloc(1024))
   return Buffer.concat(blocks)
+}
+
+/** A pax extended header member (for the member after it) holding KEY=VALUE. */
+export function paxMember(key: string, value: string): Member {
+  const rest = ` ${key}=${value}\n`
+  let length = rest.length + String(rest.length).length
+  if (String(length).length + rest.length !== length) length++
+  return {path: 'PaxHeader/x', type: 'ExtendedHeader', body: `${length}${rest}`}
 }
 
 /** The members of a valid small archive: META as tsez-archive.json, jail.conf, fstab, root/, root/etc/. */

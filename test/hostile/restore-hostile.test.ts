@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {packageRoot, spawnNode} from '../support/cli.js'
-import {tarOf, validMembers, writeArchive, xz, type Member} from './archives.js'
+import {paxMember, tarOf, validMembers, writeArchive, xz, type Member} from './archives.js'
 import {diffHost, snapshotHost, useHostileHost} from './support.js'
 
 const GATE = path.join(packageRoot, 'test/hostile/lock-gate.ts')
@@ -118,6 +118,11 @@ describe('hostile: tsez restore of hostile and broken archives', () => {
       message: /tsez-archive\.json is \d+ bytes: not a tsez archive/,
     },
     {what: 'a ../ member', make: crafted([{path: 'root/../../evil', body: 'x'}]), message: /unsafe member name/},
+    {
+      what: 'file flags chflags does not know (refused before anything is extracted, not by chflags at the end)',
+      make: crafted([paxMember('SCHILY.fflags', 'schg,bogusflag'), {path: 'root/etc/x', body: 'x'}]),
+      message: /member "root\/etc\/x" carries file flags chflags does not know \("schg,bogusflag"\)/,
+    },
     {what: 'an absolute member', make: crafted([{path: '/etc/evil', body: 'x'}]), message: /unsafe member name/},
     {
       what: 'a symlink then a file through it',
@@ -200,6 +205,16 @@ describe('hostile: tsez restore of hostile and broken archives', () => {
       make: crafted([], () => metaWith((m) => (jail(m).hostname = '$(touch /tmp/pwned)'))),
       message: /jail name .* contains/,
       args: ['--ip', '10.9.9.9'],
+    },
+    {
+      what: 'an escape sequence in the metadata (host, created), shown to the terminal',
+      make: crafted([], () => metaWith((m) => (m.host = 'evil\u001b[2J\u001b]0;owned\u0007host'))),
+      message: /has a host that is not one line of plain text/,
+    },
+    {
+      what: 'a flavour name with an escape or a /',
+      make: crafted([], () => metaWith((m) => (jail(m).flavours = ['fl\u001b[7mav', '../x']))),
+      message: /holds no valid jail record \(a flavour is not a plain name\)/,
     },
     {
       what: 'another release',

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -47,6 +47,27 @@ describe('restore/archive-file', function () {
     } finally {
       await good.handle.close()
       await bad.handle.close()
+    }
+  })
+
+  it('refuses a .sha256 that is a FIFO (never waits on it), a directory, too large, or missing: exit 2', async () => {
+    const file = writeArchive(dir, 'sum.tsez.tar.xz', xz(tar))
+    const archive = await openArchive(file)
+    try {
+      const refusedSum = (error: unknown) =>
+        error instanceof UsageError && /is missing or not a checksum file/.test(error.message)
+      await rm(`${file}.sha256`)
+      await assert.rejects(verifyChecksum(archive), refusedSum)
+      execFileSync('mkfifo', [`${file}.sha256`]) // nobody writes it: a blocking open or read would never return
+      await assert.rejects(verifyChecksum(archive), refusedSum)
+      await rm(`${file}.sha256`)
+      await mkdir(`${file}.sha256`)
+      await assert.rejects(verifyChecksum(archive), refusedSum)
+      await rm(`${file}.sha256`, {recursive: true})
+      await writeFile(`${file}.sha256`, 'x'.repeat(64 * 1024 + 1))
+      await assert.rejects(verifyChecksum(archive), refusedSum)
+    } finally {
+      await archive.handle.close()
     }
   })
 
