@@ -2,7 +2,7 @@
 import {spawn} from 'node:child_process'
 import type {Readable} from 'node:stream'
 
-import {OperationError} from '../errors.js'
+import {OperationError, describeError} from '../errors.js'
 import type {PooledRunner} from './shell-pool.js'
 
 export interface RunOptions {
@@ -152,12 +152,12 @@ function spawnStreaming(file: string, args: readonly string[], options: RunOptio
   if (child.pid !== undefined) options.onSpawn?.(child.pid)
   const input = options.stdin
   // What this process fed the program failed (a file it read): that is the failure, not the program's kill after it
-  let inputError: unknown
+  let inputError: Error | undefined
   if (typeof input === 'object' && child.stdin) {
     const stdin = child.stdin
     stdin.on('error', () => undefined) // EPIPE when the program exits early; its exit status tells what happened
-    input.on('error', (error) => {
-      inputError ??= error
+    input.on('error', (error: unknown) => {
+      inputError ??= error instanceof Error ? error : new Error(describeError(error))
       child.kill('SIGTERM')
     })
     input.pipe(stdin)
@@ -174,7 +174,7 @@ function spawnStreaming(file: string, args: readonly string[], options: RunOptio
     )
     child.once('close', (code, signal) => {
       const result = {exitCode: code ?? 128, stderr: signal ? `killed by ${signal}` : stderr, stdout: ''}
-      if (inputError !== undefined) reject(inputError instanceof Error ? inputError : new Error(String(inputError)))
+      if (inputError !== undefined) reject(inputError)
       else if (code === 0) resolve(result)
       else reject(new ExternalCommandError(file, args, result))
     })

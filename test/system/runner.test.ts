@@ -61,7 +61,7 @@ describe('system/runner', () => {
   })
 
   it('a stdin this process feeds that fails is the failure told, not the kill of the program after it', async () => {
-    async function* failing() {
+    function* failing() {
       yield Buffer.from('some bytes\n')
       throw new Error('ENOENT: lstat /usr/jails/web1/gone')
     }
