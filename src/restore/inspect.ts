@@ -125,7 +125,9 @@ export class ArchiveInspector {
     parser.on('ignoredEntry', (entry: ReadEntry) => this.fail(rules.unsupported(entry)))
     parser.on('nullBlock', () => rules.markEnd())
     parser.on('eof', () => rules.markEnd())
-    parser.on('meta', (text: string) => (this.pendingFlags = paxFileFlags(text)))
+    parser.on('meta', (text: string) => {
+      this.pendingFlags = paxFileFlags(text) ?? this.pendingFlags
+    })
     parser.on('entry', (entry: ReadEntry) => this.entry(entry))
   }
 

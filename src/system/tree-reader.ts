@@ -8,11 +8,12 @@ import {describePath, enterDirectory, inDirectory, leaveDirectory} from './cwd-w
 /*
  * The jail's owner may rename, swap or replace anything under its root while tsez reads it (freeze, archive of a
  * running jail; renameat2's RENAME_EXCHANGE swaps a directory and a symlink to the host atomically). So a path
- * under the root is never handed to the kernel whole: the working directory goes down one real directory at a time (cwd-walk.ts, each
- * chdir checked against the lstat just before it, on the root's device), and only a single name is looked up in
- * the directory reached. A file is opened O_NOFOLLOW | O_NONBLOCK (a symlink or FIFO swapped in cannot be
- * followed or block the open) and kept only when fstat shows the regular file lstat saw. What changes meanwhile
- * may be caught half-written, as with any copy of a running system; what is outside the root is never read.
+ * under the root is never handed to the kernel whole: the working directory goes down one real directory at a
+ * time (cwd-walk.ts, each chdir checked against the lstat just before it, on the root's device), and only a single
+ * name is looked up in the directory reached. A file is opened O_NOFOLLOW | O_NONBLOCK (a symlink or FIFO swapped
+ * in cannot be followed or block the open) and kept only when fstat shows the regular file lstat saw. What changes
+ * meanwhile may be caught half-written, as with any copy of a running system; what is outside the root is never
+ * read. Every call is synchronous and gives the working directory back before it returns.
  */
 
 /** A path under a jail's root: bytes, `/`-separated, no empty, `.` or `..` component. */
