@@ -13,7 +13,7 @@ import {JAIL_RECORD_VERSION} from '../../src/jail/store.js'
 import {openArchive} from '../../src/restore/archive-file.js'
 import {TSEZ_LAYOUT, inspectArchive} from '../../src/restore/inspect.js'
 import {createRunner} from '../../src/system/runner.js'
-import {tarOf, validMembers, writeArchive, xz, type Member} from '../hostile/archives.js'
+import {paxMember, tarOf, validMembers, writeArchive, xz, type Member} from '../hostile/archives.js'
 
 const META = JSON.stringify({
   format: 'tsez-archive',
@@ -63,6 +63,10 @@ const CASES: Array<{what: string; tar: Buffer}> = [
   {what: 'no end-of-archive marker', tar: tarOf(validMembers(META), false)},
   {what: 'no root/ member', tar: tarOf(validMembers(META).slice(0, 3))},
   {what: 'garbage after the members', tar: Buffer.concat([tarOf(validMembers(META), false), Buffer.alloc(512, 'z')])},
+  {
+    what: 'file flags chflags does not know',
+    tar: valid(paxMember('SCHILY.fflags', 'uarch,bogusflag'), {path: 'root/etc/x', body: 'x'}),
+  },
 ]
 
 describe('restore: --dry-run and the extraction gate apply the same checks', function () {
