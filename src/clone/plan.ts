@@ -12,6 +12,7 @@ import {hostnameTakenProblem, jailNameFor, validateJailName} from '../jail/names
 import type {Ownership} from '../jail/ownership.js'
 import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
 import {FIRSTBOOT_DIR, jailFiles, type JailRecord} from '../jail/store.js'
+import {zfsNameProblem} from '../system/zfs.js'
 
 export interface CloneRequest {
   source: string
@@ -122,6 +123,11 @@ export function planClone(config: TsezConfig, request: CloneRequest, seen: Clone
   if (source.depend.length > 0) dropped.push(`its dependencies (${source.depend.join(', ')})`)
   for (const mount of source.mounts ?? []) dropped.push(`its own mount ${mount.device} on ${mount.mountPoint}`)
   const stamp = seen.now.toISOString().replace(/[-:]|\.\d+/g, '')
+  const snapshot = `${zfsSource}@${CLONE_SNAPSHOT_PREFIX}${name}-${stamp}`
+  if (zfsSource !== undefined) {
+    const tooLong = [zfsNameProblem(dataset, 'dataset'), zfsNameProblem(snapshot, 'snapshot')].filter(Boolean)
+    if (tooLong.length > 0) return tooLong as string[]
+  }
   return {
     source,
     record,
@@ -131,7 +137,7 @@ export function planClone(config: TsezConfig, request: CloneRequest, seen: Clone
       : {
           record: {...record, dataset},
           zfs: {
-            snapshot: `${zfsSource}@${CLONE_SNAPSHOT_PREFIX}${name}-${stamp}`,
+            snapshot,
             dataset,
             properties: [`mountpoint=${root}`, ...config.zfsProperties],
           },

@@ -122,6 +122,8 @@ export function planZfsClone(
   if (names.includes(dataset)) {
     problems.push(`dataset ${dataset} exists already and is not a tsez jail; rename or destroy it first`)
   }
+  const tooLong = zfs.zfsNameProblem(dataset, 'dataset')
+  if (tooLong !== undefined) problems.push(tooLong)
   if (problems.length > 0) return problems
   const newest = newestSnapshotOf(template, names)
   const reusable = newest?.startsWith(`${template}@tsez-`) === true ? newest : undefined

@@ -13,6 +13,7 @@ import {jailNameFor, validateJailName} from '../jail/names.js'
 import type {Ownership} from '../jail/ownership.js'
 import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
 import {JAIL_RECORD_VERSION, jailFiles, type JailFiles, type JailRecord} from '../jail/store.js'
+import {zfsNameProblem} from '../system/zfs.js'
 
 export interface RestoreRequest {
   archive: string
@@ -104,6 +105,8 @@ export function planRestore(
   const dataset = config.useZfs ? `${config.zfsParent}/${name}` : undefined
   if (seen.datasetTaken)
     problems.push(`dataset ${dataset} exists already and is not a tsez jail; rename or destroy it first`)
+  const tooLong = dataset === undefined ? undefined : zfsNameProblem(dataset, 'dataset')
+  if (tooLong !== undefined) problems.push(tooLong)
 
   const dropped: string[] = []
   const params: JailRecord['params'] = {}

@@ -13,7 +13,7 @@ import {readRunningJails} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import type {Deps} from '../system/deps.js'
 import {lockHost} from '../system/lock.js'
-import {ZfsError, clonesOf, datasetAt, rollback, snapshot} from '../system/zfs.js'
+import {ZfsError, clonesOf, datasetAt, rollback, snapshot, zfsNameProblem} from '../system/zfs.js'
 import {checkRollback, defaultSnapshotName, jailDatasetProblem, snapshotNameProblem, type JailSnapshot} from './plan.js'
 
 interface Common {
@@ -90,6 +90,8 @@ export async function snapshotJail(
     if ((await listJailSnapshots(deps, dataset)).some((s) => s.name === name)) {
       throw new UsageError(`jail ${jail.name} has a snapshot ${name} already; give another name`)
     }
+    const tooLong = zfsNameProblem(`${dataset}@${name}`, 'snapshot')
+    if (tooLong !== undefined) throw new UsageError(tooLong)
     const result = {name: jail.name, dataset, snapshot: `${dataset}@${name}`, dryRun: options.dryRun}
     if (!options.dryRun) await snapshot(deps.run, dataset, name)
     return {...result, plan: [`zfs snapshot ${dataset}@${name}`]}

@@ -32,6 +32,16 @@ export interface Snapshot {
   creation: number
 }
 
+/** ZFS_MAX_DATASET_NAME_LEN less its NUL: the longest dataset or snapshot name zfs(8) takes. */
+export const ZFS_NAME_MAX = 255
+
+/** Why NAME (a WHAT: dataset, snapshot) is too long for zfs, so that a plan refuses it rather than zfs half way. */
+export function zfsNameProblem(name: string, what: string): string | undefined {
+  const length = Buffer.byteLength(name)
+  if (length <= ZFS_NAME_MAX) return undefined
+  return `${what} ${name} would be ${length} bytes long, past the ${ZFS_NAME_MAX} zfs takes; choose a shorter name`
+}
+
 /** UTC, sortable and valid in a dataset or snapshot name: 20261128T152000Z. */
 export function zfsStamp(now: Date): string {
   return now

@@ -72,6 +72,22 @@ describe('clone planning', () => {
     assert.equal(plan.staging, undefined)
   })
 
+  it('on ZFS: refuses names past the 255 bytes zfs takes (the snapshot of a long source for a long NEW)', () => {
+    const over = {sourceDataset: `zroot/tsez/${'s'.repeat(200)}`, rootReal: `/usr/jails/${'n'.repeat(200)}`}
+    const long = planClone(config, {source: 'web1', name: 'n'.repeat(200), ipList: '10.0.0.2'}, seen(over))
+    assert.ok(Array.isArray(long))
+    assert.match(
+      long.join(),
+      /^snapshot zroot\/tsez\/s+@tsez-clone-n+-\S+ would be 440 bytes long, past the 255 zfs takes/,
+    )
+    const fits = planClone(
+      config,
+      {source: 'web1', name: 'n'.repeat(200), ipList: '10.0.0.2'},
+      seen({...over, sourceDataset: 'zroot/tsez/web1'}),
+    )
+    assert.ok(!Array.isArray(fits), Array.isArray(fits) ? fits.join('; ') : '')
+  })
+
   it('every problem at once: unknown or running source, taken address, bad hostname, existing root', () => {
     const problems = planClone(
       config,
