@@ -1,11 +1,10 @@
 // A jail's owner racing tsez freeze of the running jail: directories swapped for symlinks to the host, to FIFOs.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {spawnTsez, tsezOk} from '../support/cli.js'
-import {regularFiles, swapLoop} from '../support/swap-loop.js'
+import {makeFifos, regularFiles, swapLoop, underAttack} from '../support/swap-loop.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 
 const isRoot = process.getuid?.() === 0
@@ -39,24 +38,12 @@ describe('hostile: a jail owner races tsez freeze of the running jail', function
       if (dir === 'mnt') for (let i = 0; i < FILES; i++) await writeFile(path.join(root, dir, `f${i}`), `jail ${i}\n`)
       await mkdir(path.join(root, 'fifos'))
       const fifos = Array.from({length: FILES}, (_, i) => path.join(root, 'fifos', `f${i}`))
-      await new Promise<void>((resolve, reject) =>
-        spawn('mkfifo', fifos).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo ${code}`)))),
-      )
+      await makeFifos(fifos)
       const attacker = swapLoop(root, dir, kind === 'a host directory' ? secret : 'fifos')
-      const outcomes: number[] = []
-      try {
-        for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-          const run = spawnTsez(['freeze', name, `${name}${attempt}`], host.env)
-          const timer = setTimeout(() => run.child.kill('SIGKILL'), 60_000)
-          const result = await run.done
-          clearTimeout(timer)
-          assert.notEqual(result.exitCode, 128, `freeze ${attempt} hung (killed after 60 s)`)
-          assert.ok([0, 1].includes(result.exitCode), `freeze ${attempt}: exit ${result.exitCode}: ${result.stderr}`)
-          outcomes.push(result.exitCode)
-        }
-      } finally {
-        attacker.kill('SIGKILL')
-      }
+      const results = await underAttack(attacker, ATTEMPTS, (attempt) =>
+        spawnTsez(['freeze', name, `${name}${attempt}`], host.env),
+      )
+      const outcomes = results.map((result) => result.exitCode)
       const flavours = (await readdir(host.dirs.flavours)).filter((flavour) => flavour.startsWith(name))
       assert.equal(
         flavours.length,

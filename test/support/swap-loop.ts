@@ -1,7 +1,10 @@
-// Test support: a jail's owner swapping a directory for a symlink as fast as it can, and what a tree holds.
+// Test support: a jail's owner swapping a directory for a symlink as fast as it can, tsez run meanwhile, a tree's files.
+import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {readdir} from 'node:fs/promises'
 import path from 'node:path'
+
+import type {CliResult, spawnTsez} from './cli.js'
 
 /**
  * The jail's owner: DIR (a directory of the newjail, so freeze compares what is in it) and a symlink to TARGET
@@ -38,4 +41,37 @@ export async function regularFiles(dir: string): Promise<string[]> {
     }),
   )
   return nested.flat()
+}
+
+/** mkfifo PATHS (Node cannot make a FIFO). */
+export async function makeFifos(paths: string[]): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    spawn('mkfifo', paths).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo: exit ${code}`)))),
+  )
+}
+
+/**
+ * ATTEMPTS runs of START(attempt) while ATTACKER swaps (it is killed after them, whatever happens): each must end
+ * within 60 s (else it hung: killed, and the test fails) with exit 0 or 1. Their results, in order.
+ */
+export async function underAttack(
+  attacker: ReturnType<typeof spawn>,
+  attempts: number,
+  start: (attempt: number) => ReturnType<typeof spawnTsez> | Promise<ReturnType<typeof spawnTsez>>,
+): Promise<CliResult[]> {
+  const results: CliResult[] = []
+  try {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const run = await start(attempt)
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), 60_000)
+      const result = await run.done
+      clearTimeout(timer)
+      assert.notEqual(result.exitCode, 128, `attempt ${attempt} hung (killed after 60 s)`)
+      assert.ok([0, 1].includes(result.exitCode), `attempt ${attempt}: exit ${result.exitCode}: ${result.stderr}`)
+      results.push(result)
+    }
+  } finally {
+    attacker.kill('SIGKILL')
+  }
+  return results
 }
