@@ -1,4 +1,4 @@
-// A jail owner's names that a pax record would carry wrongly: a newline makes node-tar read a record of its own.
+// A jail owner's names an archive must not carry wrongly: a newline in a pax record, bytes that are not UTF-8.
 import assert from 'node:assert/strict'
 import {mkdir, readdir, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
@@ -10,7 +10,7 @@ import {diffTrees, snapshotTree} from '../support/tree.js'
 
 const isRoot = process.getuid?.() === 0
 
-describe('hostile: names with newlines in an archive', () => {
+describe('hostile: names an archive cannot carry as they are (newlines, bytes that are not UTF-8)', () => {
   let host: InstalledHost
   before(async function () {
     if (!isRoot) this.skip()
@@ -52,5 +52,17 @@ describe('hostile: names with newlines in an archive', () => {
       assert.deepEqual(await readdir(out).catch(() => []), [])
       await rm(path.join(root, `${'L'.repeat(120)}\nend`), {force: true})
     }
+  })
+
+  it('a name that is not UTF-8 fails the archive naming it (entries are named by text), and leaves no file', async function () {
+    this.timeout(120_000)
+    await tsezOk(['create', 'names3', '10.0.54.3'], host.env)
+    const root = path.join(host.dirs.jaildir, 'names3')
+    const out = path.join(host.root, 'names3-out')
+    await writeFile(Buffer.concat([Buffer.from(`${root}/tmp/`), Buffer.from([0x66, 0xff])]), 'x\n')
+    const result = await tsez(['archive', '-d', out, 'names3'], host.env)
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.match(result.stderr, /cannot archive ".*\/tmp\/f\uFFFD": its name is not UTF-8/)
+    assert.deepEqual(await readdir(out).catch(() => []), [])
   })
 })
