@@ -3,7 +3,8 @@ import {isUtf8} from 'node:buffer'
 import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 
-import {describePath, enterDirectory, inDirectory, leaveDirectory} from './cwd-walk.js'
+import {OperationError} from '../errors.js'
+import {describePath, enterDirectory, inDirectory} from './cwd-walk.js'
 
 /*
  * The jail's owner may rename, swap or replace anything under its root while tsez reads it (freeze, archive of a
@@ -47,14 +48,68 @@ export class JailReader {
     this.top = fs.lstatSync(root)
   }
 
-  /**
-   * Runs FN with the working directory at the directory holding REL, which reached through real directories of
-   * the root's file system, and REL's last name; or why it cannot be reached. A directory swapped for something
-   * else between its lstat and the chdir is refused (an OperationError), as in every tsez walk.
-   */
+  /** Runs FN with REL's last name, the working directory in the directory holding it (see `inside`). */
   at<T>(rel: RelPath, fn: (name: Buffer) => T): Reached<T> {
     const parts = components(rel)
     const name = parts.pop() ?? Buffer.alloc(0)
+    return this.inside(parts, () => fn(name))
+  }
+
+  /** The device of the root: a directory on another one is something mounted under the root. */
+  get device(): number {
+    return this.top.dev
+  }
+
+  /**
+   * Every entry below the directory REL, parents before children, none on another device (nor below one);
+   * directories below whose name is not UTF-8 are listed in `unentered` and not entered. A directory below REL
+   * that changes while it is walked is refused (an OperationError).
+   */
+  descendants(rel: RelPath): {entries: RelPath[]; unentered: RelPath[]} {
+    const found = {entries: [] as RelPath[], unentered: [] as RelPath[]}
+    const walk = (dir: RelPath): void => {
+      const reached = this.inside(components(dir), entriesHere)
+      if (!('value' in reached)) {
+        if (reached.unreachable === 'not-utf8') found.unentered.push(dir)
+        else if (dir !== rel) {
+          throw new OperationError(
+            `${describePath(this.root, [dir])} changed while tsez was walking it; refusing to go on`,
+          )
+        }
+        return
+      }
+      for (const {name, st} of reached.value.sort((a, b) => Buffer.compare(a.name, b.name))) {
+        if (st.isDirectory() && st.dev !== this.top.dev) continue
+        const child = Buffer.concat([dir, SLASH_BYTE, name])
+        found.entries.push(child)
+        if (st.isDirectory()) walk(child)
+      }
+    }
+    walk(rel)
+    return found
+  }
+
+  /**
+   * The entries of the directory REL (the root when REL is empty), each with its lstat, read with the working
+   * directory in it; undefined when REL is not a directory reached as `at` reaches one, or cannot be entered.
+   */
+  list(rel: RelPath): Array<{name: Buffer; st: Stats}> | undefined {
+    const reached = this.inside(rel.length === 0 ? [] : components(rel), entriesHere)
+    return 'value' in reached ? reached.value : undefined
+  }
+
+  /** lstat of REL, undefined when it is not there (or not reachable: see `at`). */
+  lstat(rel: RelPath): Stats | undefined {
+    const reached = this.at(rel, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
+    return 'value' in reached ? reached.value : undefined
+  }
+
+  /**
+   * Runs FN with the working directory in the directory PARTS name below the root, entered one real directory of
+   * the root's file system at a time; or why it cannot be entered. A directory swapped for something else between
+   * its lstat and the chdir is refused (an OperationError), as in every tsez walk.
+   */
+  private inside<T>(parts: readonly Buffer[], fn: () => T): Reached<T> {
     return inDirectory(this.root, this.top, (): Reached<T> => {
       for (const [i, part] of parts.entries()) {
         const st = fs.lstatSync(part, {throwIfNoEntry: false})
@@ -69,77 +124,8 @@ export class JailReader {
           return {unreachable: 'gone'}
         }
       }
-      return {value: fn(name)}
+      return {value: fn()}
     })
-  }
-
-  /** The device of the root: a directory on another one is something mounted under the root. */
-  get device(): number {
-    return this.top.dev
-  }
-
-  /**
-   * Every entry below the directory REL, parents before children, none on another device (nor below one);
-   * directories below whose name is not UTF-8 are listed in `unentered` and not entered.
-   */
-  descendants(rel: RelPath): {entries: RelPath[]; unentered: RelPath[]} {
-    const found = {entries: [] as RelPath[], unentered: [] as RelPath[]}
-    const walk = (dir: RelPath, here: Stats): void => {
-      for (const name of fs.readdirSync('.', {encoding: 'buffer'}).sort((a, b) => Buffer.compare(a, b))) {
-        const child = Buffer.concat([dir, SLASH_BYTE, name])
-        const st = fs.lstatSync(name, {throwIfNoEntry: false})
-        if (st === undefined || (st.isDirectory() && st.dev !== this.top.dev)) continue
-        found.entries.push(child)
-        if (!st.isDirectory()) continue
-        if (!isUtf8(name)) {
-          found.unentered.push(child)
-          continue
-        }
-        const shown = () => describePath(this.root, [child])
-        enterDirectory(name.toString(), st, shown)
-        walk(child, st)
-        leaveDirectory(here, shown)
-      }
-    }
-    this.at(rel, (name) => {
-      const st = fs.lstatSync(name, {throwIfNoEntry: false})
-      if (st === undefined || !st.isDirectory() || st.dev !== this.top.dev) return
-      if (!isUtf8(name)) return void found.unentered.push(rel)
-      enterDirectory(name.toString(), st, () => describePath(this.root, [rel]))
-      walk(rel, st)
-    })
-    return found
-  }
-
-  /**
-   * The entries of the directory REL (the root when REL is empty), each with its lstat, read with the working
-   * directory in it; undefined when REL is not a directory reached as `at` reaches one, or cannot be entered.
-   */
-  list(rel: RelPath): Array<{name: Buffer; st: Stats}> | undefined {
-    const read = () =>
-      fs.readdirSync('.', {encoding: 'buffer'}).flatMap((name) => {
-        const st = fs.lstatSync(name, {throwIfNoEntry: false})
-        return st === undefined ? [] : [{name, st}]
-      })
-    if (rel.length === 0) return inDirectory(this.root, this.top, read)
-    const reached = this.at(rel, (name) => {
-      const st = fs.lstatSync(name, {throwIfNoEntry: false})
-      if (st === undefined || !st.isDirectory() || st.dev !== this.top.dev || !isUtf8(name)) return undefined
-      try {
-        enterDirectory(name.toString(), st, () => describePath(this.root, [rel]))
-      } catch (error) {
-        if (isCode(error, 'ENOENT', 'ENOTDIR')) return undefined
-        throw error
-      }
-      return read()
-    })
-    return 'value' in reached ? reached.value : undefined
-  }
-
-  /** lstat of REL, undefined when it is not there (or not reachable: see `at`). */
-  lstat(rel: RelPath): Stats | undefined {
-    const reached = this.at(rel, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
-    return 'value' in reached ? reached.value : undefined
   }
 }
 
@@ -160,6 +146,14 @@ export function openRegularFile(name: Buffer | string, st: Stats): number | unde
   if (opened.isFile() && opened.dev === st.dev && opened.ino === st.ino) return fd
   fs.closeSync(fd)
   return undefined
+}
+
+/** The entries of the working directory, each with its lstat (one gone since the listing is left out). */
+function entriesHere(): Array<{name: Buffer; st: Stats}> {
+  return fs.readdirSync('.', {encoding: 'buffer'}).flatMap((name) => {
+    const st = fs.lstatSync(name, {throwIfNoEntry: false})
+    return st === undefined ? [] : [{name, st}]
+  })
 }
 
 function isCode(error: unknown, ...codes: string[]): boolean {
