@@ -1,11 +1,11 @@
 // A jail's owner racing tsez archive of the running jail: directories swapped for symlinks to the host, to FIFOs.
 import assert from 'node:assert/strict'
-import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import {readFile, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {spawnTsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
-import {makeFifos, swapLoop, underAttack} from '../support/swap-loop.js'
+import {makeBait, swapLoop, underAttack} from '../support/swap-loop.js'
 
 const isRoot = process.getuid?.() === 0
 const ATTEMPTS = 4
@@ -27,15 +27,8 @@ describe('hostile: a jail owner races tsez archive -f of the running jail', func
       const files = kind === 'a host directory' ? 200 : 1000
       await tsezOk(['create', name, kind === 'a host directory' ? '10.0.53.1' : '10.0.53.2'], host.env)
       const root = path.join(host.dirs.jaildir, name)
-      const secret = path.join(host.root, `secret-${name}`)
-      await mkdir(secret)
-      await mkdir(path.join(root, 'fifos'))
-      for (let i = 0; i < files; i++) {
-        await writeFile(path.join(root, 'mnt', `f${i}`), `jail ${i}\n`)
-        await writeFile(path.join(secret, `f${i}`), `HOST SECRET ${i}\n`)
-      }
-      const fifos = Array.from({length: files}, (_, i) => path.join(root, 'fifos', `f${i}`))
-      await makeFifos(fifos)
+      for (let i = 0; i < files; i++) await writeFile(path.join(root, 'mnt', `f${i}`), `jail ${i}\n`)
+      const secret = await makeBait(host.root, root, name, files)
       const out = path.join(host.root, `out-${name}`)
       const attacker = swapLoop(root, 'mnt', kind === 'a host directory' ? secret : 'fifos')
       const results = await underAttack(attacker, ATTEMPTS, async (attempt) => {

@@ -1,10 +1,10 @@
 // A jail's owner racing tsez freeze of the running jail: directories swapped for symlinks to the host, to FIFOs.
 import assert from 'node:assert/strict'
-import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import {readFile, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {spawnTsez, tsezOk} from '../support/cli.js'
-import {makeFifos, regularFiles, swapLoop, underAttack} from '../support/swap-loop.js'
+import {makeBait, regularFiles, swapLoop, underAttack} from '../support/swap-loop.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 
 const isRoot = process.getuid?.() === 0
@@ -27,18 +27,13 @@ describe('hostile: a jail owner races tsez freeze of the running jail', function
       const [name, dir] = kind === 'a host directory' ? ['racehost', 'mnt'] : ['racefifo', 'media']
       // Each file opened is one chance for the swap to land between its lstat and its open: many files
       const FILES = dir === 'mnt' ? 200 : 1000
-      const secret = path.join(host.root, `secret-${name}`)
-      await mkdir(secret)
-      for (let i = 0; i < FILES; i++) {
-        await writeFile(path.join(secret, `f${i}`), `HOST SECRET ${i}\n`)
-        if (dir === 'media') await writeFile(path.join(host.dirs.newjail, dir, `f${i}`), `stock ${i}\n`)
+      if (dir === 'media') {
+        for (let i = 0; i < FILES; i++) await writeFile(path.join(host.dirs.newjail, dir, `f${i}`), `stock ${i}\n`)
       }
       await tsezOk(['create', name, kind === 'a host directory' ? '10.0.52.1' : '10.0.52.2'], host.env)
       const root = path.join(host.dirs.jaildir, name)
       if (dir === 'mnt') for (let i = 0; i < FILES; i++) await writeFile(path.join(root, dir, `f${i}`), `jail ${i}\n`)
-      await mkdir(path.join(root, 'fifos'))
-      const fifos = Array.from({length: FILES}, (_, i) => path.join(root, 'fifos', `f${i}`))
-      await makeFifos(fifos)
+      const secret = await makeBait(host.root, root, name, FILES)
       const attacker = swapLoop(root, dir, kind === 'a host directory' ? secret : 'fifos')
       const results = await underAttack(attacker, ATTEMPTS, (attempt) =>
         spawnTsez(['freeze', name, `${name}${attempt}`], host.env),

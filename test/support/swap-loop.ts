@@ -1,7 +1,7 @@
 // Test support: a jail's owner swapping a directory for a symlink as fast as it can, tsez run meanwhile, a tree's files.
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {readdir} from 'node:fs/promises'
+import {mkdir, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {CliResult, spawnTsez} from './cli.js'
@@ -43,8 +43,21 @@ export async function regularFiles(dir: string): Promise<string[]> {
   return nested.flat()
 }
 
+/**
+ * What a jail's owner swaps in: HOST_ROOT/secret-NAME, a host directory of COUNT files `f0`... holding
+ * `HOST SECRET i`, and ROOT/fifos, COUNT FIFOs of the same names that nobody writes. The host directory's path.
+ */
+export async function makeBait(hostRoot: string, root: string, name: string, count: number): Promise<string> {
+  const secret = path.join(hostRoot, `secret-${name}`)
+  await mkdir(secret)
+  for (let i = 0; i < count; i++) await writeFile(path.join(secret, `f${i}`), `HOST SECRET ${i}\n`)
+  await mkdir(path.join(root, 'fifos'))
+  await makeFifos(Array.from({length: count}, (_, i) => path.join(root, 'fifos', `f${i}`)))
+  return secret
+}
+
 /** mkfifo PATHS (Node cannot make a FIFO). */
-export async function makeFifos(paths: string[]): Promise<void> {
+async function makeFifos(paths: string[]): Promise<void> {
   await new Promise<void>((resolve, reject) =>
     spawn('mkfifo', paths).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo: exit ${code}`)))),
   )
