@@ -140,7 +140,8 @@ describe('hostile: tsez update killed part way', function () {
   it('killed while freebsd-update installs: the next update waits for it, then finishes the upgrade', async () => {
     await fresh()
     const before = await jailsSnapshot()
-    box.host.set('freebsd-update.sleep', '2')
+    // The orphan's install waits until the test lets it go: however slow the machine, it is still running below.
+    box.host.set('freebsd-update.hold', 'install')
     const argv = ['--import', 'tsx', path.join(packageRoot, 'bin/dev.js'), ...commands.upgrade()]
     const {child, done} = spawnNode(argv, {...box.env, NODE_ENV: 'development'})
     const installing = () => box.host.calls('freebsd-update').some((call) => call.at(-1) === 'install')
@@ -159,7 +160,7 @@ describe('hostile: tsez update killed part way', function () {
       /freebsd-update \(pid \d+\), still running for tsez update \(pid \d+.*holds the host lock/,
     )
     assert.equal(box.host.calls('freebsd-update').length, calls, 'no freebsd-update started beside the orphan')
-    box.host.unset('freebsd-update.sleep')
+    box.host.unset('freebsd-update.hold')
     await finishes(commands.upgrade(), 'killed during install', before, '30')
   })
 })
