@@ -37,7 +37,7 @@ describe('hostile: update -U killed while its /etc merges run in the shell pool'
 
   it('the lock names the pool shells running etcupdate; the next run waits for them, then merges every /etc', async () => {
     await sandbox()
-    box.host.set('etcupdate.sleep', '3')
+    box.host.set('etcupdate.hold', '')
     const {child, done} = spawnTsez(['update', '-U', '-r', TARGET, '-p', '3', '--json'], box.env)
     for (let waited = 0; merges().length < 3; waited += 50) {
       assert.ok(waited < 60_000, `three merges never started: ${JSON.stringify(merges())}`)
@@ -61,7 +61,7 @@ describe('hostile: update -U killed while its /etc merges run in the shell pool'
     )
     assert.equal(merges().length, 3, 'no etcupdate started beside the orphans')
 
-    box.host.unset('etcupdate.sleep')
+    box.host.unset('etcupdate.hold')
     const again = await tsez(['update', '-U', '-r', TARGET, '--json'], {...box.env, TSEZ_LOCK_WAIT: '30'})
     assert.equal(again.exitCode, 0, again.stderr)
     const report = JSON.parse(again.stdout) as UpdateResult
