@@ -233,19 +233,43 @@ describe('tsez install --pkgbase', function () {
   it('SIGKILL during pkg install leaves the previous basejail; the re-run finishes', async () => {
     assert.equal((await tsez(pkgArgs(), host.env)).exitCode, 0)
     const old = [...(await snapshotTree(host.dirs.basejail)).keys()]
-    host.fake.set('pkg.sleep', '2')
+    // The orphan's pkg install waits until the test lets it go: however slow the machine, it runs below the next one.
+    host.fake.set('pkg.hold', 'install')
+    const calls = host.fake.calls('pkg').length
     const {child, done} = spawnTsez(pkgArgs('--force'), host.env)
-    const deadline = Date.now() + 60_000
-    while (host.fake.calls('pkg').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    const installing = () =>
+      host.fake
+        .calls('pkg')
+        .slice(calls)
+        .some((call) => call.includes('install'))
+    for (let waited = 0; !installing(); waited += 100) {
+      assert.ok(waited < 60_000, 'pkg install never started')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
     child.kill('SIGKILL')
     await done
     // Its pkg lives on (a SIGKILL reaches tsez alone) and is named in the lock: no install may start beside it.
     const early = await tsez(pkgArgs('--force'), {...host.env, TSEZ_LOCK_WAIT: '0'})
     assert.equal(early.exitCode, 1, early.stderr)
     assert.match(early.stderr, /pkg \(pid \d+\), still running for tsez install \(pid \d+.*holds the host lock/)
-    await new Promise((resolve) => setTimeout(resolve, 3000)) // the orphaned pkg finishes its sleep and its update
-    assert.deepEqual([...(await snapshotTree(host.dirs.basejail)).keys()], old)
-    host.fake.unset('pkg.sleep')
+    const lock = JSON.parse(await readFile(path.join(host.dirs.dbdir, 'lock'), 'utf8')) as {
+      children: Array<{pid: number}>
+    }
+    assert.ok(lock.children.length > 0, 'the lock names the orphaned pkg')
+    host.fake.unset('pkg.hold')
+    // Waits for it to end (a zombie has ended: the reaper of a container may never reap it).
+    const running = (pid: number) =>
+      readFile(`/proc/${pid}/stat`, 'utf8').then(
+        (stat) => !/\) Z /.test(stat),
+        () => false,
+      )
+    for (const {pid} of lock.children) {
+      for (let waited = 0; await running(pid); waited += 50) {
+        assert.ok(waited < 30_000, `the orphaned pkg (pid ${pid}) never ended`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+    assert.deepEqual([...(await snapshotTree(host.dirs.basejail)).keys()], old, 'the orphan finished outside it')
     const rerun = await tsez(pkgArgs('--force'), host.env)
     assert.equal(rerun.exitCode, 0, rerun.stderr)
     assert.deepEqual([...(await snapshotTree(host.dirs.basejail)).keys()], old)
