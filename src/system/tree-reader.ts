@@ -94,8 +94,13 @@ export class JailReader {
    * directory in it; undefined when REL is not a directory reached as `at` reaches one, or cannot be entered.
    */
   list(rel: RelPath): Array<{name: Buffer; st: Stats}> | undefined {
-    const reached = this.inside(rel.length === 0 ? [] : components(rel), entriesHere)
+    const reached = this.within(rel, entriesHere)
     return 'value' in reached ? reached.value : undefined
+  }
+
+  /** Runs FN with the working directory in the directory REL (the root when REL is empty), reached as `at` does. */
+  within<T>(rel: RelPath, fn: () => T): Reached<T> {
+    return this.inside(rel.length === 0 ? [] : components(rel), fn)
   }
 
   /** lstat of REL, undefined when it is not there (or not reachable: see `at`). */
