@@ -107,7 +107,7 @@ async function fillJail(root: string, mb: number): Promise<number> {
  * The release bundle's argv: bin/run.js, or on a Node.js older than 22 (which bin/run.js refuses) the same bundle
  * imported directly, without the compile cache: the archive and restore work is the same.
  */
-function tsez(...args: string[]): string[] {
+export function tsez(...args: string[]): string[] {
   if (Number(process.versions.node.split('.')[0]) >= 22) {
     return [process.execPath, path.join(packageRoot, 'bin', 'run.js'), ...args]
   }
@@ -117,7 +117,7 @@ function tsez(...args: string[]): string[] {
   return [process.execPath, '--input-type=module', '-e', launch, 'tsez', ...args]
 }
 
-function median(runs: Measured[]): number {
+export function median(runs: Measured[]): number {
   const sorted = runs.map((run) => run.seconds).sort((x, y) => x - y)
   return sorted[Math.floor(sorted.length / 2)] ?? 0
 }

@@ -1,6 +1,7 @@
 // `npm run bench [name...]`: runs the benchmarks, each against its baseline in the same process, and prints ratios.
 import {buildRelease} from '../bin/build.js'
 import {benchArchive} from './archive.js'
+import {benchArchiveMany} from './archive-many.js'
 import {benchCreate} from './create.js'
 import {benchCreateZfs} from './create-zfs.js'
 import {benchInstall} from './install.js'
@@ -18,6 +19,7 @@ const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
   update: benchUpdate,
   archive: benchArchive,
+  'archive-many': benchArchiveMany,
 }
 
 const wanted = process.argv.slice(2)
