@@ -126,14 +126,15 @@ export async function* treeBlocks(
         else Object.assign(data, {type: 'File', size: st.size})
         for (const block of tarHeaderBlocks(data, flags.get(abs))) out.add(block)
         if (content !== undefined) out.add(content, tarPadding(st.size))
-        if (fd === undefined) continue
-        if (out.pending()) yield out.take()
-        yield* fileBlocks(fd, abs, st.size)
-        out.add(tarPadding(st.size))
-        capture.open.delete(fd)
-        fs.closeSync(fd)
+        if (fd !== undefined) {
+          if (out.pending()) yield out.take()
+          yield* fileBlocks(fd, abs, st.size)
+          out.add(tarPadding(st.size))
+          capture.open.delete(fd)
+          fs.closeSync(fd)
+        }
+        if (out.full()) yield out.take()
       }
-      if (out.full()) yield out.take()
     }
     if (out.pending()) yield out.take()
   } finally {
