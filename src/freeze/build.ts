@@ -17,6 +17,8 @@ export interface FrozenCounts {
 const SLASH = 0x2f
 const NEWLINE = 0x0a
 const CHUNK = 1 << 16
+/** Entries of one directory copied in one visit of it. */
+const RUN = 256
 const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL
 /** Top-level names a flavour keeps for itself (create's isFlavourMetadata): never a jail's file in a flavour. */
 const FLAVOUR_FILES = new Set(['tsez.flavour', 'ezjail.flavour', REMOVE_LIST])
@@ -98,18 +100,29 @@ export function writeFlavourTree(jail: string, changes: TreeChanges, out: string
     return undefined
   }
   let entries = 0
-  for (const rel of changes.changed) {
-    const target = under(out, rel)
-    let problem: string | undefined
-    if (isFlavourFileName(rel)) problem = "a flavour's own file name: create would not copy it into a jail"
-    else if (target.length > PATH_BUDGET) problem = `its path in the flavour would pass ${PATH_BUDGET} bytes`
-    else if (!makeParents(rel)) problem = UNREACHABLE.gone
-    else {
-      const reached = reader.at(rel, (name) => copyEntry(rel, name, target))
-      problem = 'value' in reached ? reached.value : UNREACHABLE[reached.unreachable]
-    }
+  const note = (rel: RelPath, problem: string | undefined): void => {
     if (problem === undefined) entries++
     else skipped.push(`${shown(rel)} (${problem})`)
+  }
+  // One descent into a directory for a run of its entries, not one per entry (a deep tree of many files)
+  for (const run of runsByDirectory(changes.changed)) {
+    const ready: Array<{rel: RelPath; target: Buffer}> = []
+    for (const rel of run.entries) {
+      const target = under(out, rel)
+      if (isFlavourFileName(rel)) note(rel, "a flavour's own file name: create would not copy it into a jail")
+      else if (target.length > PATH_BUDGET) note(rel, `its path in the flavour would pass ${PATH_BUDGET} bytes`)
+      else ready.push({rel, target})
+    }
+    const [first] = ready
+    if (first === undefined) continue
+    if (!makeParents(first.rel)) {
+      for (const {rel} of ready) note(rel, UNREACHABLE.gone)
+      continue
+    }
+    const reached = reader.within(run.dir, () =>
+      ready.map(({rel, target}) => copyEntry(rel, rel.subarray(rel.lastIndexOf(SLASH) + 1), target)),
+    )
+    ready.forEach(({rel}, i) => note(rel, 'value' in reached ? reached.value[i] : UNREACHABLE[reached.unreachable]))
   }
   // Modes last, deepest first: a directory of mode 0555 must not stop its own content being written.
   for (const {target, st} of directories.reverse()) {
@@ -126,6 +139,20 @@ export function writeFlavourTree(jail: string, changes: TreeChanges, out: string
     fs.writeFileSync(`${out}/${REMOVE_LIST}`, text, {mode: 0o644})
   }
   return {entries, removed: listed.length, skipped}
+}
+
+/** CHANGED in runs of entries of one directory DIR (consecutive, as the walk lists them), at most RUN a run. */
+function* runsByDirectory(changed: RelPath[]): Generator<{dir: RelPath; entries: RelPath[]}> {
+  let run: {dir: RelPath; entries: RelPath[]} | undefined
+  for (const rel of changed) {
+    const dir = rel.subarray(0, Math.max(rel.lastIndexOf(SLASH), 0))
+    if (run !== undefined && run.dir.equals(dir) && run.entries.length < RUN) run.entries.push(rel)
+    else {
+      if (run !== undefined) yield run
+      run = {dir, entries: [rel]}
+    }
+  }
+  if (run !== undefined) yield run
 }
 
 /** Copies the open file FD into a new file TARGET (mode 0600 until the caller sets the jail's). */

@@ -59,6 +59,37 @@ describe('freeze: the flavour built from a jail that changes under it', () => {
     )
   })
 
+  it('a directory of hundreds of new files, copied a run at a time: every one, links across runs kept as links', () => {
+    const lib = path.join(jail, 'usr/lib')
+    fs.mkdirSync(path.join(lib, 'f300d'), {recursive: true}) // a directory among the files, its own content
+    fs.writeFileSync(path.join(lib, 'f300d/inner'), 'inner\n')
+    for (let i = 0; i < 700; i++) fs.writeFileSync(path.join(lib, `f${String(i).padStart(3, '0')}`), `file ${i}\n`)
+    fs.linkSync(path.join(lib, 'f001'), path.join(lib, 'f650-link')) // a second name runs later
+    fs.symlinkSync('/etc/master.passwd', path.join(lib, 'f500-link'))
+    const changes = diffAgainstTemplate(jail, template, new Set())
+    // the jail's owner swaps a file of a later run for a symlink to the host before the copy
+    fs.rmSync(path.join(lib, 'f600'))
+    fs.symlinkSync(path.join(host, 'secret'), path.join(lib, 'f600'))
+    fs.writeFileSync(path.join(host, 'secret'), 'HOST SECRET\n')
+    const counts = writeFlavourTree(jail, changes, out)
+    assert.deepEqual(counts.skipped, [])
+    assert.equal(counts.entries, changes.changed.length)
+    assert.deepEqual(
+      files(out).sort(),
+      files(jail)
+        .filter((rel) => rel.startsWith('usr'))
+        .sort(),
+    )
+    for (let i = 0; i < 700; i++) {
+      const name = `usr/lib/f${String(i).padStart(3, '0')}`
+      if (i === 600) continue
+      assert.equal(fs.readFileSync(path.join(out, name), 'utf8'), `file ${i}\n`, name)
+    }
+    assert.equal(fs.readlinkSync(path.join(out, 'usr/lib/f600')), path.join(host, 'secret'), 'frozen as the link it is')
+    assert.equal(fs.statSync(path.join(out, 'usr/lib/f650-link')).ino, fs.statSync(path.join(out, 'usr/lib/f001')).ino)
+    assert.equal(fs.readFileSync(path.join(out, 'usr/lib/f300d/inner'), 'utf8'), 'inner\n')
+  })
+
   it('a file replaced by a FIFO after the comparison is left out and named', () => {
     fs.writeFileSync(path.join(jail, 'etc/motd'), 'changed\n')
     const changes = diffAgainstTemplate(jail, template, new Set())
