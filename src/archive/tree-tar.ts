@@ -82,7 +82,7 @@ interface Captured {
 /** Files up to this size are read while their directory is entered; larger ones are kept open and streamed. */
 const SMALL_FILE = 256 * 1024
 /** A batch read in one visit of a directory ends at this many entries, open descriptors or bytes read. */
-const BATCH = {entries: 256, descriptors: 32, bytes: 8 * 1024 * 1024}
+const BATCH = {entries: 256, descriptors: 32, bytes: 2 * 1024 * 1024}
 
 /** What a walk shares: the archive names of files with several links, the descriptors not yet closed. */
 interface Capture {
