@@ -1,4 +1,4 @@
-// Benchmark: tsez archive and restore of a jail of many small files deep down (node_modules-like) against tar.
+// Benchmark: tsez archive, restore and freeze of a jail of many small files deep down (node_modules-like) against tar.
 import {mkdir, readdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -12,7 +12,8 @@ const RUNS = Number(process.env.TSEZ_BENCH_MANY_RUNS ?? 3)
 /**
  * Issue 11's archive target is for a 250 MB jail of ordinary files (bench/archive.ts); this one measures the
  * per-entry cost, where a walk that is safe against a running jail pays most: FILES files of 20-900 bytes, 50 a
- * directory, 8 directories deep. Compared with tar uncompressed (the walk alone) and with xz -T0 (as shipped).
+ * directory, 8 directories deep. Compared with tar uncompressed (the walk alone) and with xz -T0 (as shipped);
+ * freeze (which compares the jail with the newjail, then copies what was added) with `cp -a` of what was added.
  */
 export async function benchArchiveMany(): Promise<void> {
   const host = await createInstalledHost()
@@ -23,13 +24,16 @@ export async function benchArchiveMany(): Promise<void> {
     await fillDeep(root, FILES)
     const out = path.join(host.root, 'bench-out')
     const untarDir = path.join(host.root, 'bench-untar')
-    const runs: Record<'tar' | 'archive' | 'tarXz' | 'archiveXz' | 'untar' | 'restore', Measured[]> = {
+    const copyDir = path.join(host.root, 'bench-copy')
+    const runs: Record<Kind, Measured[]> = {
       tar: [],
       archive: [],
       tarXz: [],
       archiveXz: [],
       untar: [],
       restore: [],
+      copy: [],
+      freeze: [],
     }
     for (let i = 0; i < RUNS; i++) {
       for (const xz of [false, true]) {
@@ -51,9 +55,14 @@ export async function benchArchiveMany(): Promise<void> {
         }
         await rm(out, {recursive: true, force: true})
       }
+      // freeze copies what the jail added (all of node_modules) after comparing the tree with the newjail
+      runs.copy.push(await measure(['cp', '-a', path.join(root, 'usr/local/lib/node_modules'), copyDir], {env}))
+      await rm(copyDir, {recursive: true, force: true})
+      runs.freeze.push(await measure(tsez('freeze', 'many', `many${i}`), {env}))
+      await rm(path.join(host.dirs.flavours, `many${i}`), {recursive: true, force: true})
     }
     const m = Object.fromEntries(Object.entries(runs).map(([key, value]) => [key, median(value)])) as Record<
-      keyof typeof runs,
+      Kind,
       number
     >
     const line = (value: number, baseline: number) =>
@@ -62,6 +71,7 @@ export async function benchArchiveMany(): Promise<void> {
       ['archive -c none / tar -cf', line(m.archive, m.tar)],
       ['archive (xz) / tar -cJf (XZ_OPT=-T0)', line(m.archiveXz, m.tarXz)],
       ['restore of -c none / tar -xpf', line(m.restore, m.untar)],
+      ['freeze / cp -a of what it adds', line(m.freeze, m.copy)],
       [
         'runs (s)',
         Object.entries(runs)
@@ -73,6 +83,8 @@ export async function benchArchiveMany(): Promise<void> {
     await host.cleanup()
   }
 }
+
+type Kind = 'tar' | 'archive' | 'tarXz' | 'archiveXz' | 'untar' | 'restore' | 'copy' | 'freeze'
 
 /** usr/local/lib/node_modules/pN/lib/sM/fK.js: N files in directories of 50, ten of them a package. */
 async function fillDeep(root: string, files: number): Promise<void> {
