@@ -1,9 +1,10 @@
 // What a ZFS jail changed since the newjail snapshot it was cloned from, read from `zfs diff -FH` instead of a walk.
 import * as fs from 'node:fs'
+import type {Stats} from 'node:fs'
 
 import type {CommandRunner} from '../system/runner.js'
 import {ZfsError} from '../system/zfs.js'
-import {JailReader, type RelPath} from '../system/tree-reader.js'
+import {JailReader, type Reached, type RelPath} from '../system/tree-reader.js'
 import type {TreeChanges} from './tree-diff.js'
 
 export interface ZfsDiffLine {
@@ -81,14 +82,22 @@ export async function zfsTreeChanges(
   const removed = new Map<string, RelPath>()
   const unentered: RelPath[] = []
   const keep = (rel: RelPath): void => void changed.set(rel.toString('latin1'), rel)
-  for (const line of parseZfsDiff(result.stdout)) {
+  const lines = parseZfsDiff(result.stdout)
+  // The paths of added, modified and removed lines looked at with one descent into each directory, not one a line
+  const listed = lines.flatMap((line) => {
+    const rel = line.change === 'R' ? undefined : relative(line.path)
+    return rel === undefined ? [] : [rel]
+  })
+  const looked = lstatByDirectory(reader, listed)
+  const lstatOf = (rel: RelPath) => looked.get(rel.toString('latin1')) ?? reader.at(rel, lstatHere)
+  for (const line of lines) {
     const from = line.change === '-' || line.change === 'R' ? relative(line.path) : undefined
     const here =
       line.change === 'R' ? line.to && relative(line.to) : line.change === '-' ? undefined : relative(line.path)
     if (line.change === 'R' && from !== undefined && here !== undefined && sameObject(reader, from, here)) continue
-    if (from !== undefined && isGone(reader, from, line.type === '/')) removed.set(from.toString('latin1'), from)
+    if (from !== undefined && isGone(lstatOf(from), line.type === '/')) removed.set(from.toString('latin1'), from)
     if (here === undefined) continue
-    const reached = reader.at(here, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
+    const reached = lstatOf(here)
     // Beneath a directory tsez cannot enter: kept, so that the flavour's build names it among what it left out
     if (!('value' in reached) && reached.unreachable === 'not-utf8') keep(here)
     const st = 'value' in reached ? reached.value : undefined
@@ -108,13 +117,38 @@ export async function zfsTreeChanges(
   }
 }
 
+const SLASH = 0x2f
+
+function lstatHere(name: Buffer): Stats | undefined {
+  return fs.lstatSync(name, {throwIfNoEntry: false})
+}
+
+/** The lstat of each of RELS as `reader.at` gives it, by latin1 path: one descent into each directory for all. */
+function lstatByDirectory(reader: JailReader, rels: RelPath[]): Map<string, Reached<Stats | undefined>> {
+  const groups = new Map<string, {dir: RelPath; names: RelPath[]}>()
+  for (const rel of rels) {
+    const dir = rel.subarray(0, Math.max(rel.lastIndexOf(SLASH), 0))
+    const group = groups.get(dir.toString('latin1')) ?? {dir, names: []}
+    group.names.push(rel)
+    groups.set(dir.toString('latin1'), group)
+  }
+  const found = new Map<string, Reached<Stats | undefined>>()
+  for (const {dir, names} of groups.values()) {
+    const reached = reader.within(dir, () => names.map((rel) => lstatHere(rel.subarray(rel.lastIndexOf(SLASH) + 1))))
+    names.forEach((rel, i) =>
+      found.set(rel.toString('latin1'), 'value' in reached ? {value: reached.value[i]} : reached),
+    )
+  }
+  return found
+}
+
 /**
- * Whether REL, a directory (DIRECTORY) or not in the origin, is gone from the jail: nothing is there now (nor a
- * directory above it), or something of the other kind. zfs diff speaks of objects: a path whose object changed
- * (or a second hard link) is still the jail's. A path that cannot be looked at is never taken for gone.
+ * Whether a path, a directory (DIRECTORY) or not in the origin, is gone from the jail, by what its lstat REACHED:
+ * nothing is there now (nor a directory above it), or something of the other kind. zfs diff speaks of objects: a
+ * path whose object changed (or a second hard link) is still the jail's. A path that cannot be looked at is never
+ * taken for gone.
  */
-function isGone(reader: JailReader, rel: RelPath, directory: boolean): boolean {
-  const reached = reader.at(rel, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
+function isGone(reached: Reached<Stats | undefined>, directory: boolean): boolean {
   if (!('value' in reached)) return reached.unreachable === 'gone'
   return reached.value === undefined || reached.value.isDirectory() !== directory
 }
