@@ -8,6 +8,7 @@ import path from 'node:path'
 import {writeFlavourTree} from '../../src/freeze/build.js'
 import {diffAgainstTemplate} from '../../src/freeze/tree-diff.js'
 import {PATH_BUDGET} from '../../src/system/cwd-walk.js'
+import {countingChdirs} from '../support/chdir-count.js'
 
 /** The entries under DIR, relative, never through a symlink. */
 function files(dir: string, rel = ''): string[] {
@@ -59,7 +60,7 @@ describe('freeze: the flavour built from a jail that changes under it', () => {
     )
   })
 
-  it('a directory of hundreds of new files, copied a run at a time: every one, links across runs kept as links', () => {
+  it('a directory of hundreds of new files, copied a run at a time: every one, links across runs kept as links', async () => {
     const lib = path.join(jail, 'usr/lib')
     fs.mkdirSync(path.join(lib, 'f300d'), {recursive: true}) // a directory among the files, its own content
     fs.writeFileSync(path.join(lib, 'f300d/inner'), 'inner\n')
@@ -71,7 +72,9 @@ describe('freeze: the flavour built from a jail that changes under it', () => {
     fs.rmSync(path.join(lib, 'f600'))
     fs.symlinkSync(path.join(host, 'secret'), path.join(lib, 'f600'))
     fs.writeFileSync(path.join(host, 'secret'), 'HOST SECRET\n')
-    const counts = writeFlavourTree(jail, changes, out)
+    const {value: counts, chdirs} = await countingChdirs(() => writeFlavourTree(jail, changes, out))
+    // a descent (4 chdirs) per run of up to 256 entries of usr/lib, not one per entry
+    assert.ok(chdirs < 60, `${chdirs} chdirs`)
     assert.deepEqual(counts.skipped, [])
     assert.equal(counts.entries, changes.changed.length)
     assert.deepEqual(
