@@ -4,7 +4,7 @@ import type {Stats} from 'node:fs'
 
 import {REMOVE_LIST} from '../jail/flavour-remove.js'
 import {PATH_BUDGET} from '../system/cwd-walk.js'
-import {JailReader, openRegularFile, type RelPath, type Unreachable} from '../system/tree-reader.js'
+import {JailReader, openRegularFile, splitName, type RelPath, type Unreachable} from '../system/tree-reader.js'
 import {type TreeChanges, under} from './tree-diff.js'
 
 export interface FrozenCounts {
@@ -120,7 +120,7 @@ export function writeFlavourTree(jail: string, changes: TreeChanges, out: string
       continue
     }
     const reached = reader.within(run.dir, () =>
-      ready.map(({rel, target}) => copyEntry(rel, rel.subarray(rel.lastIndexOf(SLASH) + 1), target)),
+      ready.map(({rel, target}) => copyEntry(rel, splitName(rel).name, target)),
     )
     ready.forEach(({rel}, i) => note(rel, 'value' in reached ? reached.value[i] : UNREACHABLE[reached.unreachable]))
   }
@@ -145,7 +145,7 @@ export function writeFlavourTree(jail: string, changes: TreeChanges, out: string
 function* runsByDirectory(changed: RelPath[]): Generator<{dir: RelPath; entries: RelPath[]}> {
   let run: {dir: RelPath; entries: RelPath[]} | undefined
   for (const rel of changed) {
-    const dir = rel.subarray(0, Math.max(rel.lastIndexOf(SLASH), 0))
+    const {dir} = splitName(rel)
     if (run !== undefined && run.dir.equals(dir) && run.entries.length < RUN) run.entries.push(rel)
     else {
       if (run !== undefined) yield run

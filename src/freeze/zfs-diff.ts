@@ -1,10 +1,9 @@
 // What a ZFS jail changed since the newjail snapshot it was cloned from, read from `zfs diff -FH` instead of a walk.
-import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 
 import type {CommandRunner} from '../system/runner.js'
 import {ZfsError} from '../system/zfs.js'
-import {JailReader, type Reached, type RelPath} from '../system/tree-reader.js'
+import {JailReader, lstatName, splitName, type Reached, type RelPath} from '../system/tree-reader.js'
 import type {TreeChanges} from './tree-diff.js'
 
 export interface ZfsDiffLine {
@@ -89,7 +88,7 @@ export async function zfsTreeChanges(
     return rel === undefined ? [] : [rel]
   })
   const looked = lstatByDirectory(reader, listed)
-  const lstatOf = (rel: RelPath) => looked.get(rel.toString('latin1')) ?? reader.at(rel, lstatHere)
+  const lstatOf = (rel: RelPath) => looked.get(rel.toString('latin1')) ?? reader.at(rel, lstatName)
   for (const line of lines) {
     const from = line.change === '-' || line.change === 'R' ? relative(line.path) : undefined
     const here =
@@ -117,24 +116,19 @@ export async function zfsTreeChanges(
   }
 }
 
-const SLASH = 0x2f
-
-function lstatHere(name: Buffer): Stats | undefined {
-  return fs.lstatSync(name, {throwIfNoEntry: false})
-}
-
 /** The lstat of each of RELS as `reader.at` gives it, by latin1 path: one descent into each directory for all. */
 function lstatByDirectory(reader: JailReader, rels: RelPath[]): Map<string, Reached<Stats | undefined>> {
   const groups = new Map<string, {dir: RelPath; names: RelPath[]}>()
   for (const rel of rels) {
-    const dir = rel.subarray(0, Math.max(rel.lastIndexOf(SLASH), 0))
-    const group = groups.get(dir.toString('latin1')) ?? {dir, names: []}
+    const {dir} = splitName(rel)
+    const key = dir.toString('latin1')
+    const group = groups.get(key) ?? {dir, names: []}
     group.names.push(rel)
-    groups.set(dir.toString('latin1'), group)
+    groups.set(key, group)
   }
   const found = new Map<string, Reached<Stats | undefined>>()
   for (const {dir, names} of groups.values()) {
-    const reached = reader.within(dir, () => names.map((rel) => lstatHere(rel.subarray(rel.lastIndexOf(SLASH) + 1))))
+    const reached = reader.within(dir, () => names.map((rel) => lstatName(splitName(rel).name)))
     names.forEach((rel, i) =>
       found.set(rel.toString('latin1'), 'value' in reached ? {value: reached.value[i]} : reached),
     )

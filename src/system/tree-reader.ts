@@ -41,6 +41,17 @@ export function components(rel: RelPath): Buffer[] {
   return parts
 }
 
+/** REL's directory (empty at the top) and last name. */
+export function splitName(rel: RelPath): {dir: RelPath; name: Buffer} {
+  const slash = rel.lastIndexOf(SLASH)
+  return {dir: rel.subarray(0, Math.max(slash, 0)), name: rel.subarray(slash + 1)}
+}
+
+/** lstat of NAME in the working directory, undefined when it is not there. */
+export function lstatName(name: Buffer): Stats | undefined {
+  return fs.lstatSync(name, {throwIfNoEntry: false})
+}
+
 export class JailReader {
   private readonly top: Stats
 
@@ -50,9 +61,8 @@ export class JailReader {
 
   /** Runs FN with REL's last name, the working directory in the directory holding it (see `inside`). */
   at<T>(rel: RelPath, fn: (name: Buffer) => T): Reached<T> {
-    const parts = components(rel)
-    const name = parts.pop() ?? Buffer.alloc(0)
-    return this.inside(parts, () => fn(name))
+    const {dir, name} = splitName(rel)
+    return this.within(dir, () => fn(name))
   }
 
   /** The device of the root: a directory on another one is something mounted under the root. */
@@ -105,7 +115,7 @@ export class JailReader {
 
   /** lstat of REL, undefined when it is not there (or not reachable: see `at`). */
   lstat(rel: RelPath): Stats | undefined {
-    const reached = this.at(rel, (name) => fs.lstatSync(name, {throwIfNoEntry: false}))
+    const reached = this.at(rel, lstatName)
     return 'value' in reached ? reached.value : undefined
   }
 
