@@ -3,7 +3,7 @@ import {mkdir, readdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {createInstalledHost} from '../test/support/installed-host.js'
-import {median, tsez} from './archive.js'
+import {list, median, ratio, seconds, tsez} from './archive.js'
 import {measure, report, type Measured} from './measure.js'
 
 const FILES = Number(process.env.TSEZ_BENCH_MANY_FILES ?? 100_000)
@@ -66,7 +66,7 @@ export async function benchArchiveMany(): Promise<void> {
       number
     >
     const line = (value: number, baseline: number) =>
-      `${value.toFixed(2)} s: ${(value / baseline).toFixed(2)}x (${baseline.toFixed(2)} s)`
+      `${seconds(value)}: ${ratio(value, baseline)} (${seconds(baseline)})`
     report(`archive/restore: ${FILES} small files 8 directories deep, median of ${RUNS}`, [
       ['archive -c none / tar -cf', line(m.archive, m.tar)],
       ['archive (xz) / tar -cJf (XZ_OPT=-T0)', line(m.archiveXz, m.tarXz)],
@@ -75,7 +75,7 @@ export async function benchArchiveMany(): Promise<void> {
       [
         'runs (s)',
         Object.entries(runs)
-          .map(([key, value]) => `${key} ${value.map((r) => r.seconds.toFixed(1)).join(' ')}`)
+          .map(([key, value]) => `${key} ${list(value)}`)
           .join('; '),
       ],
     ])

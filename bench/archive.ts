@@ -122,14 +122,14 @@ export function median(runs: Measured[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
-function seconds(value: number): string {
+export function seconds(value: number): string {
   return `${value.toFixed(2)} s`
 }
 
-function ratio(value: number, baseline: number): string {
+export function ratio(value: number, baseline: number): string {
   return `${(value / baseline).toFixed(2)}x`
 }
 
-function list(runs: Measured[]): string {
+export function list(runs: Measured[]): string {
   return runs.map((run) => run.seconds.toFixed(1)).join(' ')
 }
