@@ -14,6 +14,7 @@ const RUNS = Number(process.env.TSEZ_BENCH_ARCHIVE_RUNS ?? 5)
 const MB = Number(process.env.TSEZ_BENCH_ARCHIVE_MB ?? 250)
 const TARGET_RATIO = 1.2
 const TARGET_RSS_MB = 256
+const FLOOR = path.join(packageRoot, 'bench', 'floors', 'restore.mjs')
 
 export async function benchArchive(): Promise<void> {
   const host = await createInstalledHost()
@@ -30,6 +31,7 @@ export async function benchArchive(): Promise<void> {
     const restore: Measured[] = []
     const untar: Measured[] = []
     const inspect: Measured[] = []
+    const floor: Measured[] = []
     let peakRssMb = 0
     let peakTreeRssMb = 0
     for (let i = 0; i < RUNS; i++) {
@@ -47,11 +49,15 @@ export async function benchArchive(): Promise<void> {
       const restoreArgs = ['--name', 'copy', '--ip', '10.0.0.2', path.join(out, made)]
       inspect.push(await measure(tsez('restore', '--dry-run', ...restoreArgs), {env}))
       restore.push(await measure(tsez('restore', ...restoreArgs), {env}))
+      // The least a Node.js restore does (bench/floors/restore.mjs): sha256, xz, node-tar, owners, modes, times.
+      const floorDir = path.join(out, 'floor')
+      await mkdir(floorDir)
+      floor.push(await measure([process.execPath, FLOOR, path.join(out, made), floorDir], {env}))
       await measure(tsez('delete', '-w', '--force', 'copy'), {env})
       await rm(out, {recursive: true, force: true})
       await mkdir(out)
     }
-    const [a = 0, t = 0, r = 0, u = 0, i = 0] = [archive, tar, restore, untar, inspect].map(median)
+    const [a = 0, t = 0, r = 0, u = 0, i = 0, f = 0] = [archive, tar, restore, untar, inspect, floor].map(median)
     report(`archive/restore: a ${MB} MB jail (${files} files), median of ${RUNS}`, [
       ['machine', `${availableParallelism()} cores, Node.js ${process.version}`],
       ['tar -cJf (XZ_OPT=-T0)', seconds(t)],
@@ -62,6 +68,7 @@ export async function benchArchive(): Promise<void> {
       ],
       ['tar -xJpf', seconds(u)],
       ['tsez restore', `${seconds(r)}: ${ratio(r, u)} (target <= ${TARGET_RATIO}x)`],
+      ['bare Node.js floor (sha256, xz, node-tar, owners, modes, times; no checks)', `${seconds(f)}: ${ratio(f, u)}`],
       ['of which --dry-run', `${seconds(i)} (start-up, sha256, the whole archive read and checked)`],
       ['runs (s)', `archive ${list(archive)}; tar ${list(tar)}; restore ${list(restore)}; untar ${list(untar)}`],
     ])

@@ -1,6 +1,7 @@
 // Benchmark: tsez create on ZFS (CLI start + one zfs clone) against node -e 0 + one run of the same fake clone,
 // with the parts that remain apart: start-up (a refused create), the one zfs list, and the floor with it overlapped.
 import {spawnSync} from 'node:child_process'
+import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {packageRoot} from '../test/support/cli.js'
@@ -23,6 +24,9 @@ export async function benchCreateZfs(): Promise<void> {
     const lists: number[] = []
     const overlapped: number[] = []
     const starts: number[] = []
+    const bare: number[] = []
+    const floorDir = path.join(host.root, 'bare-floor')
+    await mkdir(floorDir)
     for (let i = 0; i < ROUNDS; i++) {
       const node = await measure([process.execPath, '-e', '0'])
       const mountpoint = `mountpoint=${path.join(host.root, `bare${i}`)}`
@@ -39,6 +43,12 @@ export async function benchCreateZfs(): Promise<void> {
       overlapped.push(node.seconds + Math.max(list, clone.seconds))
       // CLI start-up alone: oclif and the create command loaded, its arguments parsed (IPLIST missing: exit 2).
       starts.push(timeRefused(tsez('create', `z${i}`), host.env))
+      // The least any safe Node.js create does (bench/floors/create-zfs.mjs): lock, clone, three files, unlock.
+      const floor = [process.execPath, path.join(packageRoot, 'bench', 'floors', 'create-zfs.mjs'), floorDir, snapshot]
+      bare.push(
+        (await measure([...floor, `${ZFS_PARENT}/floor${i}`, path.join(host.root, `floor${i}`)], {env: host.env}))
+          .seconds,
+      )
       const run = await measure(tsez('create', `z${i}`, `10.3.1.${i + 1}`), {env: host.env})
       cli.push(run.seconds)
     }
@@ -48,6 +58,10 @@ export async function benchCreateZfs(): Promise<void> {
       [`tsez create x${ROUNDS} (node bin/run.js)`, `median ${ms(median(cli))}`],
       [`node -e 0 + zfs clone (the fake) x${ROUNDS}`, `median ${ms(median(baseline))}`],
       ['ratio CLI / baseline', `${(median(cli) / median(baseline)).toFixed(2)}x medians (target <= 1.2x)`],
+      [
+        'bare Node.js floor: lock, zfs clone, fstab, jail.conf and record written whole, no tsez code',
+        `median ${ms(median(bare))} = ${(median(bare) / median(baseline)).toFixed(2)}x of the baseline`,
+      ],
       [`of which: start-up (tsez create NAME, refused by the parser) x${ROUNDS}`, `median ${ms(median(starts))}`],
       [`of which: zfs list of the newjail (the fake) x${ROUNDS}`, `median ${ms(median(lists))}`],
       [
