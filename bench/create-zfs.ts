@@ -1,5 +1,6 @@
 // Benchmark: tsez create on ZFS (CLI start + one zfs clone) against node -e 0 + one run of the same fake clone,
-// with the parts that remain apart: start-up (a refused create), the one zfs list, and the floor with it overlapped.
+// with a bare Node.js create (bench/floors/create-zfs.mjs) and the parts that remain apart: start-up (a refused
+// create), the one zfs list, and the floor with it overlapped.
 import {spawnSync} from 'node:child_process'
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
