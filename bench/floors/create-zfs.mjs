@@ -1,6 +1,7 @@
-// The least a crash-safe create on ZFS does, in plain Node.js (no tsez code): the host lock, one `zfs clone`, the
-// jail's fstab, jail.conf and record written whole (temp, fsync, rename), the lock released. bench/create-zfs.ts
-// times it as a floor: no Node.js program that creates a jail safely can start and finish faster.
+// The least a crash-safe create on ZFS does, in plain Node.js (no tsez code): the host lock, one `zfs clone` marked
+// with a property (what a later sweep would find, had this been killed before the record), the jail's fstab,
+// jail.conf and record written whole (temp, fsync, rename), the lock released. bench/create-zfs.ts times it as a
+// floor: no Node.js program that creates a jail safely can start and finish faster.
 // argv: DIR SNAPSHOT DATASET MOUNTPOINT
 import {spawn} from 'node:child_process'
 import {closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
@@ -12,7 +13,11 @@ const lockFd = openSync(lock, 'wx')
 writeSync(lockFd, `${process.pid}\n`)
 fsyncSync(lockFd)
 
-const clone = spawn('zfs', ['clone', '-o', `mountpoint=${mountpoint}`, snapshot, dataset], {stdio: 'ignore'})
+const clone = spawn(
+  'zfs',
+  ['clone', '-o', `mountpoint=${mountpoint}`, '-o', `tsez:creating=${process.pid}`, snapshot, dataset],
+  {stdio: 'ignore'},
+)
 const code = await new Promise((resolve) => clone.on('close', resolve))
 if (code !== 0) throw new Error(`zfs clone exited ${code}`)
 
