@@ -42,6 +42,9 @@ export async function buildRelease(outdir = path.join(packageRoot, 'dist')) {
     banner: {
       js: "import {createRequire as tsezCreateRequire} from 'node:module'; const require = tsezCreateRequire(import.meta.url);",
     },
+    // A third less source to read and decode at every start; names are kept, so stack traces still name functions.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'warning',
   })
 }

@@ -1,5 +1,5 @@
 // tsez __complete jails|flavours (hidden): one name a line, for the completion scripts in completion/.
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import {TsezCommand} from '../src/cli/base-command.js'
 import {COMPLETION_KINDS, completionNames} from '../src/cli/complete-names.js'

@@ -1,5 +1,5 @@
 // tsez archive: each named jail (or every jail) into DIR/NAME-STAMP.tsez.tar.xz with its .sha256, atomically.
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
 import {EXIT} from '../src/errors.js'

@@ -1,5 +1,6 @@
 // tsez clone: a new jail from an existing one (stopped, or any on ZFS), its name, addresses and files its own.
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import type {CloneResult} from '../src/clone/service.js'

@@ -1,5 +1,6 @@
 // tsez config: change a stopped jail's settings (run/norun, name, addresses, hostname, dependencies, jail(8) parameters).
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import type {ConfigResult} from '../src/jailconfig/service.js'

@@ -1,5 +1,6 @@
 // tsez console: log in to a running jail as root, or run one command in it; the jail's exit status is tsez's.
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand} from '../src/cli/base-command.js'
 import {openConsole, type ConsoleResult} from '../src/run/console.js'

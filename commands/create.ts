@@ -1,5 +1,6 @@
 // tsez create: a thin jail from the newjail template, flavoured, configured for jail(8), committed atomically.
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import type {CreateResult} from '../src/create/service.js'

@@ -1,5 +1,6 @@
 // tsez delete: remove a jail's configuration, and with -w its root, safely (no mounts, no symlinks followed).
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {createInterface} from 'node:readline/promises'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'

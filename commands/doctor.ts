@@ -1,5 +1,5 @@
 // tsez doctor: read-only checks of the host, one line each; --fix repairs the jaildir mode and leftovers.
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand} from '../src/cli/base-command.js'
 import {EXIT} from '../src/errors.js'

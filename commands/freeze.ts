@@ -1,5 +1,5 @@
 // tsez freeze: a new flavour holding what a jail changed against the newjail, and what it removed.
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
 import type {FreezeResult} from '../src/freeze/service.js'

@@ -1,5 +1,5 @@
 // tsez install: build the basejail and newjail from verified FreeBSD distribution sets.
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
 import {installBase, type InstallResult} from '../src/install/service.js'

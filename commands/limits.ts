@@ -1,5 +1,5 @@
 // tsez limits: show a jail's rctl(8) limits, or set and unset them (applied at once to a running jail).
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
 import {UsageError} from '../src/errors.js'

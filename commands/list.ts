@@ -1,5 +1,5 @@
 // tsez list: one row per jail (state, JID, addresses, hostname, root, release) from one jls call.
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand} from '../src/cli/base-command.js'
 import type {ListResult} from '../src/list/service.js'

@@ -1,5 +1,6 @@
 // tsez restore: a jail from a tsez archive, checked whole before anything is written, committed atomically.
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag, type WithJailObjects} from '../src/cli/base-command.js'
 import {quoteUnlessPlain} from '../src/errors.js'

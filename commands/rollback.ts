@@ -1,5 +1,6 @@
 // tsez rollback: a stopped jail's dataset back to one of its snapshots.
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
 import type {RollbackResult} from '../src/snapshot/service.js'

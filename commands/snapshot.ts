@@ -1,5 +1,5 @@
 // tsez snapshot: a ZFS snapshot of a jail's own dataset.
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
 import type {SnapshotResult} from '../src/snapshot/service.js'

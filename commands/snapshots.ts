@@ -1,5 +1,5 @@
 // tsez snapshots: a jail's ZFS snapshots, oldest first.
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import {TsezCommand} from '../src/cli/base-command.js'
 import type {SnapshotsResult} from '../src/snapshot/service.js'

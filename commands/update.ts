@@ -1,5 +1,5 @@
 // tsez update: patch or upgrade the basejail once, and bring every jail's /etc along.
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag} from '../src/cli/base-command.js'
 import {UsageError} from '../src/errors.js'

@@ -1,5 +1,6 @@
 // tsez import ezjail: adopt an ezjail host's jails in place (nothing copied, ezjail's files unchanged), or --undo it.
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {TsezCommand, dryRunFlag, type WithJailObjects} from '../../src/cli/base-command.js'
 import {EXIT, quoteUnlessPlain} from '../../src/errors.js'

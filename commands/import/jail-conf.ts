@@ -1,5 +1,5 @@
 // tsez import jail-conf: adopt the jails of a classic jail.conf in place, as thick jails; the file is never changed.
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import {TsezCommand, dryRunFlag, type WithJailObjects} from '../../src/cli/base-command.js'
 import {EXIT, quoteUnlessPlain} from '../../src/errors.js'

@@ -1,5 +1,7 @@
 // The base of every tsez command: global flags, config and deps wiring, and one-line errors mapped to exit codes.
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
 
 import {loadConfig, type TsezConfig} from '../config.js'
 import {TsezError, UsageError} from '../errors.js'

@@ -1,5 +1,5 @@
 // oclif's command_not_found hook: an extra argument to a command that takes none, or an unknown command, in one line.
-import type {Hook, Interfaces} from '@oclif/core'
+import type * as Interfaces from '@oclif/core/interfaces'
 
 import {quoteUnlessPlain, UsageError} from '../errors.js'
 import {closest} from './did-you-mean.js'
@@ -13,7 +13,7 @@ import {reportError} from './report-error.js'
  * with a ":", `tsez install http://x`, stays one word), else from ID's pieces.
  */
 // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits hooks; this one decides synchronously
-const commandNotFound: Hook.CommandNotFound = async function ({id, argv = [], config}) {
+const commandNotFound: Interfaces.Hook.CommandNotFound = async function ({id, argv = [], config}) {
   const words = wordsOf(id, process.argv.slice(2))
   const prefix = (length: number) => words.slice(0, length).join(':')
   const lengths = words.map((_, index) => words.length - index)

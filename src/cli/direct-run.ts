@@ -1,6 +1,9 @@
 // The start of a plain command run (`tsez start web1`): its class loaded from the manifest and run on a Config
 // read from package.json alone, without oclif's Config.load. Help, --version and unknown words go to oclif.
-import {Config, flush, handle, type Interfaces} from '@oclif/core'
+import {Config} from '@oclif/core/config'
+import {flush} from '@oclif/core/flush'
+import {handle} from '@oclif/core/handle'
+import type * as Interfaces from '@oclif/core/interfaces'
 import {readFileSync} from 'node:fs'
 import {arch, homedir} from 'node:os'
 import path from 'node:path'

@@ -1,5 +1,5 @@
 // oclif's help class, with tsez's one line for `tsez help NAME` when NAME is no command or topic.
-import {Help} from '@oclif/core'
+import {Help} from '@oclif/core/help'
 
 import {UsageError} from '../errors.js'
 import {unknownCommand} from './command-not-found.js'

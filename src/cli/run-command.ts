@@ -1,5 +1,5 @@
 // The body tsez start, stop and restart share: parse names and flags, run the jails, render each jail's result.
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {dryRunFlag, TsezCommand} from './base-command.js'
 import {EXIT} from '../errors.js'
