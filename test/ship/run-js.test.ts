@@ -1,6 +1,8 @@
 // bin/run.js: the --version fast path says what oclif says, the compile cache fills its directory or is skipped
-// silently, and Node before 22 is refused with one line.
+// silently, Node before 22 is refused with one line, and a reader of stdout that went away ends no run badly.
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
 import {existsSync} from 'node:fs'
 import {cp, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -82,5 +84,25 @@ describe('bin/run.js', () => {
       stderr: 'tsez: needs Node.js 22 or later (this is Node.js 20.19.0)\n',
       exitCode: 1,
     })
+  })
+
+  it('a reader of stdout gone before anything was written (`tsez --help | head -1`): its own exit status, no warning', async () => {
+    // oclif's help, and a command started directly whose --json refusal (exit 2) goes to stdout
+    for (const [args, exit] of [
+      [['--help'], 0],
+      [['list', '--help'], 0],
+      [['list', '--json'], 2],
+    ] as const) {
+      const child = spawn(process.execPath, [path.join(pkg, 'bin/run.js'), ...args], {
+        env: {...process.env, NODE_ENV: 'production', HOME: scratch, TSEZ_CONFIG: path.join(scratch, 'none.conf')},
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      child.stdout.destroy() // the read end closed before the child wrote: its first write is EPIPE
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text))
+      const [code] = (await once(child, 'close')) as [number | null]
+      assert.equal(code, exit, stderr)
+      assert.equal(stderr, '')
+    }
   })
 })
