@@ -53,4 +53,10 @@ const readerGone = new Promise((resolve) => {
 
 // Imported only now, so that the bundle goes through the compile cache.
 const {execute} = await import('../dist/src/cli/oclif.js')
-await Promise.race([execute({dir: import.meta.url}), readerGone])
+const run = execute({dir: import.meta.url})
+await Promise.race([run, readerGone])
+// The reader went first: a failure of the run that is still going must fail the process as before, not be taken
+// as handled by the race.
+run.catch((error) => {
+  throw error
+})
