@@ -96,7 +96,8 @@ export async function verifyChecksum(archive: OpenedArchive): Promise<string> {
 }
 
 export interface TarStream {
-  stream: Readable
+  /** The tar bytes, read once, held from the start (a small archive's may all be out while a restore plans). */
+  chunks: AsyncIterable<Buffer>
   /** Settles when the decompressor has exited (at once for a plain tar). */
   done: Promise<unknown>
   kill(): void
@@ -104,16 +105,16 @@ export interface TarStream {
 
 /**
  * The archive's tar bytes from the start, through `xz -dc` or `zstd -dc` as its first bytes say; an ezjail archive
- * through gunzip and, when it is a cpio (as `pax -x cpio` wrote it), re-encoded as tar. `head`: only its first
- * members will be read (the metadata), so xz decodes in one thread rather than several blocks ahead with -T0.
+ * through gunzip and, when it is a cpio (as `pax -x cpio` wrote it), re-encoded as tar; xz with -T0, several blocks
+ * decoded at once (and ahead, while a restore plans: see readMetaAhead).
  * Every reader gets a descriptor of its own on the archive (reopen): a decompressor reads the file itself, so the
  * compressed bytes never pass through this process, and a reader stopped early closes only its own descriptor.
  */
-export function tarStreamOf(archive: OpenedArchive, run: CommandRunner, {head = false} = {}): TarStream {
+export function tarStreamOf(archive: OpenedArchive, run: CommandRunner): TarStream {
   const descriptor = reopen(archive)
   if (archive.compression === 'xz' || archive.compression === 'zstd') {
     const program = archive.compression
-    const args = program === 'xz' ? ['-dc', ...(head ? [] : ['-T0'])] : ['-dc', '-q']
+    const args = program === 'xz' ? ['-dc', '-T0'] : ['-dc', '-q']
     let child: ReturnType<CommandRunner['stream']>
     try {
       child = run.stream(program, args, {stdin: descriptor})
@@ -122,10 +123,15 @@ export function tarStreamOf(archive: OpenedArchive, run: CommandRunner, {head = 
     }
     // Its failure is read when the reader gets to it: the stream's own end or error usually says it first.
     child.done.catch(() => undefined)
-    return {stream: child.stdout, done: child.done, kill: () => child.kill()}
+    const kill = () => {
+      child.kill()
+      child.stdout.destroy() // its output unread: the program's end waits for its pipe's
+    }
+    return {chunks: readOnce(child.stdout), done: child.done, kill}
   }
   const file = createReadStream('', {fd: descriptor}) // closes the descriptor when it ends or is destroyed
-  if (archive.compression === 'none') return {stream: file, done: Promise.resolve(), kill: () => file.destroy()}
+  if (archive.compression === 'none')
+    return {chunks: readOnce(file), done: Promise.resolve(), kill: () => file.destroy()}
   const gunzip = createGunzip()
   file.on('error', (error) => gunzip.destroy(error))
   const stream = Readable.from(ezjailTar(file.pipe(gunzip)), {objectMode: false})
@@ -134,7 +140,16 @@ export function tarStreamOf(archive: OpenedArchive, run: CommandRunner, {head = 
     gunzip.destroy()
     stream.destroy()
   }
-  return {stream, done: Promise.resolve(), kill}
+  return {chunks: readOnce(stream), done: Promise.resolve(), kill}
+}
+
+/**
+ * STREAM's chunks, held from now: with a 'readable' listener, Node.js's resume of an exited program's unread output
+ * leaves it buffered (without one it flows, to nobody). The listener reads nothing: the reader does, when it comes.
+ */
+function readOnce(stream: Readable): AsyncIterable<Buffer> {
+  stream.on('readable', () => undefined)
+  return stream as AsyncIterable<Buffer>
 }
 
 /**

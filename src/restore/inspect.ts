@@ -1,11 +1,11 @@
-// Reads an archive on this thread: its metadata (before a restore), or the whole of it checked (--dry-run).
+// Reads an archive on this thread: its metadata (ahead of a restore's extraction), or the whole of it checked (--dry-run).
 import {Parser, type ReadEntry} from 'tar'
 
 import {UsageError, describeError} from '../errors.js'
 import {ArchiveRefusal, ArchiveRules, exactly, paxFileFlags, type MemberLayout} from '../dist/archive-rules.js'
 import {ARCHIVE_MEMBERS, MAX_META_BYTES, parseArchiveMeta, type ArchiveMeta} from '../jail/archive-format.js'
 import type {CommandRunner} from '../system/runner.js'
-import {tarStreamOf, type OpenedArchive} from './archive-file.js'
+import {tarStreamOf, type OpenedArchive, type TarStream} from './archive-file.js'
 
 export interface Inspection {
   meta: ArchiveMeta
@@ -59,7 +59,7 @@ export async function inspectArchive(
   const tar = tarStreamOf(archive, run)
   const inspector = new ArchiveInspector(archive.file, layout)
   try {
-    for await (const chunk of tar.stream as AsyncIterable<Buffer>) inspector.write(chunk)
+    for await (const chunk of tar.chunks) inspector.write(chunk)
   } catch (error) {
     tar.kill()
     inspector.streamFailed(error)
@@ -73,30 +73,48 @@ export async function inspectArchive(
   return inspector.finish()
 }
 
+/** The metadata read ahead of a restore's extraction, and the whole tar stream for the extraction to read. */
+export interface MetaAhead {
+  meta: ArchiveMeta
+  /** The chunks the metadata was read from, then the rest of the stream as it comes. */
+  bytes: AsyncIterable<Buffer>
+}
+
 /**
- * Only the metadata: the archive is read up to the end of its first member, which must be LAYOUT's metadata and
- * valid; the decompressor is then stopped. The rest is checked as it is extracted.
+ * Only the metadata, from the stream the extraction will read: TAR is read up to the end of its first member, which
+ * must be LAYOUT's metadata and valid, and is left open there (the decompressor waits, or decodes ahead); the chunks
+ * read are kept for the extraction, which reads and checks the archive from its first byte. One decompressor for
+ * both. The caller stops TAR when it does not extract.
  */
-export async function readArchiveMeta(
-  archive: OpenedArchive,
-  run: CommandRunner,
-  layout: ArchiveLayout,
-): Promise<ArchiveMeta> {
-  const tar = tarStreamOf(archive, run, {head: true})
-  const inspector = new ArchiveInspector(archive.file, layout)
+export async function readMetaAhead(tar: TarStream, file: string, layout: ArchiveLayout): Promise<MetaAhead> {
+  const inspector = new ArchiveInspector(file, layout)
+  const reader = tar.chunks[Symbol.asyncIterator]()
+  const read: Buffer[] = []
+  let ended = false
   try {
-    for await (const chunk of tar.stream as AsyncIterable<Buffer>) {
-      inspector.write(chunk)
-      if (inspector.meta !== undefined) break
+    while (inspector.meta === undefined) {
+      const next = await reader.next()
+      if (next.done === true) {
+        ended = true
+        break
+      }
+      read.push(next.value)
+      inspector.write(next.value)
     }
   } catch (error) {
     inspector.streamFailed(error)
-  } finally {
-    tar.kill()
-    await tar.done.catch(() => undefined)
   }
-  if (inspector.meta === undefined) return inspector.finish().meta
-  return inspector.meta
+  const meta = inspector.meta ?? inspector.finish().meta
+  async function* bytes(): AsyncGenerator<Buffer> {
+    yield* read.splice(0)
+    if (ended) return
+    for (;;) {
+      const next = await reader.next()
+      if (next.done === true) return
+      yield next.value
+    }
+  }
+  return {meta, bytes: bytes()}
 }
 
 /**

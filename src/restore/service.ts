@@ -23,12 +23,12 @@ import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
 import {createDataset, datasetExists, setProperty} from '../system/zfs.js'
 import {ezjailLayout} from './ezjail-archive.js'
-import {openArchive, tarStreamOf, verifyChecksum, type OpenedArchive} from './archive-file.js'
+import {openArchive, tarStreamOf, verifyChecksum, type OpenedArchive, type TarStream} from './archive-file.js'
 import {
   TSEZ_LAYOUT,
   damagedArchive,
   inspectArchive,
-  readArchiveMeta,
+  readMetaAhead,
   streamRefusal,
   type ArchiveLayout,
 } from './inspect.js'
@@ -55,7 +55,13 @@ export interface RestoreResult {
 export async function restoreJail(config: TsezConfig, options: RestoreOptions, deps: Deps): Promise<RestoreResult> {
   const file = path.resolve(options.archive)
   const archive = await openArchive(file)
+  let tar: TarStream | undefined
   try {
+    // A restore starts its decompressor at once: it decodes ahead (on the other cores) while this thread sums the
+    // archive, plans and takes the lock; the metadata is read from its first bytes. Nothing is written before all
+    // of that, and the decompressor only feeds this process's pipe: it is stopped on any refusal, and ends with a
+    // killed tsez. A dry run reads and checks the whole archive instead.
+    if (!options.dryRun) tar = tarStreamOf(archive, deps.run)
     const ezjail = archive.compression === 'gzip'
     const unsummed = ezjail && !(await pathExists(`${file}.sha256`))
     if (!options.verify && !unsummed) deps.log.warn(`--no-verify: ${file} is restored without checking its sha256`)
@@ -69,9 +75,11 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       return read.value
     }
     const layout = ezjail ? ezjailLayout(config) : TSEZ_LAYOUT
-    // A dry run reads and checks the whole archive; a restore reads the metadata, then checks as it extracts.
-    const inspected = options.dryRun ? await checked(inspectArchive(archive, deps.run, layout)) : undefined
-    const meta = inspected?.meta ?? (await checked(readArchiveMeta(archive, deps.run, layout)))
+    const read: {meta: ArchiveMeta; entries?: number; bytes?: AsyncIterable<Buffer>} =
+      tar === undefined
+        ? await checked(inspectArchive(archive, deps.run, layout))
+        : await checked(readMetaAhead(tar, file, layout))
+    const {meta} = read
     const nonce = randomBytes(4).toString('hex')
     const planned = planRestore(config, options, await observe(config, options, meta, nonce, deps))
     if (Array.isArray(planned)) throw new UsageError(planned.join('; '))
@@ -81,13 +89,13 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       jail: planned.record,
       archive: file,
       from: {host: meta.host, created: meta.created, release: meta.release, tsez: meta.tsez},
-      entries: inspected?.entries ?? 0,
+      entries: read.entries ?? 0,
       verified: options.verify,
       dropped: planned.dropped,
       dryRun: options.dryRun,
       plan: describeRestorePlan(planned, file, layout.members.tree),
     }
-    if (options.dryRun) return result
+    if (tar === undefined || read.bytes === undefined) return result
     const lock = await lockHost(config.dbdir, deps, `restore ${planned.record.name}`, {waitMs: options.lockWaitMs})
     try {
       for (const removed of await sweepInterruptedCreates(config, deps.run)) {
@@ -97,8 +105,9 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
       // Under the lock the host may have changed since we looked: plan again before touching anything.
       const again = planRestore(config, options, await observe(config, options, meta, nonce, deps))
       if (Array.isArray(again)) throw new UsageError(again.join('; '))
-      // The decompressor, zfs, mkfifo and chflags are noted in the lock while they run (a takeover waits for them).
-      result.entries = await apply(config, again, archive, layout, {...deps, run: lock.track(deps.run)})
+      // zfs, mkfifo and chflags are noted in the lock while they run (a takeover waits for them).
+      const source = {archive, layout, tar, bytes: read.bytes}
+      result.entries = await apply(config, again, source, {...deps, run: lock.track(deps.run)})
       // Only now: a refused archive says one line, its refusal.
       if (unsummed) deps.log.warn(unchecked)
       for (const line of again.dropped) deps.log.warn(`not restored: ${line}`)
@@ -107,6 +116,8 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
     }
     return result
   } finally {
+    tar?.kill()
+    await tar?.done.catch(() => undefined)
     await archive.handle.close()
   }
 }
@@ -139,20 +150,23 @@ async function observe(config: TsezConfig, request: RestoreRequest, meta: Archiv
   }
 }
 
+/** What a restore extracts: the archive, its layout, and its tar stream from the first byte (readMetaAhead's). */
+interface Source {
+  archive: OpenedArchive
+  layout: ArchiveLayout
+  tar: TarStream
+  bytes: AsyncIterable<Buffer>
+}
+
 /**
  * Journal, extraction into staging (checked as it goes), fstab, conf, root into place, flags, record (the commit),
  * journal removed; the number of members under the tree. On ZFS the tree is extracted into the jail's dataset,
  * mounted in staging, and the dataset is mounted at the root once complete. A refused archive (UsageError, exit 2)
  * leaves nothing: staging, dataset and journal are removed and the directory that held staging gets its times back.
  */
-async function apply(
-  config: TsezConfig,
-  plan: RestorePlan,
-  archive: OpenedArchive,
-  layout: ArchiveLayout,
-  deps: Deps,
-): Promise<number> {
+async function apply(config: TsezConfig, plan: RestorePlan, source: Source, deps: Deps): Promise<number> {
   const {record, files, staging, zfs} = plan
+  const {layout} = source
   const parent = path.dirname(staging)
   const madeParent = await mkdir(parent, {recursive: true, mode: 0o755})
   const parentTimes = madeParent === undefined ? await lstat(parent) : undefined
@@ -165,7 +179,7 @@ async function apply(
     const tree = path.join(staging, layout.members.tree)
     if (zfs !== undefined) await createDataset(deps.run, zfs.dataset, tree, datasetProperties(zfs))
     const over = zfs === undefined ? undefined : new Map([[layout.members.tree, 'dir' as const]])
-    const {extracted, checked} = await extractChecked(archive, staging, layout, deps, over)
+    const {extracted, checked} = await extractChecked(source, staging, deps, over)
     entries = checked.entries
     await makeFifos(deps.run, staging, extracted.fifos)
     const {treeTimes} = checked
@@ -202,7 +216,7 @@ async function apply(
 }
 
 /**
- * Extracts ARCHIVE into STAGING while checking it, on this thread: the extraction engine's gate checks each member
+ * Extracts SOURCE's tar stream into STAGING while checking it, on this thread: the extraction engine's gate checks each member
  * before anything of it is made (src/dist/archive-rules.ts), so the archive is decompressed and parsed once, and the
  * decompressor's output goes straight into the parser (a worker thread would cost a hop per chunk, and this thread
  * has nothing else to do meanwhile). Throws the refusal (UsageError) of an archive refused, whenever that shows: a
@@ -210,19 +224,17 @@ async function apply(
  * (truncated, no tree), then any other failure.
  */
 async function extractChecked(
-  archive: OpenedArchive,
+  {archive, layout, tar, bytes}: Source,
   staging: string,
-  layout: ArchiveLayout,
   deps: Deps,
   over: ExtractedTree | undefined,
 ): Promise<{extracted: ExtractResult; checked: CheckedArchive}> {
-  const tar = tarStreamOf(archive, deps.run)
   let streamFailure: {error: unknown} | undefined
   let complete = false
   // A failed tar stream only ends the engine's input: it still checks what it got, and a member it refuses wins.
   async function* tarBytes(): AsyncGenerator<Buffer> {
     try {
-      for await (const chunk of tar.stream as AsyncIterable<Buffer>) yield chunk
+      yield* bytes
       complete = true
     } catch (error) {
       streamFailure = {error}

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
+import {randomBytes} from 'node:crypto'
 import path from 'node:path'
 import {Readable} from 'node:stream'
 
@@ -10,9 +11,9 @@ import {startExtraction} from '../../src/dist/tar-extraction.js'
 import {describeError} from '../../src/errors.js'
 import {ARCHIVE_FORMAT_VERSION} from '../../src/jail/archive-format.js'
 import {JAIL_RECORD_VERSION} from '../../src/jail/store.js'
-import {openArchive} from '../../src/restore/archive-file.js'
-import {TSEZ_LAYOUT, inspectArchive} from '../../src/restore/inspect.js'
-import {createRunner} from '../../src/system/runner.js'
+import {openArchive, tarStreamOf} from '../../src/restore/archive-file.js'
+import {TSEZ_LAYOUT, inspectArchive, readMetaAhead} from '../../src/restore/inspect.js'
+import {createRunner, type CommandRunner} from '../../src/system/runner.js'
 import {paxMember, tarOf, validMembers, writeArchive, xz, type Member} from '../hostile/archives.js'
 
 const META = JSON.stringify({
@@ -100,6 +101,97 @@ describe('restore: --dry-run and the extraction gate apply the same checks', fun
           typeof inspected === 'string' && inspected.startsWith(`${file}: `),
           `refused: ${JSON.stringify(extracted)}`,
         )
+    })
+  }
+})
+
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('restore: the metadata read ahead of the extraction, from the stream it extracts', function () {
+  this.timeout(30_000)
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tsez-ahead-'))
+  })
+  after(async () => {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  it('reads the metadata from the first chunks and gives the whole stream, from its first byte, to the extraction', async () => {
+    // Several MiB after the metadata: many chunks of the decompressor's output, most not yet read when it returns.
+    const tar = valid({path: 'root/big', body: randomBytes(6 * 1024 ** 2).toString('base64')})
+    const archive = await openArchive(writeArchive(dir, 'ahead.tsez.tar.xz', xz(tar)))
+    const stream = tarStreamOf(archive, createRunner())
+    try {
+      const ahead = await readMetaAhead(stream, archive.file, TSEZ_LAYOUT)
+      assert.equal(ahead.meta.jail.name, 'web1')
+      assert.equal(ahead.meta.host, 'build.example.org')
+      const chunks: Buffer[] = []
+      for await (const chunk of ahead.bytes) chunks.push(chunk)
+      assert.ok(chunks.length > 2, `${chunks.length} chunks`)
+      assert.ok(Buffer.concat(chunks).equals(tar), 'the extraction reads every byte of the tar stream, in order')
+      await stream.done
+    } finally {
+      stream.kill()
+      await archive.handle.close()
+    }
+  })
+
+  it('loses nothing of a small archive whose decompressor exited before anything was read', async () => {
+    const tar = valid({path: 'root/etc/motd', body: 'hi'})
+    const archive = await openArchive(writeArchive(dir, 'small.tsez.tar.xz', xz(tar)))
+    const runner = createRunner()
+    let pid = 0
+    const watched = {
+      ...runner,
+      stream: (...[file, args, options]: Parameters<CommandRunner['stream']>) =>
+        runner.stream(file, args, {...options, onSpawn: (spawned) => (pid = spawned)}),
+    }
+    const stream = tarStreamOf(archive, watched)
+    try {
+      // Reaped (kill(pid, 0) fails), so Node.js has handled its exit, and then a while more.
+      while (exists(pid)) await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const ahead = await readMetaAhead(stream, archive.file, TSEZ_LAYOUT)
+      const chunks: Buffer[] = []
+      for await (const chunk of ahead.bytes) chunks.push(chunk)
+      assert.ok(Buffer.concat(chunks).equals(tar))
+    } finally {
+      await archive.handle.close()
+    }
+  })
+
+  const refused = [
+    CASES[1]!,
+    CASES[2]!,
+    {what: 'an archive cut inside its metadata', tar: valid().subarray(0, 600)},
+    {what: 'an empty tar stream', tar: Buffer.alloc(0)},
+  ]
+  for (const [index, c] of refused.entries()) {
+    it(`${c.what}: refused as --dry-run refuses it`, async () => {
+      const file = writeArchive(dir, `refused-${index}.tsez.tar.xz`, xz(c.tar))
+      const archive = await openArchive(file)
+      const stream = tarStreamOf(archive, createRunner())
+      try {
+        const inspected = await inspectArchive(archive, createRunner()).catch((error: unknown) => describeError(error))
+        const ahead = await readMetaAhead(stream, file, TSEZ_LAYOUT).then(
+          ({meta}) => meta.jail.name,
+          (error: unknown) => describeError(error),
+        )
+        assert.ok(ahead.startsWith(`${file}: `), ahead)
+        assert.equal(ahead, inspected)
+      } finally {
+        stream.kill()
+        await stream.done.catch(() => undefined)
+        await archive.handle.close()
+      }
     })
   }
 })
