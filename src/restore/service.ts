@@ -21,6 +21,7 @@ import type {Deps} from '../system/deps.js'
 import {makeFifos} from '../system/fifos.js'
 import {pathExists, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
+import {withScavenges} from '../system/scavenges.js'
 import {createDataset, datasetExists, setProperty} from '../system/zfs.js'
 import {ezjailLayout} from './ezjail-archive.js'
 import {openArchive, tarStreamOf, verifyChecksum, type OpenedArchive, type TarStream} from './archive-file.js'
@@ -216,10 +217,10 @@ async function apply(config: TsezConfig, plan: RestorePlan, source: Source, deps
 }
 
 /**
- * Extracts SOURCE's tar stream into STAGING while checking it, on this thread: the extraction engine's gate checks each member
- * before anything of it is made (src/dist/archive-rules.ts), so the archive is decompressed and parsed once, and the
- * decompressor's output goes straight into the parser (a worker thread would cost a hop per chunk, and this thread
- * has nothing else to do meanwhile). Throws the refusal (UsageError) of an archive refused, whenever that shows: a
+ * Extracts SOURCE's tar stream into STAGING while checking it, on this thread: the extraction engine's gate checks
+ * each member before anything of it is made (src/dist/archive-rules.ts), so the archive is decompressed and parsed
+ * once, and the decompressor's output goes straight into the parser (a worker thread would cost a hop per chunk,
+ * and this thread has nothing else to do meanwhile), with a scavenge every few MiB (system/scavenges.ts). Throws the refusal (UsageError) of an archive refused, whenever that shows: a
  * member's refusal first, then a failed tar stream or decompressor (a damaged archive), then the end checks
  * (truncated, no tree), then any other failure.
  */
@@ -234,7 +235,7 @@ async function extractChecked(
   // A failed tar stream only ends the engine's input: it still checks what it got, and a member it refuses wins.
   async function* tarBytes(): AsyncGenerator<Buffer> {
     try {
-      yield* bytes
+      yield* withScavenges(bytes)
       complete = true
     } catch (error) {
       streamFailure = {error}
