@@ -1,10 +1,11 @@
-// Reads an archive on this thread: its metadata (ahead of a restore's extraction), or the whole of it checked (--dry-run).
+// Reads an archive on this thread: its metadata, ahead of a restore's extraction, or all of it checked (--dry-run).
 import {Parser, type ReadEntry} from 'tar'
 
 import {UsageError, describeError} from '../errors.js'
 import {ArchiveRefusal, ArchiveRules, exactly, paxFileFlags, type MemberLayout} from '../dist/archive-rules.js'
 import {ARCHIVE_MEMBERS, MAX_META_BYTES, parseArchiveMeta, type ArchiveMeta} from '../jail/archive-format.js'
 import type {CommandRunner} from '../system/runner.js'
+import {withScavenges} from '../system/scavenges.js'
 import {tarStreamOf, type OpenedArchive, type TarStream} from './archive-file.js'
 
 export interface Inspection {
@@ -59,7 +60,7 @@ export async function inspectArchive(
   const tar = tarStreamOf(archive, run)
   const inspector = new ArchiveInspector(archive.file, layout)
   try {
-    for await (const chunk of tar.chunks) inspector.write(chunk)
+    for await (const chunk of withScavenges(tar.chunks)) inspector.write(chunk)
   } catch (error) {
     tar.kill()
     inspector.streamFailed(error)

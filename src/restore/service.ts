@@ -59,27 +59,25 @@ export async function restoreJail(config: TsezConfig, options: RestoreOptions, d
   let tar: TarStream | undefined
   try {
     // A restore starts its decompressor at once: it decodes ahead (on the other cores) while this thread sums the
-    // archive, plans and takes the lock; the metadata is read from its first bytes. Nothing is written before all
-    // of that, and the decompressor only feeds this process's pipe: it is stopped on any refusal, and ends with a
-    // killed tsez. A dry run reads and checks the whole archive instead.
-    if (!options.dryRun) tar = tarStreamOf(archive, deps.run)
+    // archive, plans and takes the lock; the metadata is read from its first bytes, the reading begun right here
+    // (its stream's failures have a taker from the start). Nothing is written before all of that, and the
+    // decompressor only feeds this process's pipe: it is stopped on any refusal, and ends with a killed tsez. A dry
+    // run reads and checks the whole archive instead.
     const ezjail = archive.compression === 'gzip'
+    const layout = ezjail ? ezjailLayout(config) : TSEZ_LAYOUT
+    if (!options.dryRun) tar = tarStreamOf(archive, deps.run)
+    const reading: Promise<{meta: ArchiveMeta; entries?: number; bytes?: AsyncIterable<Buffer>}> =
+      tar === undefined ? inspectArchive(archive, deps.run, layout) : readMetaAhead(tar, file, layout)
+    reading.catch(() => undefined) // taken below, with the checksum's
     const unsummed = ezjail && !(await pathExists(`${file}.sha256`))
     if (!options.verify && !unsummed) deps.log.warn(`--no-verify: ${file} is restored without checking its sha256`)
     // The sha256 is summed while the metadata is read (both only read): nothing is planned, said or written
     // before it matched, and a mismatch is what a damaged archive is reported as.
     const checksum = options.verify && !unsummed ? verifyChecksum(archive) : Promise.resolve()
-    const checked = async <T>(reading: Promise<T>): Promise<T> => {
-      const [sum, read] = await Promise.allSettled([checksum, reading])
-      if (sum.status === 'rejected') throw sum.reason
-      if (read.status === 'rejected') throw read.reason
-      return read.value
-    }
-    const layout = ezjail ? ezjailLayout(config) : TSEZ_LAYOUT
-    const read: {meta: ArchiveMeta; entries?: number; bytes?: AsyncIterable<Buffer>} =
-      tar === undefined
-        ? await checked(inspectArchive(archive, deps.run, layout))
-        : await checked(readMetaAhead(tar, file, layout))
+    const [summed, readOutcome] = await Promise.allSettled([checksum, reading])
+    if (summed.status === 'rejected') throw summed.reason
+    if (readOutcome.status === 'rejected') throw readOutcome.reason
+    const read = readOutcome.value
     const {meta} = read
     const nonce = randomBytes(4).toString('hex')
     const planned = planRestore(config, options, await observe(config, options, meta, nonce, deps))
