@@ -155,6 +155,7 @@ describe('restore: the metadata read ahead of the extraction, from the stream it
         runner.stream(file, args, {...options, onSpawn: (spawned) => (pid = spawned)}),
     }
     const stream = tarStreamOf(archive, watched)
+    assert.ok(pid > 0, 'the decompressor was spawned')
     try {
       // Reaped (kill(pid, 0) fails), so Node.js has handled its exit, and then a while more.
       while (exists(pid)) await new Promise((resolve) => setTimeout(resolve, 10))
