@@ -71,5 +71,7 @@ function status(jail: ListedJail): string {
       return 'DSN'
     case 'incomplete':
       return '--'
+    case 'unknown':
+      return '??'
   }
 }

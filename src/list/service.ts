@@ -9,13 +9,15 @@ import {journalNames, readJournal} from '../jail/journal.js'
 import {ruleText} from '../jail/limits.js'
 import {readRunningJails, type RunningJail} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
+import {describeError} from '../errors.js'
 import type {Deps} from '../system/deps.js'
 import {currentAddresses} from './vnet-addresses.js'
 
 /** Bumped when ListResult's shape changes in a way a consumer could notice. */
 export const LIST_SCHEMA_VERSION = 1
 
-export type JailState = 'running' | 'stopped' | 'norun' | 'incomplete'
+/** `unknown` only in the jails a change shows under --json when jls failed after the change was made. */
+export type JailState = 'running' | 'stopped' | 'norun' | 'incomplete' | 'unknown'
 
 export interface ListedJail {
   name: string
@@ -79,24 +81,34 @@ export async function listJails(config: TsezConfig, deps: Deps): Promise<ListRes
 
 /**
  * What turns a record into the jail object every command's --json shows, from one jls; with PLANNED, a record a
- * dry run would write (its root not there yet).
+ * dry run would write (its root not there yet). The change is made (or planned) by then: a jls that fails does not
+ * make it a failure, its jails' state is `unknown` (jid null), and a warning on stderr says why.
  */
 export async function jailDescriber(
   config: TsezConfig,
   deps: Deps,
 ): Promise<(record: JailRecord, planned: boolean) => ListedJail> {
   const [running, release] = await Promise.all([
-    readRunningJails(deps.run),
+    readRunningJails(deps.run).catch((error: unknown) => {
+      deps.log.warn(`jls failed, so the state shown is unknown (what was done stands): ${describeError(error)}`)
+      return 'unknown' as const
+    }),
     readUserlandVersion(config.basejail).catch(() => null),
   ])
-  return (record, planned) => listRecord(record, running.get(record.name), release, planned)
+  return (record, planned) =>
+    listRecord(record, running === 'unknown' ? 'unknown' : running.get(record.name), release, planned)
 }
 
-function listRecord(record: JailRecord, live: RunningJail | undefined, release: string | null, planned = false) {
+function listRecord(
+  record: JailRecord,
+  live: RunningJail | 'unknown' | undefined,
+  release: string | null,
+  planned = false,
+) {
   const rootPresent = planned || lstatSync(record.root, {throwIfNoEntry: false})?.isDirectory() === true
   const base = {
     name: record.name,
-    jid: live?.jid ?? null,
+    jid: live === 'unknown' ? null : (live?.jid ?? null),
     addresses: record.vnet?.addresses ?? record.addresses,
     hostname: record.hostname,
     root: record.root,
@@ -113,6 +125,7 @@ function listRecord(record: JailRecord, live: RunningJail | undefined, release: 
     ...(record.cpuset === undefined ? {} : {cpuset: record.cpuset}),
     ...(record.vnet === undefined ? {} : {vnet: record.vnet}),
   }
+  if (live === 'unknown') return {...base, state: 'unknown' as const}
   if (live !== undefined) return {...base, state: 'running' as const}
   if (!rootPresent) {
     const problem = `its root ${record.root} is missing; tsez delete ${record.name} removes its configuration`

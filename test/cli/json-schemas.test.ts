@@ -137,6 +137,34 @@ describe('--json output against schema/*.json', function () {
     assert.equal((output as {action?: string}).action, 'rollback')
   })
 
+  it('a change made when jls then fails: exit 0, the jail shown with state unknown; list fails', async () => {
+    host.fake.set('jls.fail', 'sysctl security.jail.list: Operation not permitted')
+    try {
+      const argv = ['create', 'web6', '10.0.0.11', '--json']
+      const created = await tsez(argv, host.env)
+      const output = parsed(created, argv) as {jail: {name: string; state: string; jid: unknown}}
+      assertValid(validator(ajv, 'create'), output, argv)
+      assert.equal(created.exitCode, 0, created.stdout)
+      assert.deepEqual([output.jail.name, output.jail.state, output.jail.jid], ['web6', 'unknown', null])
+      assert.match(
+        created.stderr,
+        /^tsez: warning: jls failed, so the state shown is unknown \(what was done stands\): /,
+      )
+      assert.match(created.stderr, /Operation not permitted/)
+      assert.equal(created.stderr.split('\n').filter(Boolean).length, 1, created.stderr)
+      const listed = await tsez(['list', '--json'], host.env)
+      assert.equal(listed.exitCode, 1, 'list shows the state: without jls it fails')
+      assertValid(validator(ajv, 'list'), parsed(listed, ['list']), ['list'])
+    } finally {
+      host.fake.unset('jls.fail')
+    }
+    const listed = parsed(await tsez(['list', '--json'], host.env), ['list']) as {jails: Array<{name: string}>}
+    assert.ok(
+      listed.jails.some((jail) => jail.name === 'web6'),
+      'the jail was made',
+    )
+  })
+
   it('an unknown command under --json: the error object, exit 2', async () => {
     const result = await tsez(['bogus', '--json'], host.env)
     assertValid(validator(ajv, 'common', '#/$defs/errorOutput'), parsed(result, ['bogus']), ['bogus'])
