@@ -22,6 +22,7 @@ import {recoverInterruptedJailWork} from '../jail/recover.js'
 import {resolveExisting, within} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
+import {nameText} from '../system/byte-names.js'
 import type {Deps} from '../system/deps.js'
 import {pathExists, sweepAtomicTemps, writeFileAtomic} from '../system/files.js'
 import {lockHost} from '../system/lock.js'
@@ -133,11 +134,12 @@ async function archiveOne(
     }
     const members = await membersOf(config, record, count, options, context, deps)
     const flagged = await readTreeFlags(deps.run, scope.root)
-    // A name that is not UTF-8 cannot be an archive member's (see docs/archive.md): its flags have no member
+    // Keyed as the walk names members: a name that is not UTF-8 as nameText keeps it
     const flags = new Map(
-      flagged.flatMap((entry) =>
-        typeof entry.path === 'string' ? [[path.join(scope.root, entry.path), entry.flags]] : [],
-      ),
+      flagged.map((entry) => {
+        const rel = typeof entry.path === 'string' ? entry.path : nameText(entry.path)
+        return [path.join(scope.root, rel), entry.flags]
+      }),
     )
     const packed = await packArchive(job.temp, members, scope, flags, options.compression, deps)
     try {

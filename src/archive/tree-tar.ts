@@ -8,6 +8,7 @@ import type {HeaderData} from 'tar'
 
 import {tarHeaderBlocks, tarPadding} from '../dist/tar-write.js'
 import {OperationError, quote} from '../errors.js'
+import {fsPath, nameBytes, nameText} from '../system/byte-names.js'
 import {describePath} from '../system/cwd-walk.js'
 import {JailReader, openRegularFile} from '../system/tree-reader.js'
 
@@ -36,15 +37,22 @@ export interface TreeEntry {
   taken: boolean
 }
 
-/** A directory's children, each with its lstat, in name order; undefined when it changed (or went) meanwhile. */
+/**
+ * A directory's children, each with its lstat, in name order (names as nameText keeps them); undefined when it
+ * changed (or went) meanwhile. A directory or FIFO whose name is not UTF-8 fails the archive: the walk cannot enter
+ * such a directory (process.chdir takes UTF-8 only), and restore makes FIFOs with mkfifo(1), whose arguments are text.
+ */
 function childrenOf(reader: JailReader, rel: string, abs: string): Array<{name: string; st: Stats}> | undefined {
-  const children = reader.list(Buffer.from(rel))
+  const children = reader.list(nameBytes(rel))
   if (children === undefined) return undefined
   const named = children.map((child) => {
-    if (!isUtf8(child.name)) {
-      throw new OperationError(`cannot archive ${quote(describePath(abs, [child.name]))}: its name is not UTF-8`)
+    if (!isUtf8(child.name) && (child.st.isDirectory() || child.st.isFIFO())) {
+      const what = child.st.isDirectory() ? 'a directory' : 'a FIFO'
+      throw new OperationError(
+        `cannot archive ${quote(describePath(abs, [child.name]))}: ${what} whose name is not UTF-8`,
+      )
     }
-    return {name: child.name.toString(), st: child.st}
+    return {name: nameText(child.name), st: child.st}
   })
   return named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
@@ -53,7 +61,7 @@ function childrenOf(reader: JailReader, rel: string, abs: string): Array<{name: 
  * SCOPE's entries, depth first in name order, a directory before what it holds, read through a TreeReader (the
  * working directory goes down real directories one at a time, single names looked up): a jail archived running
  * (-f) may swap a directory for a symlink to the host meanwhile, and nothing outside the root is ever listed.
- * A directory that changed under the walk, or a name that is not UTF-8 (not supported), fails the archive.
+ * A directory that changed under the walk, or a directory or FIFO whose name is not UTF-8, fails the archive.
  */
 export function* treeEntries(scope: TreeScope, reader: JailReader): Generator<TreeEntry> {
   const rootDev = reader.device
@@ -183,7 +191,7 @@ function captureRun(
   let used = 0
   let descriptors = 0
   let bytes = 0
-  const reached = reader.within(Buffer.from(dir), () => {
+  const reached = reader.within(nameBytes(dir), () => {
     for (const {name, rel, st} of children) {
       if (st.isDirectory() || descriptors === BATCH.descriptors || bytes >= BATCH.bytes) break
       used++
@@ -200,7 +208,7 @@ function captureRun(
           continue
         }
         if (st.nlink > 1) capture.firstNames.set(key, nameOf(capture.prefix, rel))
-        const fd = openRegularFile(name, st)
+        const fd = openRegularFile(fsPath(name), st)
         if (fd === undefined) throw changed(abs)
         if (st.size > SMALL_FILE) {
           capture.open.add(fd)
@@ -229,10 +237,10 @@ function changed(abs: string): OperationError {
   return new OperationError(`${abs} changed while it was archived`)
 }
 
-/** The target of the symlink NAME in the working directory. */
+/** The target of the symlink NAME in the working directory, its bytes as nameText keeps them. */
 function readLink(name: string, abs: string): string {
   try {
-    return fs.readlinkSync(name)
+    return nameText(fs.readlinkSync(fsPath(name), {encoding: 'buffer'}))
   } catch {
     throw changed(abs)
   }

@@ -2,8 +2,12 @@
 // extraction worker's entry gate and for the main thread's full read (--dry-run).
 import path from 'node:path'
 
+import type {ReadEntry} from 'tar'
+
 import {UsageError, quote} from '../errors.js'
+import {nameText} from '../system/byte-names.js'
 import {safePath} from './tar-entry.js'
+import {RAW_LINKPATH, RAW_PATH} from './tar-write.js'
 
 /** Where an archive keeps what, as plain data (it crosses to the extraction worker by structured clone). */
 export interface MemberLayout {
@@ -52,8 +56,46 @@ const FILE_FLAGS = new Set(
 )
 
 /** The SCHILY.fflags value of a pax header's text (node-tar drops the record: the text is read for it). */
-export function paxFileFlags(text: string): string | undefined {
+function paxFileFlags(text: string): string | undefined {
   return /^\d+ SCHILY\.fflags=(.*)$/m.exec(text)?.[1] || undefined
+}
+
+/** The value of the pax record KEY in TEXT, if any. */
+function paxValue(text: string, key: string): string | undefined {
+  return new RegExp(`^\\d+ ${key.replaceAll('.', '\\.')}=(.*)$`, 'm').exec(text)?.[1]
+}
+
+/**
+ * What pax headers say of the member that follows them and node-tar drops or garbles: its file flags, and the
+ * bytes of its name and link target when they are not UTF-8 (TSEZ.rawpath and TSEZ.rawlinkpath, hex: tar-write.ts).
+ */
+export class PaxNotes {
+  private flags: string | undefined
+  private names: {path?: string; linkpath?: string} = {}
+
+  /** Takes in the text of a pax header (node-tar's 'meta'); throws on a raw name record that is not hex. */
+  read(text: string): void {
+    this.flags = paxFileFlags(text) ?? this.flags
+    for (const [key, field] of [
+      [RAW_PATH, 'path'],
+      [RAW_LINKPATH, 'linkpath'],
+    ] as const) {
+      const hex = paxValue(text, key)
+      if (hex === undefined) continue
+      if (!/^(?:[0-9a-f]{2})+$/.test(hex)) throw new Error(`its ${key} record is not hex bytes (${quote(hex)})`)
+      this.names[field] = nameText(Buffer.from(hex, 'hex'))
+    }
+  }
+
+  /** MEMBER with the names noted for it, and its flags; the notes then start afresh for the next member. */
+  take(member: ReadEntry): string | undefined {
+    const {flags, names} = this
+    this.flags = undefined
+    this.names = {}
+    if (names.path !== undefined) member.path = names.path
+    if (names.linkpath !== undefined) member.linkpath = names.linkpath
+    return flags
+  }
 }
 
 type Kind = 'dir' | 'file' | 'symlink' | 'other'

@@ -4,12 +4,16 @@ import path from 'node:path'
 import {Readable} from 'node:stream'
 
 import {OperationError} from '../errors.js'
+import {hasRawBytes, nameBytes} from '../system/byte-names.js'
 import type {CommandRunner} from '../system/runner.js'
 
 const NUL = Buffer.from([0])
 
 export interface FileFlags {
-  /** Relative to the tree's root ('.' for the root); bytes when the name is not UTF-8 (readTreeFlags). */
+  /**
+   * Relative to the tree's root ('.' for the root); bytes when the name is not UTF-8 (readTreeFlags), or a string
+   * keeping them as byte-names.ts does (an extraction's).
+   */
   path: string | Buffer
   flags: string
 }
@@ -29,7 +33,8 @@ export async function applyFileFlags(run: CommandRunner, root: string, entries: 
   for (const {path: rel, flags} of entries) {
     if (!/^[a-z,]+$/.test(flags)) continue
     const list = byFlags.get(flags) ?? []
-    list.push(typeof rel === 'string' ? path.join(root, rel) : Buffer.concat([Buffer.from(`${root}/`), rel]))
+    if (typeof rel === 'string' && !hasRawBytes(rel)) list.push(path.join(root, rel))
+    else list.push(Buffer.concat([Buffer.from(`${root}/`), typeof rel === 'string' ? nameBytes(rel) : rel]))
     byFlags.set(flags, list)
   }
   let calls = 0

@@ -6,7 +6,8 @@ import fs from 'node:fs'
 import {Parser, type ReadEntry} from 'tar'
 
 import {OperationError, describeError} from '../errors.js'
-import {ArchiveRefusal, ArchiveRules, paxFileFlags, type MemberLayout} from './archive-rules.js'
+import {fsPath, hasRawBytes} from '../system/byte-names.js'
+import {ArchiveRefusal, ArchiveRules, PaxNotes, type MemberLayout} from './archive-rules.js'
 import type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult, Kind} from './extract-result.js'
 import {meta, safePath} from './tar-entry.js'
 
@@ -78,7 +79,7 @@ class Extraction {
   private fd: number | undefined
   private bytes = 0
   private lastProgress = 0
-  private pendingFlags: string | undefined
+  private readonly notes = new PaxNotes()
   private atEndMarker = false
   /** The input has ended: a parser error now is one of the end checks. */
   private ending = false
@@ -107,8 +108,11 @@ class Extraction {
     // 'meta' carries the raw text of the pax header describing the next entry: node-tar itself drops fflags
     parser.on('meta', (text: string) => {
       this.atEndMarker = false
-      const fflags = paxFileFlags(text)
-      if (fflags) this.pendingFlags = fflags
+      try {
+        this.notes.read(text)
+      } catch (error) {
+        this.fail(rules ? rules.damaged(describeError(error), false) : error)
+      }
     })
     parser.on('nullBlock', () => this.markEnd())
     parser.on('eof', () => this.markEnd())
@@ -177,8 +181,7 @@ class Extraction {
 
   private handle(entry: ReadEntry): void {
     this.result.entries++
-    const flags = this.pendingFlags
-    this.pendingFlags = undefined
+    const flags = this.notes.take(entry)
     this.guard(entry.path, () => {
       const rel = this.rules ? this.rules.check(entry) : safePath(entry.path)
       if (flags)
@@ -207,6 +210,8 @@ class Extraction {
         if (entry.size > 0) throw new Error('hard link entries carrying data are not supported')
         return this.hardlink(rel, safePath(entry.linkpath ?? ''))
       case 'FIFO':
+        // mkfifo(1) makes them, and a program's arguments are text: a name that is not UTF-8 would be another one
+        if (this.keepFifos && hasRawBytes(rel)) throw new Error('a FIFO whose name is not UTF-8 is not supported')
         if (this.keepFifos) {
           this.claim(rel, 'fifo')
           this.result.fifos.push({path: rel, ...meta(entry)})
@@ -270,7 +275,7 @@ class Extraction {
   private symlink(rel: string, target: string, meta: Meta): void {
     this.claim(rel, 'symlink')
     const file = this.abs(rel)
-    fs.symlinkSync(target, file) // verbatim, absolute targets too: nothing here ever resolves it
+    fs.symlinkSync(fsPath(target), file) // verbatim, absolute targets too: nothing here ever resolves it
     fs.lchownSync(file, meta.uid, meta.gid)
     fs.lutimesSync(file, meta.atime, meta.mtime)
   }
@@ -313,13 +318,16 @@ class Extraction {
     for (const [rel, meta] of this.dirs) setDirectory(this.abs(rel), meta)
   }
 
-  /** REL is safePath's: no empty, `.` or `..` component, so no normalising is needed (path.join's cost, per call). */
-  private abs(rel: string): string {
-    return rel === '' ? this.root : `${this.root}/${rel}`
+  /**
+   * REL is safePath's: no empty, `.` or `..` component, so no normalising is needed (path.join's cost, per call).
+   * Its bytes when a name in it is not UTF-8 (PaxNotes, byte-names.ts).
+   */
+  private abs(rel: string): string | Buffer {
+    return rel === '' ? this.root : fsPath(`${this.root}/${rel}`)
   }
 }
 
-function setDirectory(dir: string, meta: Meta): void {
+function setDirectory(dir: fs.PathLike, meta: Meta): void {
   fs.lchownSync(dir, meta.uid, meta.gid)
   fs.chmodSync(dir, meta.mode)
   fs.utimesSync(dir, meta.atime, meta.mtime)

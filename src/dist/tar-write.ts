@@ -2,27 +2,42 @@
 import {Header, type HeaderData} from 'tar'
 
 import {OperationError, quote} from '../errors.js'
+import {hasRawBytes, nameBytes} from '../system/byte-names.js'
 
 const BLOCK = 512
 /** The largest size, owner and group a ustar header holds (octal fields); beyond them pax records carry the value. */
 const MAX_USTAR_SIZE = 0o77777777777
 const MAX_USTAR_ID = 0o7777777
+/** The pax records (hex of the bytes) tsez reads a name or link target from when it is not UTF-8. */
+export const RAW_PATH = 'TSEZ.rawpath'
+export const RAW_LINKPATH = 'TSEZ.rawlinkpath'
 
-/** A pax extended header when a value does not fit ustar (or flags are set), then the ustar header. */
+/**
+ * A pax extended header when a value does not fit ustar (or flags are set), then the ustar header. A name or link
+ * target holding bytes that are not UTF-8 (kept by nameText) is written as those bytes, with `hdrcharset=BINARY`
+ * as bsdtar writes it, and again as hex in TSEZ.rawpath / TSEZ.rawlinkpath: node-tar reads pax values as UTF-8
+ * text, which would turn each such byte into U+FFFD.
+ */
 export function* tarHeaderBlocks(data: HeaderData, fflags: string | undefined): Generator<Buffer> {
   if (data.type === 'Directory' && !(data.path ?? '').endsWith('/')) data.path = `${data.path}/`
   const records: Array<[string, string]> = []
   const name = data.path ?? ''
+  const raw = hasRawBytes(name) || (data.linkpath !== undefined && hasRawBytes(data.linkpath))
+  if (raw) records.push(['hdrcharset', 'BINARY'])
   if (needsRecord(name, 'name')) records.push(['path', name])
+  if (hasRawBytes(name)) records.push([RAW_PATH, nameBytes(name).toString('hex')])
   if (data.linkpath !== undefined && needsRecord(data.linkpath, 'symlink target')) {
     records.push(['linkpath', data.linkpath])
+  }
+  if (data.linkpath !== undefined && hasRawBytes(data.linkpath)) {
+    records.push([RAW_LINKPATH, nameBytes(data.linkpath).toString('hex')])
   }
   if ((data.size ?? 0) > MAX_USTAR_SIZE) records.push(['size', String(data.size)])
   if ((data.uid ?? 0) > MAX_USTAR_ID) records.push(['uid', String(data.uid)])
   if ((data.gid ?? 0) > MAX_USTAR_ID) records.push(['gid', String(data.gid)])
   if (fflags !== undefined) records.push(['SCHILY.fflags', fflags])
   if (records.length > 0) {
-    const body = Buffer.from(records.map(([key, value]) => paxRecord(key, value)).join(''))
+    const body = Buffer.concat(records.map(([key, value]) => paxRecord(key, value)))
     yield encode({path: 'PaxHeader/entry', type: 'ExtendedHeader', size: body.length, mode: 0o644, mtime: data.mtime})
     yield* padded(body)
   }
@@ -40,7 +55,7 @@ function fitsUstar(name: string): boolean {
  * and the archive as another one. A value with a newline fits only in the ustar field (any byte but NUL, < 100).
  */
 export function unstorableProblem(value: string, what: string): string | undefined {
-  if (!value.includes('\n') || Buffer.byteLength(value) < 100) return undefined
+  if (!value.includes('\n') || nameBytes(value).length < 100) return undefined
   return `a ${what} holding a newline and longer than 99 bytes cannot be stored so that it reads back (${quote(value)})`
 }
 
@@ -52,13 +67,13 @@ function needsRecord(value: string, what: string): boolean {
   return !value.includes('\n')
 }
 
-/** `LEN key=value\n`, LEN counting its own digits. */
-function paxRecord(key: string, value: string): string {
-  const rest = ` ${key}=${value}\n`
-  const bytes = Buffer.byteLength(rest)
+/** `LEN key=value\n`, LEN counting its own digits; VALUE as the bytes it stands for (nameBytes). */
+function paxRecord(key: string, value: string): Buffer {
+  const rest = Buffer.concat([Buffer.from(` ${key}=`), nameBytes(value), Buffer.from('\n')])
+  const bytes = rest.length
   let length = bytes + String(bytes).length
   if (String(length).length + bytes !== length) length++
-  return `${length}${rest}`
+  return Buffer.concat([Buffer.from(String(length)), rest])
 }
 
 function encode(data: HeaderData): Buffer {

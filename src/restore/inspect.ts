@@ -2,7 +2,7 @@
 import {Parser, type ReadEntry} from 'tar'
 
 import {UsageError, describeError} from '../errors.js'
-import {ArchiveRefusal, ArchiveRules, exactly, paxFileFlags, type MemberLayout} from '../dist/archive-rules.js'
+import {ArchiveRefusal, ArchiveRules, PaxNotes, exactly, type MemberLayout} from '../dist/archive-rules.js'
 import {ARCHIVE_MEMBERS, MAX_META_BYTES, parseArchiveMeta, type ArchiveMeta} from '../jail/archive-format.js'
 import type {CommandRunner} from '../system/runner.js'
 import {withScavenges} from '../system/scavenges.js'
@@ -128,8 +128,8 @@ export class ArchiveInspector {
   private readonly parser = new Parser({strict: true})
   private readonly rules: ArchiveRules
   private failure: Error | undefined
-  /** The SCHILY.fflags of the pax header just read: the next member's. */
-  private pendingFlags: string | undefined
+  /** What the pax header just read says of the next member. */
+  private readonly notes = new PaxNotes()
   /** The stream has ended: a parser error now comes after the stream's and the decompressor's failures. */
   private ending = false
 
@@ -145,7 +145,11 @@ export class ArchiveInspector {
     parser.on('nullBlock', () => rules.markEnd())
     parser.on('eof', () => rules.markEnd())
     parser.on('meta', (text: string) => {
-      this.pendingFlags = paxFileFlags(text) ?? this.pendingFlags
+      try {
+        this.notes.read(text)
+      } catch (error) {
+        this.fail(rules.damaged(describeError(error), this.ending))
+      }
     })
     parser.on('entry', (entry: ReadEntry) => this.entry(entry))
   }
@@ -189,8 +193,7 @@ export class ArchiveInspector {
   private entry(entry: ReadEntry): void {
     try {
       const first = !this.rules.sawMeta
-      const flags = this.pendingFlags
-      this.pendingFlags = undefined
+      const flags = this.notes.take(entry)
       const rel = this.rules.check(entry)
       if (flags !== undefined) this.rules.checkFlags(flags, rel)
       if (first) {

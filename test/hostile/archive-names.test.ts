@@ -1,16 +1,21 @@
-// A jail owner's names an archive must not carry wrongly: a newline in a pax record, bytes that are not UTF-8.
+// A jail owner's names an archive must carry exactly: a newline in a pax record, bytes that are not UTF-8.
 import assert from 'node:assert/strict'
-import {mkdir, readdir, rm, symlink, writeFile} from 'node:fs/promises'
+import {execFile, execFileSync, spawn} from 'node:child_process'
+import {link, mkdir, readdir, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
+import {promisify} from 'node:util'
 
 import type {ArchiveResult} from '../../src/archive/service.js'
 import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
+import {listTree, ODD_NAMES, removeAll, under} from './trees.js'
+
+const exec = promisify(execFile)
 
 const isRoot = process.getuid?.() === 0
 
-describe('hostile: names an archive cannot carry as they are (newlines, bytes that are not UTF-8)', () => {
+describe('hostile: names an archive must carry exactly (newlines, bytes that are not UTF-8)', () => {
   let host: InstalledHost
   before(async function () {
     if (!isRoot) this.skip()
@@ -18,6 +23,20 @@ describe('hostile: names an archive cannot carry as they are (newlines, bytes th
     host = await createInstalledHost()
   })
   after(async () => host?.cleanup())
+
+  /** chflags -h nodump FILE through xargs -0 (FILE's bytes on its stdin), with the fake chflags. */
+  const setNodump = (file: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      spawn('xargs', ['-0', 'chflags', '-h', 'nodump'], {env: host.fake.env})
+        .on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chflags: exit ${code}`))))
+        .stdin.end(Buffer.concat([file, Buffer.from([0])])),
+    )
+  /** The paths under DIR with file flags (the fake find), as latin1 strings of their bytes. */
+  const flaggedUnder = (dir: string) =>
+    execFileSync(path.join(host.fake.binDir, 'find'), ['-x', dir, '!', '-flags', '0', '-print0'], {env: host.fake.env})
+      .toString('latin1')
+      .split('\0')
+      .filter(Boolean)
 
   it('a name that reads as a pax record (`a\\n10 size=0`) and short newline names round-trip exactly', async function () {
     this.timeout(120_000)
@@ -54,15 +73,57 @@ describe('hostile: names an archive cannot carry as they are (newlines, bytes th
     }
   })
 
-  it('a name that is not UTF-8 fails the archive naming it (entries are named by text), and leaves no file', async function () {
+  it('names and symlink targets that are not UTF-8 round-trip byte for byte; bsdtar reads the same names', async function () {
     this.timeout(120_000)
     await tsezOk(['create', 'names3', '10.0.54.3'], host.env)
     const root = path.join(host.dirs.jaildir, 'names3')
-    const out = path.join(host.root, 'names3-out')
-    await writeFile(Buffer.concat([Buffer.from(`${root}/tmp/`), Buffer.from([0x66, 0xff])]), 'x\n')
-    const result = await tsez(['archive', '-d', out, 'names3'], host.env)
-    assert.equal(result.exitCode, 1, result.stderr)
-    assert.match(result.stderr, /cannot archive ".*\/tmp\/f\uFFFD": its name is not UTF-8/)
-    assert.deepEqual(await readdir(out).catch(() => []), [])
+    const dir = path.join(root, 'tmp/odd')
+    await mkdir(dir)
+    for (const [i, name] of ODD_NAMES.entries()) {
+      await writeFile(under(dir, name), `file ${i}\n`)
+      await symlink(Buffer.concat([Buffer.from('../'), name]), under(dir, Buffer.concat([Buffer.from('l'), name])))
+    }
+    await link(under(dir, ODD_NAMES[0] ?? ''), under(dir, Buffer.from([0x68, 0x80])))
+    // A name whose valid UTF-8 holds the low half U+DC80 of a pair: text, not a kept byte
+    await writeFile(path.join(dir, '\u{10080}'), 'astral\n')
+    // Flags on a name that is not UTF-8 (set through xargs -0, as tsez sets them): archived and put back
+    const flaggedOdd = under(dir, ODD_NAMES[1] ?? '')
+    await setNodump(flaggedOdd)
+    const before = await listTree(root)
+    const flagsBefore = flaggedUnder(root)
+    assert.deepEqual(flagsBefore, [flaggedOdd.toString('latin1')])
+    const archived = JSON.parse((await tsezOk(['archive', '--json', 'names3'], host.env)).stdout) as ArchiveResult
+    const file = archived.jails[0]?.file ?? ''
+    const unpacked = path.join(host.root, 'names3-bsdtar')
+    await mkdir(unpacked)
+    await exec('bsdtar', ['-xpf', file, '-C', unpacked])
+    assert.ok((await listTree(path.join(unpacked, 'root'))).equals(before), 'bsdtar extracts the same names')
+    await removeAll(unpacked)
+    await tsezOk(['delete', '-w', '--force', 'names3'], host.env)
+    await tsezOk(['restore', '-n', file], host.env)
+    await tsezOk(['restore', file], host.env)
+    const after = await listTree(root)
+    assert.ok(after.equals(before), 'the restored tree holds the same bytes')
+    assert.deepEqual(flaggedUnder(root), flagsBefore, 'the flags are on the same name')
+    assert.ok(after.includes(Buffer.from([0x66, 0xff, 0xfe, 0])), 'a name of bytes that are not UTF-8 is there')
+  })
+
+  it('a directory or FIFO whose name is not UTF-8 fails the archive naming it, and leaves no file', async function () {
+    this.timeout(120_000)
+    await tsezOk(['create', 'names4', '10.0.54.4'], host.env)
+    const root = path.join(host.dirs.jaildir, 'names4')
+    const out = path.join(host.root, 'names4-out')
+    const odd = under(`${root}/tmp`, Buffer.from([0x66, 0xff]))
+    for (const [make, what] of [
+      [async () => mkdir(odd), 'a directory'],
+      [async () => exec('sh', ['-c', `mkfifo "$1/f$(printf '\\377')"`, 'sh', `${root}/tmp`]), 'a FIFO'],
+    ] as const) {
+      await make()
+      const result = await tsez(['archive', '-d', out, 'names4'], host.env)
+      assert.equal(result.exitCode, 1, result.stderr)
+      assert.match(result.stderr, new RegExp(`cannot archive ".*/tmp/f\uFFFD": ${what} whose name is not UTF-8`))
+      assert.deepEqual(await readdir(out).catch(() => []), [])
+      await rm(odd, {recursive: true})
+    }
   })
 })

@@ -12,6 +12,9 @@ import {useHostileHost} from './support.js'
 
 const GATE = path.join(packageRoot, 'test/hostile/lock-gate.ts')
 
+/** TEXT's bytes (each char below U+0100 one byte, as latin1) in hex: a TSEZ.rawpath value. */
+const hex = (text: string) => Buffer.from(text, 'latin1').toString('hex')
+
 interface Case {
   what: string
   /** Writes the archive (and its .sha256) into DIR; returns its path. */
@@ -124,6 +127,29 @@ describe('hostile: tsez restore of hostile and broken archives', () => {
       message: /member "root\/etc\/x" carries file flags chflags does not know \("schg,bogusflag"\)/,
     },
     {what: 'an absolute member', make: crafted([{path: '/etc/evil', body: 'x'}]), message: /unsafe member name/},
+    {
+      what: 'a raw name record (TSEZ.rawpath) naming ../ under an innocent name',
+      make: crafted([paxMember('TSEZ.rawpath', hex('root/../../evil\xff')), {path: 'root/etc/fine', body: 'x'}]),
+      message: /unsafe member name "root\/\.\.\/\.\.\/evil\\udcff"/,
+    },
+    {
+      what: 'a raw name record naming an absolute path',
+      make: crafted([paxMember('TSEZ.rawpath', hex('/etc/evil\xff')), {path: 'root/etc/fine', body: 'x'}]),
+      message: /unsafe member name "\/etc\/evil\\udcff"/,
+    },
+    {
+      what: 'a hard link whose raw target record (TSEZ.rawlinkpath) leaves the tree',
+      make: crafted([
+        paxMember('TSEZ.rawlinkpath', hex('/etc/master.passwd')),
+        {path: 'root/etc/pw', type: 'Link', linkpath: 'root/etc/fine'},
+      ]),
+      message: /hard link "root\/etc\/pw" points to the unsafe name "\/etc\/master\.passwd"/,
+    },
+    {
+      what: 'a raw name record that is not hex',
+      make: crafted([paxMember('TSEZ.rawpath', 'zz'), {path: 'root/etc/fine', body: 'x'}]),
+      message: /damaged archive.*TSEZ\.rawpath record is not hex bytes/,
+    },
     {
       what: 'a symlink then a file through it',
       make: crafted([
