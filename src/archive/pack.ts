@@ -27,7 +27,7 @@ const BLOCK = 512
 /** Counts what packTree will take (the metadata is written before the tree, so it is counted first). */
 export function countTree(scope: TreeScope): TreeCount {
   const count: TreeCount = {entries: 0, bytes: 0, skipped: []}
-  for (const {abs, st, taken} of treeEntries(scope, new JailReader(scope.root))) {
+  for (const {abs, st, taken} of treeEntries(scope, new JailReader(scope.root, {enterAnyName: true}))) {
     if (!taken) {
       const special = !st.isFile() && !st.isDirectory() && !st.isSymbolicLink() && !st.isFIFO()
       if (special && !scope.mountPoints.some((point) => abs.startsWith(`${point}/`))) count.skipped.push(abs)

@@ -8,8 +8,8 @@ import type {HeaderData} from 'tar'
 
 import {tarHeaderBlocks, tarPadding} from '../dist/tar-write.js'
 import {OperationError, quote} from '../errors.js'
-import {fsPath, nameBytes, nameText} from '../system/byte-names.js'
-import {describePath} from '../system/cwd-walk.js'
+import {fsPath, hasRawBytes, nameBytes, nameText} from '../system/byte-names.js'
+import {PATH_BUDGET} from '../system/cwd-walk.js'
 import {JailReader, openRegularFile} from '../system/tree-reader.js'
 
 /** What goes under root/: the jail's own tree, never what is mounted in it, never another file system. */
@@ -39,17 +39,22 @@ export interface TreeEntry {
 
 /**
  * A directory's children, each with its lstat, in name order (names as nameText keeps them); undefined when it
- * changed (or went) meanwhile. A directory or FIFO whose name is not UTF-8 fails the archive: the walk cannot enter
- * such a directory (process.chdir takes UTF-8 only), and restore makes FIFOs with mkfifo(1), whose arguments are text.
+ * changed (or went) meanwhile. Fails the archive: a FIFO with a byte that is not UTF-8 in its path (restore makes
+ * FIFOs with mkfifo(1), whose arguments are text), and a directory whose name is not UTF-8 too deep to be entered
+ * (the reader's door to it would be longer than PATH_BUDGET).
  */
 function childrenOf(reader: JailReader, rel: string, abs: string): Array<{name: string; st: Stats}> | undefined {
-  const children = reader.list(nameBytes(rel))
-  if (children === undefined) return undefined
-  const named = children.map((child) => {
-    if (!isUtf8(child.name) && (child.st.isDirectory() || child.st.isFIFO())) {
-      const what = child.st.isDirectory() ? 'a directory' : 'a FIFO'
+  const listed = reader.list(nameBytes(rel))
+  if (!('value' in listed)) {
+    if (listed.unreachable !== 'not-utf8') return undefined
+    throw new OperationError(
+      `cannot archive ${quote(abs)}: a directory whose path holds a name that is not UTF-8 and is longer than ${PATH_BUDGET} bytes`,
+    )
+  }
+  const named = listed.value.map((child) => {
+    if (child.st.isFIFO() && (!isUtf8(child.name) || hasRawBytes(rel))) {
       throw new OperationError(
-        `cannot archive ${quote(describePath(abs, [child.name]))}: ${what} whose name is not UTF-8`,
+        `cannot archive ${quote(`${abs}/${nameText(child.name)}`)}: a FIFO whose path is not UTF-8`,
       )
     }
     return {name: nameText(child.name), st: child.st}
@@ -61,7 +66,7 @@ function childrenOf(reader: JailReader, rel: string, abs: string): Array<{name: 
  * SCOPE's entries, depth first in name order, a directory before what it holds, read through a TreeReader (the
  * working directory goes down real directories one at a time, single names looked up): a jail archived running
  * (-f) may swap a directory for a symlink to the host meanwhile, and nothing outside the root is ever listed.
- * A directory that changed under the walk, or a directory or FIFO whose name is not UTF-8, fails the archive.
+ * A directory that changed under the walk fails the archive, and so do the names childrenOf refuses.
  */
 export function* treeEntries(scope: TreeScope, reader: JailReader): Generator<TreeEntry> {
   const rootDev = reader.device
@@ -113,7 +118,8 @@ export async function* treeBlocks(
   prefix: string,
   flags: ReadonlyMap<string, string>,
 ): AsyncGenerator<Buffer> {
-  const capture: Capture = {scope, reader: new JailReader(scope.root), prefix, firstNames: new Map(), open: new Set()}
+  const reader = new JailReader(scope.root, {enterAnyName: true})
+  const capture: Capture = {scope, reader, prefix, firstNames: new Map(), open: new Set()}
   const out = new Gather()
   try {
     for (const batch of capturedBatches(capture)) {

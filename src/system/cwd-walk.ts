@@ -1,6 +1,7 @@
 // The working directory as a directory handle: how tsez walks trees with names that are not UTF-8, at any depth.
 import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
@@ -58,6 +59,63 @@ export function leaveDirectory(parent: Stats, shown: () => string): void {
   process.chdir('..')
   if (!sameInode(fs.lstatSync('.'), parent)) {
     throw new OperationError(`${shown()} was moved while tsez was walking it; refusing to go on`)
+  }
+}
+
+/** This process's private directory (mode 0700) holding the door doorTo makes, once one was asked for. */
+let doors: string | undefined
+
+/**
+ * A path in UTF-8 that leads to TARGET, an absolute path in bytes (a directory whose name is not UTF-8): a symlink
+ * in a private directory of this process, which process.chdir (strings only) can take. Whatever TARGET resolves to
+ * when the chdir follows it, enterDirectory's check after the chdir is what makes entering safe: `.` must be the
+ * directory lstat'ed in the walk's verified working directory (directories have one name, so an equal inode is the
+ * same directory, however it was reached). The directory goes when the process exits; one left by a killed process
+ * (its pid in the name) is removed by the next process that opens a door.
+ */
+export function doorTo(target: Buffer): string {
+  if (doors === undefined) {
+    removeDeadDoors()
+    doors = fs.mkdtempSync(path.join(tmpdir(), `tsez-door-${process.pid}-`))
+    const made = doors
+    process.once('exit', () => removeDoorDirectory(made))
+  }
+  const door = path.join(doors, 'door')
+  fs.rmSync(door, {force: true})
+  fs.symlinkSync(target, door)
+  return door
+}
+
+/** The door directories of processes that are gone (killed before their exit handler ran), when ours. */
+function removeDeadDoors(): void {
+  for (const name of fs.readdirSync(tmpdir())) {
+    const pid = /^tsez-door-(\d+)-/.exec(name)?.[1]
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue
+    const dir = path.join(tmpdir(), name)
+    const st = fs.lstatSync(dir, {throwIfNoEntry: false})
+    if (st?.isDirectory() === true && st.uid === process.getuid?.()) removeDoorDirectory(dir)
+  }
+}
+
+/**
+ * DIR's door, then DIR, each by one unlink or rmdir: never a recursive removal in the shared temporary directory,
+ * where another user could swap what it would descend into. Anything else in DIR keeps it (and is not touched).
+ */
+function removeDoorDirectory(dir: string): void {
+  try {
+    fs.rmSync(path.join(dir, 'door'), {force: true})
+    fs.rmdirSync(dir)
+  } catch {
+    // not a door directory as tsez makes them: left as it is
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -2,9 +2,10 @@
 import {isUtf8} from 'node:buffer'
 import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
+import path from 'node:path'
 
 import {OperationError} from '../errors.js'
-import {describePath, enterDirectory, inDirectory} from './cwd-walk.js'
+import {PATH_BUDGET, describePath, doorTo, enterDirectory, inDirectory} from './cwd-walk.js'
 
 /*
  * The jail's owner may rename, swap or replace anything under its root while tsez reads it (freeze, archive of a
@@ -55,7 +56,14 @@ export function lstatName(name: Buffer): Stats | undefined {
 export class JailReader {
   private readonly top: Stats
 
-  constructor(readonly root: string) {
+  /**
+   * With ENTER_ANY_NAME, a directory whose name is not UTF-8 is entered too, through a door (cwd-walk.ts doorTo)
+   * when its absolute path fits PATH_BUDGET; else such a directory is not entered ('not-utf8').
+   */
+  constructor(
+    readonly root: string,
+    private readonly options: {enterAnyName?: boolean} = {},
+  ) {
     this.top = fs.lstatSync(root)
   }
 
@@ -101,11 +109,10 @@ export class JailReader {
 
   /**
    * The entries of the directory REL (the root when REL is empty), each with its lstat, read with the working
-   * directory in it; undefined when REL is not a directory reached as `at` reaches one, or cannot be entered.
+   * directory in it; or why REL is not a directory reached as `at` reaches one.
    */
-  list(rel: RelPath): Array<{name: Buffer; st: Stats}> | undefined {
-    const reached = this.within(rel, entriesHere)
-    return 'value' in reached ? reached.value : undefined
+  list(rel: RelPath): Reached<Array<{name: Buffer; st: Stats}>> {
+    return this.within(rel, entriesHere)
   }
 
   /** Runs FN with the working directory in the directory REL (the root when REL is empty), reached as `at` does. */
@@ -130,10 +137,11 @@ export class JailReader {
         const st = fs.lstatSync(part, {throwIfNoEntry: false})
         if (st === undefined || !st.isDirectory()) return {unreachable: 'gone'}
         if (st.dev !== this.top.dev) return {unreachable: 'mounted'}
-        if (!isUtf8(part)) return {unreachable: 'not-utf8'} // process.chdir takes strings only
+        const door = isUtf8(part) ? part.toString() : this.doorTo(parts.slice(0, i + 1))
+        if (door === undefined) return {unreachable: 'not-utf8'} // process.chdir takes strings only
         const shown = () => describePath(this.root, parts.slice(0, i + 1))
         try {
-          enterDirectory(part.toString(), st, shown)
+          enterDirectory(door, st, shown)
         } catch (error) {
           if (!isCode(error, 'ENOENT', 'ENOTDIR')) throw error
           return {unreachable: 'gone'}
@@ -141,6 +149,13 @@ export class JailReader {
       }
       return {value: fn()}
     })
+  }
+
+  /** A UTF-8 path to the directory PARTS name below the root, when this reader enters any name and it fits. */
+  private doorTo(parts: readonly Buffer[]): string | undefined {
+    if (this.options.enterAnyName !== true) return undefined
+    const target = Buffer.concat([Buffer.from(path.resolve(this.root)), ...parts.flatMap((part) => [SLASH_BYTE, part])])
+    return target.length > PATH_BUDGET ? undefined : doorTo(target)
   }
 }
 

@@ -9,7 +9,7 @@ import type {ArchiveResult} from '../../src/archive/service.js'
 import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {diffTrees, snapshotTree} from '../support/tree.js'
-import {listTree, ODD_NAMES, removeAll, under} from './trees.js'
+import {listTree, ODD_NAMES, plantChain, removeAll, under} from './trees.js'
 
 const exec = promisify(execFile)
 
@@ -73,15 +73,22 @@ describe('hostile: names an archive must carry exactly (newlines, bytes that are
     }
   })
 
-  it('names and symlink targets that are not UTF-8 round-trip byte for byte; bsdtar reads the same names', async function () {
+  it('names, directories and symlink targets that are not UTF-8 round-trip byte for byte; bsdtar reads them too', async function () {
     this.timeout(120_000)
     await tsezOk(['create', 'names3', '10.0.54.3'], host.env)
     const root = path.join(host.dirs.jaildir, 'names3')
     const dir = path.join(root, 'tmp/odd')
     await mkdir(dir)
+    // Files, directories holding files, symlinks (targets not UTF-8 either), a hard link; a newline only where the
+    // whole member name stays under 100 bytes (a longer one cannot be stored: the test above)
+    const inner = ODD_NAMES.filter((name) => !name.includes('\n'))
     for (const [i, name] of ODD_NAMES.entries()) {
       await writeFile(under(dir, name), `file ${i}\n`)
       await symlink(Buffer.concat([Buffer.from('../'), name]), under(dir, Buffer.concat([Buffer.from('l'), name])))
+      if (name.includes('\n')) continue
+      const sub = under(dir, Buffer.concat([Buffer.from('d'), name]))
+      await mkdir(sub)
+      for (const file of inner) await writeFile(under(sub, file), `inner ${i}\n`)
     }
     await link(under(dir, ODD_NAMES[0] ?? ''), under(dir, Buffer.from([0x68, 0x80])))
     // A name whose valid UTF-8 holds the low half U+DC80 of a pair: text, not a kept byte
@@ -108,22 +115,36 @@ describe('hostile: names an archive must carry exactly (newlines, bytes that are
     assert.ok(after.includes(Buffer.from([0x66, 0xff, 0xfe, 0])), 'a name of bytes that are not UTF-8 is there')
   })
 
-  it('a directory or FIFO whose name is not UTF-8 fails the archive naming it, and leaves no file', async function () {
+  it('a FIFO whose path is not UTF-8, and such a directory too deep for a door, fail the archive, named', async function () {
     this.timeout(120_000)
     await tsezOk(['create', 'names4', '10.0.54.4'], host.env)
     const root = path.join(host.dirs.jaildir, 'names4')
     const out = path.join(host.root, 'names4-out')
     const odd = under(`${root}/tmp`, Buffer.from([0x66, 0xff]))
-    for (const [make, what] of [
-      [async () => mkdir(odd), 'a directory'],
-      [async () => exec('sh', ['-c', `mkfifo "$1/f$(printf '\\377')"`, 'sh', `${root}/tmp`]), 'a FIFO'],
-    ] as const) {
+    const fifo = (dir: string) => exec('sh', ['-c', `mkfifo "$1/f$(printf '\\377')"`, 'sh', dir])
+    const cases = [
+      {make: () => fifo(`${root}/tmp`), message: /cannot archive ".*\/tmp\/f\\udcff": a FIFO whose path is not UTF-8/},
+      {
+        make: async () => {
+          await mkdir(odd)
+          await exec('sh', ['-c', `mkfifo "$1/f$(printf '\\377')/pipe"`, 'sh', `${root}/tmp`])
+        },
+        message: /cannot archive ".*\/tmp\/f\\udcff\/pipe": a FIFO whose path is not UTF-8/,
+      },
+      {
+        // 6 levels of 200 bytes 0xff: the door to a level past 1023 bytes would be too long for a system call
+        make: () => Promise.resolve(plantChain(`${root}/tmp`, 6, Buffer.alloc(200, 0xff))),
+        message: /a directory whose path holds a name that is not UTF-8 and is longer than 1023 bytes/,
+      },
+    ]
+    for (const {make, message} of cases) {
       await make()
       const result = await tsez(['archive', '-d', out, 'names4'], host.env)
       assert.equal(result.exitCode, 1, result.stderr)
-      assert.match(result.stderr, new RegExp(`cannot archive ".*/tmp/f\uFFFD": ${what} whose name is not UTF-8`))
+      assert.match(result.stderr, message)
       assert.deepEqual(await readdir(out).catch(() => []), [])
-      await rm(odd, {recursive: true})
+      await removeAll(`${root}/tmp`)
+      await mkdir(`${root}/tmp`)
     }
   })
 })

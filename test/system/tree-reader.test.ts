@@ -5,6 +5,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {doorTo, enterDirectory, inDirectory} from '../../src/system/cwd-walk.js'
 import {JailReader, components, openRegularFile} from '../../src/system/tree-reader.js'
 
 const b = (text: string) => Buffer.from(text)
@@ -73,6 +74,66 @@ describe('system/tree-reader: a jail tree read while it changes', () => {
       {unreachable: 'not-utf8'},
     )
     assert.ok(reader.lstat(NOT_UTF8)?.isDirectory(), 'the directory itself is reached by its name')
+  })
+
+  it('enterAnyName: enters a directory named in bytes that are not UTF-8 through a door, and gives the cwd back', () => {
+    const odd = Buffer.concat([b(`${root}/`), NOT_UTF8])
+    fs.mkdirSync(odd)
+    fs.writeFileSync(Buffer.concat([odd, b('/inside')]), 'odd\n')
+    const home = process.cwd()
+    const reader = new JailReader(root, {enterAnyName: true})
+    const inside = reader.at(Buffer.concat([NOT_UTF8, b('/inside')]), (name) => fs.readFileSync(name, 'utf8'))
+    assert.deepEqual(inside, {value: 'odd\n'})
+    assert.equal(process.cwd(), home)
+    const listed = reader.list(NOT_UTF8)
+    assert.ok('value' in listed)
+    assert.deepEqual(
+      listed.value.map((entry) => entry.name.toString()),
+      ['inside'],
+    )
+    const door = fs.readdirSync(tmpdir()).find((name) => name.startsWith(`tsez-door-${process.pid}-`))
+    assert.ok(door !== undefined, "this process's door directory")
+    assert.equal(fs.statSync(path.join(tmpdir(), door)).mode & 0o777, 0o700)
+  })
+
+  it('a door leads only where the walk lstat-ed: a directory swapped for a symlink to the host is refused', () => {
+    const odd = Buffer.concat([b(`${root}/`), NOT_UTF8])
+    fs.mkdirSync(odd)
+    const seen = fs.lstatSync(odd)
+    // The jail's owner swaps the directory for a symlink to the host between the walk's lstat and its chdir
+    fs.renameSync(odd, path.join(dir, 'moved'))
+    fs.symlinkSync(outside, odd)
+    const home = process.cwd()
+    assert.throws(
+      () => inDirectory(root, fs.lstatSync(root), () => enterDirectory(doorTo(odd), seen, () => 'jail/d')),
+      /jail\/d changed while tsez was walking it/,
+    )
+    assert.equal(process.cwd(), home)
+    assert.deepEqual(
+      new JailReader(root, {enterAnyName: true}).at(Buffer.concat([NOT_UTF8, b('/secret')]), () => 1),
+      {
+        unreachable: 'gone',
+      },
+    )
+  })
+
+  it("a door directory left by a killed process is removed by the next process's first door; a live one's is kept", () => {
+    const dead = fs.mkdtempSync(path.join(tmpdir(), 'tsez-door-999999999-'))
+    const live = fs.mkdtempSync(path.join(tmpdir(), `tsez-door-${process.pid}-`))
+    try {
+      const module = path.resolve('src/system/cwd-walk.ts')
+      const script = `const {doorTo} = await import(${JSON.stringify(module)}); console.log(doorTo(Buffer.from('/')))`
+      const door = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      }).trim()
+      assert.match(door, /tsez-door-\d+-\w+\/door$/)
+      assert.equal(fs.existsSync(path.dirname(door)), false, 'its own door directory went when it exited')
+      assert.equal(fs.existsSync(dead), false, 'the dead process door directory was removed')
+      assert.equal(fs.existsSync(live), true, 'a live process door directory is kept')
+    } finally {
+      fs.rmSync(live, {recursive: true, force: true})
+      fs.rmSync(dead, {recursive: true, force: true})
+    }
   })
 
   it('lists what is below a directory, links as links, and names a directory it cannot enter', () => {
