@@ -26,7 +26,7 @@ const FLAVOUR_FILES = new Set(['tsez.flavour', 'ezjail.flavour', REMOVE_LIST])
 const UNREACHABLE: Record<Unreachable, string> = {
   gone: 'it changed while freeze read it',
   mounted: 'another file system is mounted above it',
-  'not-utf8': 'a directory above it is named in bytes that are not UTF-8, which tsez cannot enter safely',
+  'not-utf8': `a directory above it is named in bytes that are not UTF-8, with a path past ${PATH_BUDGET} bytes`,
 }
 
 function isFlavourFileName(rel: RelPath): boolean {
@@ -41,7 +41,7 @@ function shown(rel: RelPath): string {
 
 /** Copies each of CHANGES.changed from JAIL into OUT (an empty directory), with the directories above it. */
 export function writeFlavourTree(jail: string, changes: TreeChanges, out: string): FrozenCounts {
-  const reader = new JailReader(jail)
+  const reader = new JailReader(jail, {enterAnyName: true})
   const made = new Set<string>([''])
   const inodes = new Map<string, Buffer>()
   const skipped = changes.unentered.map((rel) => `the content of ${shown(rel)} (${UNREACHABLE['not-utf8']})`)

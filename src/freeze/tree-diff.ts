@@ -2,8 +2,9 @@
 import {isUtf8} from 'node:buffer'
 import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
+import path from 'node:path'
 
-import {describePath, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
+import {PATH_BUDGET, describePath, doorTo, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
 import {openRegularFile, type RelPath} from '../system/tree-reader.js'
 
 export type {RelPath} from '../system/tree-reader.js'
@@ -13,7 +14,10 @@ export interface TreeChanges {
   changed: RelPath[]
   /** Paths of the newjail the jail no longer has (or has as another type), topmost only. */
   removed: RelPath[]
-  /** Directories whose content was not compared: their name is not UTF-8, so the walk cannot enter them. */
+  /**
+   * Directories whose content was not compared: named in bytes that are not UTF-8 (chdir takes UTF-8 only) with a
+   * path too long for a door to them (cwd-walk.ts doorTo).
+   */
   unentered: RelPath[]
 }
 
@@ -54,12 +58,14 @@ export function diffAgainstTemplate(jail: string, template: string, skip: Readon
       }
       if (!sameType || differs(name, mine, under(template, child), theirs)) changes.changed.push(child)
       if (!mine.isDirectory()) continue
-      if (!isUtf8(name)) {
+      // A name chdir cannot take is entered through a door (cwd-walk.ts), when its path fits one
+      const door = isUtf8(name) ? name.toString() : doorUnder(jail, child)
+      if (door === undefined) {
         changes.unentered.push(child)
         continue
       }
       const shown = () => describePath(jail, [child])
-      enterDirectory(name.toString(), mine, shown)
+      enterDirectory(door, mine, shown)
       walk(child, mine, sameType)
       leaveDirectory(here, shown)
     }
@@ -70,6 +76,12 @@ export function diffAgainstTemplate(jail: string, template: string, skip: Readon
   }
   inDirectory(jail, top, () => walk(Buffer.alloc(0), top, true))
   return changes
+}
+
+/** A door to JAIL/REL (absolute, in bytes), unless that path is longer than PATH_BUDGET. */
+function doorUnder(jail: string, rel: RelPath): string | undefined {
+  const target = under(path.resolve(jail), rel)
+  return target.length > PATH_BUDGET ? undefined : doorTo(target)
 }
 
 function typeOf(st: Stats): string {

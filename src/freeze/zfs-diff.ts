@@ -76,7 +76,7 @@ export async function zfsTreeChanges(
     const rel = p.subarray(prefix.length)
     return skipped(rel) ? undefined : rel
   }
-  const reader = new JailReader(root)
+  const reader = new JailReader(root, {enterAnyName: true})
   const changed = new Map<string, RelPath>()
   const removed = new Map<string, RelPath>()
   const unentered: RelPath[] = []
@@ -97,7 +97,7 @@ export async function zfsTreeChanges(
     if (from !== undefined && isGone(lstatOf(from), line.type === '/')) removed.set(from.toString('latin1'), from)
     if (here === undefined) continue
     const reached = lstatOf(here)
-    // Beneath a directory tsez cannot enter: kept, so that the flavour's build names it among what it left out
+    // Beneath a directory tsez cannot enter (too deep for a door): kept, so that the build names it as left out
     if (!('value' in reached) && reached.unreachable === 'not-utf8') keep(here)
     const st = 'value' in reached ? reached.value : undefined
     if (st === undefined || (st.isDirectory() && st.dev !== reader.device)) continue

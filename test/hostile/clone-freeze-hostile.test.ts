@@ -8,6 +8,7 @@ import type {ListResult} from '../../src/list/service.js'
 import {tsez, tsezOk} from '../support/cli.js'
 import {createInstalledHost, type InstalledHost} from '../support/installed-host.js'
 import {useZfs} from '../support/zfs-host.js'
+import {listTree, under} from './trees.js'
 
 const isRoot = process.getuid?.() === 0
 const ESC = '\u001b[31m'
@@ -107,6 +108,21 @@ describe('hostile: clone, freeze, snapshot, rollback', () => {
     await ok(['clone', 'flags1', 'flags2', '10.0.15.7'])
     const copy = path.join(host.dirs.jaildir, 'flags2')
     assert.deepEqual(flagged(copy), [odd(copy).toString('latin1')])
+  })
+
+  it('freeze: a directory whose name is not UTF-8 is frozen with its content; create -f rebuilds it byte for byte', async function () {
+    this.timeout(60_000)
+    await ok(['create', 'odd1', '10.0.15.8'])
+    const root = path.join(host.dirs.jaildir, 'odd1')
+    const dir = under(`${root}/tmp`, Buffer.from([0x64, 0xe9])) // "dé" in ISO 8859-1
+    await mkdir(dir)
+    await writeFile(under(dir, Buffer.from([0x66, 0xff])), 'inside an odd directory\n')
+    await symlink(Buffer.from([0x2e, 0x2e, 0xfe]), under(dir, 'link'))
+    const frozen = await ok(['freeze', 'odd1', 'odd-flavour'])
+    assert.doesNotMatch(frozen.stderr, /left out|not UTF-8/, frozen.stderr)
+    await ok(['create', '-f', 'odd-flavour', 'odd2', '10.0.15.9'])
+    const tmpOf = (jail: string) => path.join(host.dirs.jaildir, jail, 'tmp')
+    assert.ok((await listTree(tmpOf('odd2'))).equals(await listTree(tmpOf('odd1'))), 'the same bytes under tmp/')
   })
 
   it('freeze: a symlink out of the root is frozen as a symlink; host files never copied', async function () {
