@@ -19,7 +19,7 @@ import {
 import {parseMountP} from '../jail/fstab.js'
 import {dropArchiveSnapshot} from '../jail/archive-journal.js'
 import {recoverInterruptedJailWork} from '../jail/recover.js'
-import {resolveExisting, within} from '../jail/roots.js'
+import {resolveExisting, restoreStaging, within} from '../jail/roots.js'
 import {readRunningJails} from '../jail/running.js'
 import {jailFiles, listJailRecords, type JailRecord} from '../jail/store.js'
 import {nameText} from '../system/byte-names.js'
@@ -126,7 +126,9 @@ async function archiveOne(
   const {record, zfs} = job
   const step = deps.progress.step(`archiving ${record.name} to ${job.file}`)
   try {
-    const scope = zfs === undefined ? await scopeOf(record.root, deps) : {root: zfs.mountpoint, mountPoints: []}
+    const read = zfs === undefined ? await scopeOf(record.root, deps) : {root: zfs.mountpoint, mountPoints: []}
+    const staging = restoreStaging(record.root, record.name, '0'.repeat(8))
+    const scope = {...read, restoredUnder: path.join(staging, ARCHIVE_MEMBERS.root)}
     if (zfs !== undefined) await mountArchiveSnapshot(config, record.name, zfs, deps)
     const count = countTree(scope)
     if (count.skipped.length > 0) {

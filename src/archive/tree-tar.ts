@@ -17,6 +17,11 @@ export interface TreeScope {
   root: string
   /** Mount points strictly below the root (mount -p): kept as empty directories, their content left out. */
   mountPoints: string[]
+  /**
+   * The directory the tree becomes on a restore on this host (restore's staging tree): an entry whose path there
+   * would pass PATH_BUDGET fails the archive, as restore could not make it (its extraction names entries by path).
+   */
+  restoredUnder?: string
 }
 
 const CHUNK = 1024 * 1024
@@ -41,9 +46,14 @@ export interface TreeEntry {
  * A directory's children, each with its lstat, in name order (names as nameText keeps them); undefined when it
  * changed (or went) meanwhile. Fails the archive: a FIFO with a byte that is not UTF-8 in its path (restore makes
  * FIFOs with mkfifo(1), whose arguments are text), and a directory whose name is not UTF-8 too deep to be entered
- * (the reader's door to it would be longer than PATH_BUDGET).
+ * (the reader's door to it would be longer than PATH_BUDGET), and anything restore could not make (restoredUnder).
  */
-function childrenOf(reader: JailReader, rel: string, abs: string): Array<{name: string; st: Stats}> | undefined {
+function childrenOf(
+  scope: TreeScope,
+  reader: JailReader,
+  rel: string,
+  abs: string,
+): Array<{name: string; st: Stats}> | undefined {
   const listed = reader.list(nameBytes(rel))
   if (!('value' in listed)) {
     if (listed.unreachable !== 'not-utf8') return undefined
@@ -51,7 +61,14 @@ function childrenOf(reader: JailReader, rel: string, abs: string): Array<{name: 
       `cannot archive ${quote(abs)}: a directory whose path holds a name that is not UTF-8 and is longer than ${PATH_BUDGET} bytes`,
     )
   }
+  const restored = scope.restoredUnder === undefined ? 0 : Buffer.byteLength(`${scope.restoredUnder}/`)
   const named = listed.value.map((child) => {
+    const bytes = restored + (rel === '' ? 0 : nameBytes(rel).length + 1) + child.name.length
+    if (scope.restoredUnder !== undefined && bytes > PATH_BUDGET) {
+      throw new OperationError(
+        `cannot archive ${quote(`${abs}/${nameText(child.name)}`)}: restored here its path would pass ${PATH_BUDGET} bytes (FreeBSD's PATH_MAX), which restore cannot make; move it nearer the root or shorten the names above it`,
+      )
+    }
     if (child.st.isFIFO() && (!isUtf8(child.name) || hasRawBytes(rel))) {
       throw new OperationError(
         `cannot archive ${quote(`${abs}/${nameText(child.name)}`)}: a FIFO whose path is not UTF-8`,
@@ -75,7 +92,7 @@ export function* treeEntries(scope: TreeScope, reader: JailReader): Generator<Tr
     const taken = takes(scope, rootDev, abs, st)
     yield {rel, abs, st, taken}
     if (!taken || !st.isDirectory() || scope.mountPoints.includes(abs)) return
-    const children = childrenOf(reader, rel, abs)
+    const children = childrenOf(scope, reader, rel, abs)
     if (children === undefined) throw changed(abs)
     for (const child of children) yield* visit(rel === '' ? child.name : `${rel}/${child.name}`, child.st)
   }
@@ -164,7 +181,7 @@ function* capturedBatches(capture: Capture): Generator<Captured[]> {
     if (!takes(scope, reader.device, abs, st)) return
     yield [{entry: {rel, abs, st, taken: true}}]
     if (!st.isDirectory() || scope.mountPoints.includes(abs)) return
-    const children = childrenOf(reader, rel, abs)
+    const children = childrenOf(scope, reader, rel, abs)
     if (children === undefined) throw changed(abs)
     const listed = children.map((child) => ({...child, rel: rel === '' ? child.name : `${rel}/${child.name}`}))
     for (let i = 0; i < listed.length;) {

@@ -115,3 +115,8 @@ export async function observeRootSurroundings(
     jails: await Promise.all(jails.map(async (r) => ({name: r.name, ...(await seePath(r.root))}))),
   }
 }
+
+/** Where restore builds jail NAME whose root will be ROOT (NONCE: 8 hex digits), renamed into place when complete. */
+export function restoreStaging(root: string, name: string, nonce: string): string {
+  return path.join(path.dirname(root), `.tsez-restore-${name}.${nonce}`)
+}

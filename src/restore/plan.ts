@@ -11,7 +11,7 @@ import {formatJailAddress, parseIpList} from '../jail/ip.js'
 import {RESTORE_MARK, journalFile} from '../jail/journal.js'
 import {jailNameFor, validateJailName} from '../jail/names.js'
 import type {Ownership} from '../jail/ownership.js'
-import {rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
+import {restoreStaging, rootPlacementProblems, type RootSurroundings} from '../jail/roots.js'
 import {JAIL_RECORD_VERSION, jailFiles, type JailFiles, type JailRecord} from '../jail/store.js'
 import {zfsNameProblem} from '../system/zfs.js'
 
@@ -150,7 +150,7 @@ export function planRestore(
   return {
     record,
     files: {...files, journal: journalFile(config, name)},
-    staging: path.join(path.dirname(root), `.tsez-restore-${name}.${seen.nonce}`),
+    staging: restoreStaging(root, name, seen.nonce),
     dropped,
     ...(dataset === undefined ? {} : {zfs: {dataset, mark: seen.nonce, properties: config.zfsProperties}}),
   }

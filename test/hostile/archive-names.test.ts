@@ -115,7 +115,7 @@ describe('hostile: names an archive must carry exactly (newlines, bytes that are
     assert.ok(after.includes(Buffer.from([0x66, 0xff, 0xfe, 0])), 'a name of bytes that are not UTF-8 is there')
   })
 
-  it('a FIFO whose path is not UTF-8, and such a directory too deep for a door, fail the archive, named', async function () {
+  it('a FIFO whose path is not UTF-8, and such a directory too deep to restore, fail the archive, named', async function () {
     this.timeout(120_000)
     await tsezOk(['create', 'names4', '10.0.54.4'], host.env)
     const root = path.join(host.dirs.jaildir, 'names4')
@@ -132,9 +132,9 @@ describe('hostile: names an archive must carry exactly (newlines, bytes that are
         message: /cannot archive ".*\/tmp\/f\\udcff\/pipe": a FIFO whose path is not UTF-8/,
       },
       {
-        // 6 levels of 200 bytes 0xff: the door to a level past 1023 bytes would be too long for a system call
+        // 6 levels of 200 bytes 0xff: past 1023 bytes under restore's staging tree before any door is too long
         make: () => Promise.resolve(plantChain(`${root}/tmp`, 6, Buffer.alloc(200, 0xff))),
-        message: /a directory whose path holds a name that is not UTF-8 and is longer than 1023 bytes/,
+        message: /restored here its path would pass 1023 bytes/,
       },
     ]
     for (const {make, message} of cases) {
@@ -146,5 +146,22 @@ describe('hostile: names an archive must carry exactly (newlines, bytes that are
       await removeAll(`${root}/tmp`)
       await mkdir(`${root}/tmp`)
     }
+  })
+
+  it('a path restore could not make (past 1023 bytes under its staging tree) fails the archive, named, no file', async function () {
+    this.timeout(120_000)
+    await tsezOk(['create', 'names5', '10.0.54.5'], host.env)
+    const root = path.join(host.dirs.jaildir, 'names5')
+    const out = path.join(host.root, 'names5-out')
+    // 25 levels of 40 bytes: about 1025 bytes under the root, which the walk reads by name at any depth
+    plantChain(`${root}/tmp`, 25, Buffer.from('c'.repeat(40)))
+    const result = await tsez(['archive', '-d', out, 'names5'], host.env)
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.match(
+      result.stderr,
+      /cannot archive ".*\/tmp\/c{40}(\/c{40})*": restored here its path would pass 1023 bytes/,
+    )
+    assert.deepEqual(await readdir(out).catch(() => []), [])
+    await removeAll(`${root}/tmp`)
   })
 })

@@ -7,6 +7,7 @@ import path from 'node:path'
 
 import {doorTo, enterDirectory, inDirectory} from '../../src/system/cwd-walk.js'
 import {JailReader, components, openRegularFile} from '../../src/system/tree-reader.js'
+import {plantChain} from '../hostile/trees.js'
 
 const b = (text: string) => Buffer.from(text)
 const NOT_UTF8 = Buffer.from([0x64, 0xff]) // "d" and a byte no UTF-8 text holds
@@ -94,6 +95,15 @@ describe('system/tree-reader: a jail tree read while it changes', () => {
     const door = fs.readdirSync(tmpdir()).find((name) => name.startsWith(`tsez-door-${process.pid}-`))
     assert.ok(door !== undefined, "this process's door directory")
     assert.equal(fs.statSync(path.join(tmpdir(), door)).mode & 0o777, 0o700)
+  })
+
+  it('enterAnyName: a directory so named whose absolute path passes 1023 bytes has no door: not-utf8', () => {
+    plantChain(root, 6, Buffer.alloc(200, 0xff))
+    const level = (n: number) => Buffer.concat(Array.from({length: n}, () => [Buffer.alloc(200, 0xff), b('/')]).flat())
+    const reader = new JailReader(root, {enterAnyName: true})
+    const shallow = reader.list(level(2).subarray(0, -1))
+    assert.ok('value' in shallow, 'two levels down: entered through a door')
+    assert.deepEqual(reader.list(level(6).subarray(0, -1)), {unreachable: 'not-utf8'})
   })
 
   it('a door leads only where the walk lstat-ed: a directory swapped for a symlink to the host is refused', () => {
