@@ -61,10 +61,10 @@ function childrenOf(
       `cannot archive ${quote(abs)}: a directory whose path holds a name that is not UTF-8 and is longer than ${PATH_BUDGET} bytes`,
     )
   }
-  const restored = scope.restoredUnder === undefined ? 0 : Buffer.byteLength(`${scope.restoredUnder}/`)
+  // The bytes of a child's path restored here, less its name's
+  const above = scope.restoredUnder === undefined ? 0 : Buffer.byteLength(`${scope.restoredUnder}/`) + relBytes(rel)
   const named = listed.value.map((child) => {
-    const bytes = restored + (rel === '' ? 0 : nameBytes(rel).length + 1) + child.name.length
-    if (scope.restoredUnder !== undefined && bytes > PATH_BUDGET) {
+    if (scope.restoredUnder !== undefined && above + child.name.length > PATH_BUDGET) {
       throw new OperationError(
         `cannot archive ${quote(`${abs}/${nameText(child.name)}`)}: restored here its path would pass ${PATH_BUDGET} bytes (FreeBSD's PATH_MAX), which restore cannot make; move it nearer the root or shorten the names above it`,
       )
@@ -250,6 +250,11 @@ function captureRun(
   })
   if (!('value' in reached)) throw changed(`${scope.root}/${dir}`.replace(/\/$/, ''))
   return {captured, used}
+}
+
+/** The bytes of REL and the slash after it (none for the root). */
+function relBytes(rel: string): number {
+  return rel === '' ? 0 : nameBytes(rel).length + 1
 }
 
 function nameOf(prefix: string, rel: string): string {
