@@ -1,6 +1,7 @@
 // A POSIX cpio (odc) stream, as `pax -x cpio` writes ezjail archives, re-encoded as tar for the tar reader.
 import {UsageError, quote} from '../errors.js'
 import {tarHeaderBlocks, tarPadding, unstorableProblem} from '../dist/tar-write.js'
+import {nameText} from '../system/byte-names.js'
 import type {HeaderData} from 'tar'
 
 const HEADER = 76
@@ -69,7 +70,8 @@ export async function* cpioToTar(source: AsyncIterable<Buffer>): AsyncGenerator<
     const nameSize = field(59, 6)
     const size = field(65, 11)
     if (nameSize < 2 || nameSize > MAX_NAME) throw new UsageError(`cpio member name of ${nameSize} bytes`)
-    const name = (await reader.exactly(nameSize, 'a name')).subarray(0, nameSize - 1).toString('utf8')
+    // Bytes that are not UTF-8 kept as nameText keeps them: tarHeaderBlocks writes them back as bytes
+    const name = nameText((await reader.exactly(nameSize, 'a name')).subarray(0, nameSize - 1))
     if (name === TRAILER) break
     const type = TYPES.get((mode ?? 0) & 0o170000)
     if (type === undefined) throw new UsageError(`member ${quote(name)} is a socket or of an unknown type`)
@@ -79,7 +81,7 @@ export async function* cpioToTar(source: AsyncIterable<Buffer>): AsyncGenerator<
     if (unstorable !== undefined) throw new UsageError(`member refused: ${unstorable}`)
     if (type === 'SymbolicLink') {
       if (size > MAX_NAME) throw new UsageError(`symlink ${quote(name)} has a target of ${size} bytes`)
-      data.linkpath = (await reader.exactly(size, name)).toString('utf8')
+      data.linkpath = nameText(await reader.exactly(size, name))
       const target = unstorableProblem(data.linkpath, 'symlink target')
       if (target !== undefined) throw new UsageError(`member ${quote(name)} refused: ${target}`)
       yield* tarHeaderBlocks(data, undefined)

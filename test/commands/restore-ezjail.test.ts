@@ -82,6 +82,27 @@ describe('tsez restore of ezjail archives', () => {
     })
   }
 
+  it('an ezjail archive (cpio) with names that are not UTF-8: restored byte for byte', async function () {
+    this.timeout(120_000)
+    const hostname = 'latin1.example.org'
+    const file = await makeEzjailArchive(archives, {
+      hostname,
+      ip: 'lo1|127.0.3.9',
+      format: 'odc',
+      fill: async (tree) => {
+        await cp(host.dirs.newjail, tree, {recursive: true, verbatimSymlinks: true, preserveTimestamps: true})
+        const dir = Buffer.from(`${tree}/usr/local/www/donn\xe9es`, 'latin1') // ISO 8859-1, as old uploads are
+        await mkdir(dir, {recursive: true})
+        await writeFile(Buffer.concat([dir, Buffer.from('/caf\xe9.txt', 'latin1')]), 'latin1\n')
+        await symlink(Buffer.from('caf\xe9.txt', 'latin1'), Buffer.concat([dir, Buffer.from('/l\xe9', 'latin1')]))
+      },
+    })
+    await ok(['restore', file])
+    const www = path.join(host.dirs.jaildir, 'latin1_example_org', 'usr/local/www')
+    const listing = execFileSync('find', [www, '-printf', '%P %l\\n']).toString('latin1').split('\n').sort()
+    assert.deepEqual(listing, ['', ' ', 'donn\xe9es ', 'donn\xe9es/caf\xe9.txt ', 'donn\xe9es/l\xe9 caf\xe9.txt'])
+  })
+
   it('--name, --ip and -r override the archived ones; another jaildir layout', async function () {
     this.timeout(120_000)
     const file = await makeEzjailArchive(archives, {hostname: 'db.example.org', ip: '10.1.1.1', fill})
