@@ -1,5 +1,4 @@
 // A jail's tree as pax tar blocks: owners, modes, hard links, symlinks, FIFOs and file flags (SCHILY.fflags), streamed.
-import {isUtf8} from 'node:buffer'
 import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 import {promisify} from 'node:util'
@@ -8,7 +7,7 @@ import type {HeaderData} from 'tar'
 
 import {tarHeaderBlocks, tarPadding} from '../dist/tar-write.js'
 import {OperationError, quote} from '../errors.js'
-import {fsPath, hasRawBytes, nameBytes, nameText} from '../system/byte-names.js'
+import {fsPath, nameBytes, nameText} from '../system/byte-names.js'
 import {PATH_BUDGET} from '../system/cwd-walk.js'
 import {JailReader, openRegularFile} from '../system/tree-reader.js'
 
@@ -44,9 +43,8 @@ export interface TreeEntry {
 
 /**
  * A directory's children, each with its lstat, in name order (names as nameText keeps them); undefined when it
- * changed (or went) meanwhile. Fails the archive: a FIFO with a byte that is not UTF-8 in its path (restore makes
- * FIFOs with mkfifo(1), whose arguments are text), and a directory whose name is not UTF-8 too deep to be entered
- * (the reader's door to it would be longer than PATH_BUDGET), and anything restore could not make (restoredUnder).
+ * changed (or went) meanwhile. Fails the archive: a directory whose name is not UTF-8 too deep to be entered (the
+ * reader's door to it would be longer than PATH_BUDGET), and anything restore could not make (restoredUnder).
  */
 function childrenOf(
   scope: TreeScope,
@@ -67,11 +65,6 @@ function childrenOf(
     if (scope.restoredUnder !== undefined && above + child.name.length > PATH_BUDGET) {
       throw new OperationError(
         `cannot archive ${quote(`${abs}/${nameText(child.name)}`)}: restored here its path would pass ${PATH_BUDGET} bytes (FreeBSD's PATH_MAX), which restore cannot make; move it nearer the root or shorten the names above it`,
-      )
-    }
-    if (child.st.isFIFO() && (!isUtf8(child.name) || hasRawBytes(rel))) {
-      throw new OperationError(
-        `cannot archive ${quote(`${abs}/${nameText(child.name)}`)}: a FIFO whose path is not UTF-8`,
       )
     }
     return {name: nameText(child.name), st: child.st}

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import {Parser, type ReadEntry} from 'tar'
 
 import {OperationError, describeError} from '../errors.js'
-import {fsPath, hasRawBytes} from '../system/byte-names.js'
+import {fsPath} from '../system/byte-names.js'
 import {ArchiveRefusal, ArchiveRules, PaxNotes, type MemberLayout} from './archive-rules.js'
 import type {EntryMeta, ExtractedTree, ExtractProgress, ExtractResult, Kind} from './extract-result.js'
 import {meta, safePath} from './tar-entry.js'
@@ -210,8 +210,6 @@ class Extraction {
         if (entry.size > 0) throw new Error('hard link entries carrying data are not supported')
         return this.hardlink(rel, safePath(entry.linkpath ?? ''))
       case 'FIFO':
-        // mkfifo(1) makes them, and a program's arguments are text: a name that is not UTF-8 would be another one
-        if (this.keepFifos && hasRawBytes(rel)) throw new Error('a FIFO whose name is not UTF-8 is not supported')
         if (this.keepFifos) {
           this.claim(rel, 'fifo')
           this.result.fifos.push({path: rel, ...meta(entry)})

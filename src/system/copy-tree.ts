@@ -5,6 +5,7 @@ import type {Stats} from 'node:fs'
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
+import {nameText} from './byte-names.js'
 import {PATH_BUDGET, enterDirectory, inDirectory, joinName, leaveDirectory} from './cwd-walk.js'
 
 /*
@@ -206,7 +207,8 @@ export function copyTree(source: string, destination: string, options: CopyOptio
         if (parent !== undefined && left.src.length === 0) leaveDirectory(parent.st, () => sourcePath(left.rel))
         continue
       }
-      const rel = frame.rel === '' ? name.toString() : `${frame.rel}/${name.toString()}`
+      // Names as byte-names.ts keeps them: a FIFO's path goes to mkfifo as its bytes (makeFifos)
+      const rel = frame.rel === '' ? nameText(name) : `${frame.rel}/${nameText(name)}`
       if (options.skip?.(rel)) continue
       const src = joinName(frame.src, name)
       if (src.length > PATH_BUDGET) {

@@ -91,6 +91,9 @@ describe('hostile: names an archive must carry exactly (newlines, bytes that are
       for (const file of inner) await writeFile(under(sub, file), `inner ${i}\n`)
     }
     await link(under(dir, ODD_NAMES[0] ?? ''), under(dir, Buffer.from([0x68, 0x80])))
+    // FIFOs so named, and one in a directory so named: made back with mkfifo through xargs -0
+    const fifos = `mkfifo "$1/p$(printf '\\377')" "$1/df$(printf '\\377\\376')/p$(printf '\\350')"`
+    await exec('sh', ['-c', fifos, 'sh', dir])
     // A name whose valid UTF-8 holds the low half U+DC80 of a pair: text, not a kept byte
     await writeFile(path.join(dir, '\u{10080}'), 'astral\n')
     // Flags on a name that is not UTF-8 (set through xargs -0, as tsez sets them): archived and put back
@@ -115,37 +118,17 @@ describe('hostile: names an archive must carry exactly (newlines, bytes that are
     assert.ok(after.includes(Buffer.from([0x66, 0xff, 0xfe, 0])), 'a name of bytes that are not UTF-8 is there')
   })
 
-  it('a FIFO whose path is not UTF-8, and such a directory too deep to restore, fail the archive, named', async function () {
+  it('a directory so named too deep to restore fails the archive, named', async function () {
     this.timeout(120_000)
     await tsezOk(['create', 'names4', '10.0.54.4'], host.env)
     const root = path.join(host.dirs.jaildir, 'names4')
     const out = path.join(host.root, 'names4-out')
-    const odd = under(`${root}/tmp`, Buffer.from([0x66, 0xff]))
-    const fifo = (dir: string) => exec('sh', ['-c', `mkfifo "$1/f$(printf '\\377')"`, 'sh', dir])
-    const cases = [
-      {make: () => fifo(`${root}/tmp`), message: /cannot archive ".*\/tmp\/f\\udcff": a FIFO whose path is not UTF-8/},
-      {
-        make: async () => {
-          await mkdir(odd)
-          await exec('sh', ['-c', `mkfifo "$1/f$(printf '\\377')/pipe"`, 'sh', `${root}/tmp`])
-        },
-        message: /cannot archive ".*\/tmp\/f\\udcff\/pipe": a FIFO whose path is not UTF-8/,
-      },
-      {
-        // 6 levels of 200 bytes 0xff: past 1023 bytes under restore's staging tree before any door is too long
-        make: () => Promise.resolve(plantChain(`${root}/tmp`, 6, Buffer.alloc(200, 0xff))),
-        message: /restored here its path would pass 1023 bytes/,
-      },
-    ]
-    for (const {make, message} of cases) {
-      await make()
-      const result = await tsez(['archive', '-d', out, 'names4'], host.env)
-      assert.equal(result.exitCode, 1, result.stderr)
-      assert.match(result.stderr, message)
-      assert.deepEqual(await readdir(out).catch(() => []), [])
-      await removeAll(`${root}/tmp`)
-      await mkdir(`${root}/tmp`)
-    }
+    // 6 levels of 200 bytes 0xff: past 1023 bytes under restore's staging tree before any door is too long
+    plantChain(`${root}/tmp`, 6, Buffer.alloc(200, 0xff))
+    const result = await tsez(['archive', '-d', out, 'names4'], host.env)
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.match(result.stderr, /restored here its path would pass 1023 bytes/)
+    assert.deepEqual(await readdir(out).catch(() => []), [])
   })
 
   it('a path restore could not make (past 1023 bytes under its staging tree) fails the archive, named, no file', async function () {

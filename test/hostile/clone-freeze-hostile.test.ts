@@ -72,12 +72,16 @@ describe('hostile: clone, freeze, snapshot, rollback', () => {
     assert.deepEqual(await readdir(secret), ['master.passwd'])
   })
 
-  it('clone: a FIFO in the source is made anew in NEW, never opened (a FIFO nobody writes cannot hang the copy)', async function () {
+  it('clone: a FIFO in the source is made anew in NEW (name bytes kept), never opened (nobody writes it: no hang)', async function () {
     this.timeout(60_000)
     await ok(['create', 'fifo1', '10.0.15.4'])
     execFileSync('mkfifo', [path.join(host.dirs.jaildir, 'fifo1', 'var/run-fifo')])
+    // One named in bytes that are not UTF-8: made under its own name, not a U+FFFD one
+    execFileSync('sh', ['-c', `mkfifo "$1/var/p$(printf '\\377')"`, 'sh', path.join(host.dirs.jaildir, 'fifo1')])
     await ok(['clone', 'fifo1', 'copy2', '10.0.15.5'])
     assert.ok((await lstat(path.join(host.dirs.jaildir, 'copy2', 'var/run-fifo'))).isFIFO())
+    assert.ok((await lstat(under(path.join(host.dirs.jaildir, 'copy2', 'var'), Buffer.from([0x70, 0xff])))).isFIFO())
+    assert.equal(await exists(path.join(host.dirs.jaildir, 'copy2', 'var/p\uFFFD')), false)
     assert.deepEqual(
       (await readdir(host.dirs.dbdir)).filter((n) => n.startsWith('create-')),
       [],
