@@ -60,10 +60,14 @@ function paxFileFlags(text: string): string | undefined {
   return /^\d+ SCHILY\.fflags=(.*)$/m.exec(text)?.[1] || undefined
 }
 
-/** The value of the pax record KEY in TEXT, if any. */
-function paxValue(text: string, key: string): string | undefined {
-  return new RegExp(`^\\d+ ${key.replaceAll('.', '\\.')}=(.*)$`, 'm').exec(text)?.[1]
-}
+/** A RegExp giving the value of the pax record KEY in a header's text. */
+const recordOf = (key: string) => new RegExp(`^\\d+ ${key.replaceAll('.', '\\.')}=(.*)$`, 'm')
+
+/** The pax records holding a name's and a link target's bytes, each with the RegExp that reads it. */
+const RAW_RECORDS = [
+  {key: RAW_PATH, field: 'path', record: recordOf(RAW_PATH)},
+  {key: RAW_LINKPATH, field: 'linkpath', record: recordOf(RAW_LINKPATH)},
+] as const
 
 /**
  * What pax headers say of the member that follows them and node-tar drops or garbles: its file flags, and the
@@ -76,11 +80,8 @@ export class PaxNotes {
   /** Takes in the text of a pax header (node-tar's 'meta'); throws on a raw name record that is not hex. */
   read(text: string): void {
     this.flags = paxFileFlags(text) ?? this.flags
-    for (const [key, field] of [
-      [RAW_PATH, 'path'],
-      [RAW_LINKPATH, 'linkpath'],
-    ] as const) {
-      const hex = paxValue(text, key)
+    for (const {key, field, record} of RAW_RECORDS) {
+      const hex = record.exec(text)?.[1]
       if (hex === undefined) continue
       if (!/^(?:[0-9a-f]{2})+$/.test(hex)) throw new Error(`its ${key} record is not hex bytes (${quote(hex)})`)
       this.names[field] = nameText(Buffer.from(hex, 'hex'))
