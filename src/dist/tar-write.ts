@@ -22,16 +22,15 @@ export function* tarHeaderBlocks(data: HeaderData, fflags: string | undefined): 
   if (data.type === 'Directory' && !(data.path ?? '').endsWith('/')) data.path = `${data.path}/`
   const records: Array<[string, string]> = []
   const name = data.path ?? ''
-  const raw = hasRawBytes(name) || (data.linkpath !== undefined && hasRawBytes(data.linkpath))
-  if (raw) records.push(['hdrcharset', 'BINARY'])
+  const rawName = hasRawBytes(name)
+  const rawLink = data.linkpath !== undefined && hasRawBytes(data.linkpath)
+  if (rawName || rawLink) records.push(['hdrcharset', 'BINARY'])
   if (needsRecord(name, 'name')) records.push(['path', name])
-  if (hasRawBytes(name)) records.push([RAW_PATH, nameBytes(name).toString('hex')])
+  if (rawName) records.push([RAW_PATH, nameBytes(name).toString('hex')])
   if (data.linkpath !== undefined && needsRecord(data.linkpath, 'symlink target')) {
     records.push(['linkpath', data.linkpath])
   }
-  if (data.linkpath !== undefined && hasRawBytes(data.linkpath)) {
-    records.push([RAW_LINKPATH, nameBytes(data.linkpath).toString('hex')])
-  }
+  if (rawLink && data.linkpath !== undefined) records.push([RAW_LINKPATH, nameBytes(data.linkpath).toString('hex')])
   if ((data.size ?? 0) > MAX_USTAR_SIZE) records.push(['size', String(data.size)])
   if ((data.uid ?? 0) > MAX_USTAR_ID) records.push(['uid', String(data.uid)])
   if ((data.gid ?? 0) > MAX_USTAR_ID) records.push(['gid', String(data.gid)])

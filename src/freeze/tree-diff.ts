@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import type {Stats} from 'node:fs'
 import path from 'node:path'
 
-import {PATH_BUDGET, describePath, doorTo, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
+import {describePath, doorTo, enterDirectory, inDirectory, leaveDirectory} from '../system/cwd-walk.js'
 import {openRegularFile, type RelPath} from '../system/tree-reader.js'
 
 export type {RelPath} from '../system/tree-reader.js'
@@ -59,7 +59,7 @@ export function diffAgainstTemplate(jail: string, template: string, skip: Readon
       if (!sameType || differs(name, mine, under(template, child), theirs)) changes.changed.push(child)
       if (!mine.isDirectory()) continue
       // A name chdir cannot take is entered through a door (cwd-walk.ts), when its path fits one
-      const door = isUtf8(name) ? name.toString() : doorUnder(jail, child)
+      const door = isUtf8(name) ? name.toString() : doorTo(under(path.resolve(jail), child))
       if (door === undefined) {
         changes.unentered.push(child)
         continue
@@ -76,12 +76,6 @@ export function diffAgainstTemplate(jail: string, template: string, skip: Readon
   }
   inDirectory(jail, top, () => walk(Buffer.alloc(0), top, true))
   return changes
-}
-
-/** A door to JAIL/REL (absolute, in bytes), unless that path is longer than PATH_BUDGET. */
-function doorUnder(jail: string, rel: RelPath): string | undefined {
-  const target = under(path.resolve(jail), rel)
-  return target.length > PATH_BUDGET ? undefined : doorTo(target)
 }
 
 function typeOf(st: Stats): string {

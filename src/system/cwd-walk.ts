@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
+import {isRunning} from './pids.js'
 
 /*
  * Node has no openat(2), unlinkat(2) or fchdir(2): every fs call takes a path, and the kernel refuses a path
@@ -67,13 +68,15 @@ let doors: string | undefined
 
 /**
  * A path in UTF-8 that leads to TARGET, an absolute path in bytes (a directory whose name is not UTF-8): a symlink
- * in a private directory of this process, which process.chdir (strings only) can take. Whatever TARGET resolves to
+ * in a private directory of this process, which process.chdir (strings only) can take; undefined when TARGET is
+ * longer than PATH_BUDGET (the kernel could not follow it). Whatever TARGET resolves to
  * when the chdir follows it, enterDirectory's check after the chdir is what makes entering safe: `.` must be the
  * directory lstat'ed in the walk's verified working directory (directories have one name, so an equal inode is the
  * same directory, however it was reached). The directory goes when the process exits; one left by a killed process
  * (its pid in the name) is removed by the next process that opens a door.
  */
-export function doorTo(target: Buffer): string {
+export function doorTo(target: Buffer): string | undefined {
+  if (target.length > PATH_BUDGET) return undefined
   if (doors === undefined) {
     removeDeadDoors()
     doors = fs.mkdtempSync(path.join(tmpdir(), `tsez-door-${process.pid}-`))
@@ -90,7 +93,7 @@ export function doorTo(target: Buffer): string {
 function removeDeadDoors(): void {
   for (const name of fs.readdirSync(tmpdir())) {
     const pid = /^tsez-door-(\d+)-/.exec(name)?.[1]
-    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue
+    if (pid === undefined || Number(pid) === process.pid || isRunning(Number(pid))) continue
     const dir = path.join(tmpdir(), name)
     const st = fs.lstatSync(dir, {throwIfNoEntry: false})
     if (st?.isDirectory() === true && st.uid === process.getuid?.()) removeDoorDirectory(dir)
@@ -107,15 +110,6 @@ function removeDoorDirectory(dir: string): void {
     fs.rmdirSync(dir)
   } catch {
     // not a door directory as tsez makes them: left as it is
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

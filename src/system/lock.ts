@@ -6,6 +6,7 @@ import {link, mkdir, open, readdir, rm, unlink, writeFile} from 'node:fs/promise
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
+import {isRunning} from './pids.js'
 import type {CommandRunner, RunOptions} from './runner.js'
 import type {PooledRunner} from './shell-pool.js'
 
@@ -271,11 +272,7 @@ function heldLock(file: string, me: LockHolder): HostLock {
 
 /** Alive, and not a zombie no one reaps (Linux /proc; FreeBSD's init reaps orphans at once). */
 function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  if (!isRunning(pid)) return false
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'

@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
 
+import {isRunning} from './pids.js'
 import {throwingRun, type CommandRunner, type RunOptions, type RunResult} from './runner.js'
 
 /** A runner whose plain calls go to the workers; close() ends them and removes their output files. */
@@ -113,20 +114,11 @@ async function sweepKilledPools(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [])
   for (const name of names) {
     const pid = Number(new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1] ?? NaN)
-    if (!Number.isSafeInteger(pid) || pid <= 0 || running(pid)) continue
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isRunning(pid)) continue
     const dir = path.join(tmpdir(), name)
     const info = await lstat(dir).catch(() => undefined)
     if (info?.isDirectory() !== true || info.uid !== process.getuid?.()) continue
     await rm(dir, {recursive: true, force: true}).catch(() => undefined)
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

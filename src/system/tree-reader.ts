@@ -5,7 +5,7 @@ import type {Stats} from 'node:fs'
 import path from 'node:path'
 
 import {OperationError} from '../errors.js'
-import {PATH_BUDGET, describePath, doorTo, enterDirectory, inDirectory} from './cwd-walk.js'
+import {describePath, doorTo, enterDirectory, inDirectory} from './cwd-walk.js'
 
 /*
  * The jail's owner may rename, swap or replace anything under its root while tsez reads it (freeze, archive of a
@@ -154,8 +154,7 @@ export class JailReader {
   /** A UTF-8 path to the directory PARTS name below the root, when this reader enters any name and it fits. */
   private doorTo(parts: readonly Buffer[]): string | undefined {
     if (this.options.enterAnyName !== true) return undefined
-    const target = Buffer.concat([Buffer.from(path.resolve(this.root)), ...parts.flatMap((part) => [SLASH_BYTE, part])])
-    return target.length > PATH_BUDGET ? undefined : doorTo(target)
+    return doorTo(Buffer.concat([Buffer.from(path.resolve(this.root)), ...parts.flatMap((part) => [SLASH_BYTE, part])]))
   }
 }
 
